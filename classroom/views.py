@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from classroom import permissions
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Students land on their work, teachers on their classes."""
+    user = request.user
+    if user.is_teacher:
+        classes = (
+            permissions.classes_visible_to(user)
+            .active()
+            .annotate(student_count=Count("enrolments", filter=Q(enrolments__removed_at__isnull=True)))
+            .order_by("name")
+        )
+        if user.is_head:
+            # Heads see every class; their own come first.
+            classes = classes.annotate(mine=Count("teachers", filter=Q(teachers=user))).order_by("-mine", "name")
+        return render(request, "classroom/home_teacher.html", {"classes": classes})
+    classes = permissions.classes_visible_to(user).active().order_by("name")
+    return render(request, "classroom/home_student.html", {"classes": classes})
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        user.password_changed()
+        update_session_auth_hash(request, user)
+        messages.success(request, "Your password has been changed.")
+        return redirect("home")
+    forced = request.user.must_change_password
+    return render(request, "registration/password_change_form.html", {"form": form, "forced": forced})
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """The process is up. Touches no database, so a DB outage does not restart workers."""
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+_migrations_checked = False
+
+
+def _migrations_applied() -> bool:
+    global _migrations_checked
+    if _migrations_checked:
+        return True
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    _migrations_checked = not plan
+    return _migrations_checked
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Ready for traffic: the database answers and no migration is waiting.
+
+    The body says only ready / not ready; details go to the log, not to the internet.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        ready = _migrations_applied()
+    except DatabaseError:
+        ready = False
+    if ready:
+        return HttpResponse("ready\n", content_type="text/plain")
+    return HttpResponse("not ready\n", content_type="text/plain", status=503)

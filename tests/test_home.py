@@ -1,0 +1,95 @@
+"""The role-aware home page and the page shell."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import SchoolClassFactory, StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_teacher_home_lists_their_classes_only(client, cast, school_class, other_class):
+    client.force_login(cast["teacher"])
+    html = client.get(reverse("home")).content.decode()
+    assert "My classes" in html
+    assert school_class.name in html
+    assert school_class.join_code in html
+    assert other_class.name not in html
+
+
+def test_head_home_lists_every_class(client, cast, school_class, other_class):
+    client.force_login(cast["head"])
+    html = client.get(reverse("home")).content.decode()
+    assert school_class.name in html and other_class.name in html
+
+
+def test_student_home_shows_their_work_not_teacher_tools(client, cast, school_class, other_class):
+    client.force_login(cast["student"])
+    html = client.get(reverse("home")).content.decode()
+    assert "My work" in html
+    assert school_class.name in html
+    assert other_class.name not in html
+    assert school_class.join_code not in html
+    assert "My classes</a>" not in html
+
+
+def test_shell_has_language_skip_link_and_role_badge(client, cast):
+    client.force_login(cast["student"])
+    html = client.get(reverse("home")).content.decode()
+    assert '<html lang="en-GB">' in html
+    assert 'href="#main">Skip to main content</a>' in html
+    assert '<main id="main"' in html
+    assert ">Student</span>" in html
+
+
+def test_login_page_renders_with_crispy_bootstrap_fields(client):
+    html = client.get(reverse("login")).content.decode()
+    username_input = re.search(r'<input[^>]*name="username"[^>]*>', html).group(0)
+    assert "form-control" in username_input
+    assert 'for="id_username"' in html
+
+
+def test_authenticated_user_visiting_login_goes_home(client, cast):
+    client.force_login(cast["teacher"])
+    response = client.get(reverse("login"))
+    assert response.status_code == 302
+
+
+def _class_of(n: int, teacher) -> None:
+    SchoolClassFactory(teachers=[teacher], students=StudentFactory.create_batch(n))
+
+
+@pytest.mark.parametrize("extra_classes", [1, 8])
+def test_teacher_home_query_budget(client, cast, django_assert_num_queries, extra_classes):
+    for _ in range(extra_classes):
+        _class_of(3, cast["teacher"])
+    client.force_login(cast["teacher"])
+    # session, user, classes with student counts
+    with django_assert_num_queries(3):
+        assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.parametrize("extra_classes", [1, 8])
+def test_student_home_query_budget(client, cast, django_assert_num_queries, extra_classes):
+    for _ in range(extra_classes):
+        SchoolClassFactory(teachers=[cast["teacher"]], students=[cast["student"]])
+    client.force_login(cast["student"])
+    # session, user, classes
+    with django_assert_num_queries(3):
+        assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.parametrize("url_name", ["login"])
+def test_anonymous_pages_query_budget(client, django_assert_num_queries, url_name):
+    with django_assert_num_queries(0):
+        assert client.get(reverse(url_name)).status_code == 200
+
+
+def test_password_page_query_budget(client, cast, django_assert_num_queries):
+    client.force_login(cast["student"])
+    with django_assert_num_queries(2):
+        assert client.get(reverse("password_change")).status_code == 200

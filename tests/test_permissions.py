@@ -1,0 +1,79 @@
+"""The access helpers: 404 for outsiders, 403 for the wrong role, login for anonymous."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+
+from classroom import permissions
+from classroom.models import SchoolClass
+
+pytestmark = pytest.mark.django_db
+
+
+def test_teacher_gets_their_own_class(cast, school_class):
+    assert permissions.class_for_teacher(cast["teacher"], school_class.pk) == school_class
+
+
+def test_other_teacher_gets_404_for_a_class_they_do_not_teach(cast, school_class):
+    with pytest.raises(Http404):
+        permissions.class_for_teacher(cast["other_teacher"], school_class.pk)
+
+
+def test_student_gets_403_for_a_teacher_helper(cast, school_class):
+    with pytest.raises(PermissionDenied):
+        permissions.class_for_teacher(cast["student"], school_class.pk)
+
+
+def test_head_of_department_manages_every_class(cast, school_class, other_class):
+    assert permissions.class_for_teacher(cast["head"], school_class.pk) == school_class
+    assert permissions.class_for_teacher(cast["head"], other_class.pk) == other_class
+
+
+def test_student_sees_own_class_but_not_another(cast, school_class, other_class):
+    assert permissions.class_for_member(cast["student"], school_class.pk) == school_class
+    with pytest.raises(Http404):
+        permissions.class_for_member(cast["student"], other_class.pk)
+
+
+def test_removed_student_no_longer_sees_the_class(cast, school_class):
+    school_class.enrolments.get(student=cast["student"]).remove()
+    with pytest.raises(Http404):
+        permissions.class_for_member(cast["student"], school_class.pk)
+
+
+def test_nonsense_primary_key_is_404_not_500(cast):
+    with pytest.raises(Http404):
+        permissions.class_for_member(cast["teacher"], "abc")
+
+
+def test_visible_to_lists_match_the_detail_rules(cast, school_class, other_class):
+    assert list(SchoolClass.objects.visible_to(cast["teacher"])) == [school_class]
+    assert list(SchoolClass.objects.visible_to(cast["student"])) == [school_class]
+    assert set(SchoolClass.objects.visible_to(cast["head"])) == {school_class, other_class}
+    assert list(SchoolClass.objects.visible_to(AnonymousUser())) == []
+
+
+def test_inactive_user_sees_nothing(cast, school_class):
+    teacher = cast["teacher"]
+    teacher.is_active = False
+    assert not SchoolClass.objects.visible_to(teacher).exists()
+
+
+def test_student_for_teacher_only_reaches_their_own_pupils(cast):
+    assert permissions.student_for_teacher(cast["teacher"], cast["student"].pk) == cast["student"]
+    with pytest.raises(Http404):
+        permissions.student_for_teacher(cast["teacher"], cast["outsider"].pk)
+    assert permissions.student_for_teacher(cast["head"], cast["outsider"].pk) == cast["outsider"]
+    with pytest.raises(PermissionDenied):
+        permissions.student_for_teacher(cast["student"], cast["outsider"].pk)
+
+
+@pytest.mark.parametrize("url_name", ["home", "password_change"])
+def test_anonymous_is_sent_to_login(client, url_name):
+    response = client.get(reverse(url_name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")

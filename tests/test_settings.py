@@ -1,0 +1,142 @@
+"""Settings are read from the environment and refuse bad values loudly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from crisis.env import env_bool, env_int, env_list, env_str
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_KEY = "prod-" + "x7Kq2mZp9Lw4Rt8Yv3Nb6Hc1Jd5Fg0Se" * 2
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    dropped = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("raw,expected", [("True", True), ("false", False), ("TRUE", True), ("False", False)])
+def test_env_bool_accepts_true_and_false(raw, expected):
+    assert env_bool("FLAG", not expected, {"FLAG": raw}) is expected
+
+
+@pytest.mark.parametrize("raw", ["yes", "1", "0", "on", "Tru"])
+def test_env_bool_rejects_anything_else(raw):
+    with pytest.raises(ImproperlyConfigured, match="FLAG must be True or False"):
+        env_bool("FLAG", False, {"FLAG": raw})
+
+
+def test_env_bool_default_when_unset_or_blank():
+    assert env_bool("FLAG", True, {}) is True
+    assert env_bool("FLAG", True, {"FLAG": "  "}) is True
+
+
+def test_env_int_rejects_words_and_negatives():
+    assert env_int("N", 3, {"N": "42"}) == 42
+    with pytest.raises(ImproperlyConfigured, match="N must be a whole number"):
+        env_int("N", 3, {"N": "forty"})
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        env_int("N", 3, {"N": "-1"})
+
+
+def test_env_list_splits_on_commas():
+    assert env_list("HOSTS", [], {"HOSTS": "a.example, b.example,,"}) == ["a.example", "b.example"]
+    assert env_list("HOSTS", ["x"], {}) == ["x"]
+
+
+def test_secret_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-the-file\n")
+    assert env_str("SECRET_KEY", None, {"SECRET_KEY": "inline", "SECRET_KEY_FILE": str(secret)}) == "from-the-file"
+
+
+def test_unreadable_secret_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY_FILE"):
+        env_str("SECRET_KEY", None, {"SECRET_KEY_FILE": str(tmp_path / "missing")})
+
+
+def test_bad_debug_value_stops_startup():
+    result = run_manage("check", DEBUG="yes")
+    assert result.returncode != 0
+    assert "DEBUG must be True or False, not 'yes'" in result.stderr
+
+
+def test_missing_secret_key_in_production_stops_startup():
+    result = run_manage("check", DEBUG="False")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_short_secret_key_in_production_stops_startup():
+    result = run_manage("check", DEBUG="False", SECRET_KEY="short")
+    assert result.returncode != 0
+    assert "at least 50 characters" in result.stderr
+
+
+def test_bad_database_url_is_a_clear_error():
+    result = run_manage("check", DEBUG="True", DATABASE_URL="mysql://root@localhost/x")
+    assert result.returncode != 0
+    assert "DATABASE_URL must be a postgres:// or sqlite:// URL" in result.stderr
+
+
+def test_deploy_check_passes_with_production_settings():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="False",
+        SECRET_KEY=PRODUCTION_KEY,
+        ALLOWED_HOSTS="history.school.example",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_database_url_selects_postgres_with_jit_off():
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['ENGINE'], d['OPTIONS']['options'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    clean = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    clean.update(
+        DEBUG="True", DATABASE_URL="postgres://u@db.example:5432/crisis", DJANGO_SETTINGS_MODULE="crisis.settings"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "-c", "jit=off", "600", "True"]
+
+
+def test_defaults_are_british_and_mail_stays_on_the_console():
+    from crisis import settings as configured  # pytest swaps the live EMAIL_BACKEND for locmem
+
+    assert configured.LANGUAGE_CODE == "en-gb"
+    assert configured.TIME_ZONE == "Europe/London"
+    assert configured.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+
+
+@pytest.mark.django_db
+def test_tests_run_on_the_database_that_database_url_names():
+    # CI runs the suite twice; this fails loudly if the PostgreSQL run silently used SQLite.
+    from django.db import connection
+
+    url = os.environ.get("DATABASE_URL", "")
+    expected = "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+    assert connection.vendor == expected
