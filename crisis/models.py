@@ -1,0 +1,370 @@
+"""Subject content: what is taught. Content is data, editable in the app.
+
+Shipped rows (`owner` is null) come from `crisis/content/<unit>/` through `load_unit` and
+are read-only in the app; a teacher edits a shipped item by making their own copy
+(`owner` set, `copied_from` pointing at the original), which a reload never touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Authored(models.Model):
+    """Fields every editable content item shares."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty for shipped content; the teacher for a teacher's own item or copy.",
+    )
+    copied_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_shipped(self) -> bool:
+        return self.owner_id is None
+
+
+class Unit(Authored):
+    slug = models.SlugField(max_length=100)
+    title = models.CharField(max_length=200)
+    overview = models.TextField(blank=True, help_text="Markdown.")
+    key_question = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], condition=Q(owner__isnull=True), name="unique_shipped_unit_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Lesson(Authored):
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="lessons")
+    slug = models.SlugField(max_length=100)
+    order = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    body = models.TextField(help_text="Markdown. Headings with ##, lists, **bold**, > quotations. No HTML.")
+    objectives = models.TextField(blank=True, help_text="One learning objective per line.")
+
+    class Meta:
+        ordering = ["unit", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "slug"], condition=Q(owner__isnull=True), name="unique_shipped_lesson_slug"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def objective_list(self) -> list[str]:
+        return [line.strip() for line in self.objectives.splitlines() if line.strip()]
+
+
+class KeyTerm(models.Model):
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="key_terms")
+    order = models.PositiveSmallIntegerField(default=0)
+    term = models.CharField(max_length=120)
+    definition = models.TextField()
+
+    class Meta:
+        ordering = ["lesson", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class TimelineEvent(models.Model):
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="timeline")
+    sort_date = models.DateField(help_text="Used for ordering.")
+    when = models.CharField(max_length=60, help_text='As displayed, e.g. "16 October 1962" or "November 1962".')
+    event = models.TextField()
+
+    class Meta:
+        ordering = ["lesson", "sort_date", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.when}: {self.event[:40]}"
+
+
+class Source(Authored):
+    class Kind(models.TextChoices):
+        SPEECH = "speech", "Speech"
+        LETTER = "letter", "Letter"
+        BROADCAST = "broadcast", "Broadcast"
+        MEMORANDUM = "memorandum", "Memorandum"
+        TREATY = "treaty", "Treaty"
+        AGREEMENT = "agreement", "Agreement"
+        INTERPRETATION = "interpretation", "Historian's interpretation"
+        OTHER = "other", "Other"
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="sources")
+    label = models.CharField(max_length=4, help_text="A, B, C …")
+    slug = models.SlugField(max_length=100)
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    author = models.CharField(max_length=200)
+    date = models.DateField()
+    date_label = models.CharField(max_length=60, blank=True)
+    origin = models.TextField(blank=True, help_text="Provenance: who made it, what it is.")
+    purpose = models.TextField(blank=True, help_text="Provenance: why it was made.")
+    audience = models.TextField(blank=True, help_text="Provenance: who it was for.")
+    excerpt = models.TextField(help_text="The exact words of the source; trim only with an ellipsis (…).")
+    citation = models.TextField(help_text="Where it is published.")
+    licence = models.CharField(max_length=200, blank=True)
+    shows = models.TextField(blank=True, help_text="What the source is useful for (teacher notes).")
+
+    class Meta:
+        ordering = ["unit", "label", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "label"], condition=Q(owner__isnull=True), name="unique_shipped_source_label"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Source {self.label}: {self.title}"
+
+
+def validate_bands(bands: Iterable[tuple[int, int, int]], what: str = "Levels") -> None:
+    """Check a criterion's levels: numbered 1, 2, 3…, bands contiguous and non-overlapping.
+
+    `bands` holds (level number, min marks, max marks). Raises ValidationError with a
+    message a teacher can act on.
+    """
+    ordered = sorted(bands)
+    if not ordered:
+        raise ValidationError(f"{what}: add at least one level.")
+    errors = []
+    for index, (number, low, high) in enumerate(ordered, start=1):
+        if number != index:
+            errors.append(f"{what}: levels must be numbered 1, 2, 3… without gaps (found level {number}).")
+            break
+        if low > high:
+            errors.append(f"{what}: level {number} has a minimum mark ({low}) above its maximum ({high}).")
+    if ordered[0][1] < 0:
+        errors.append(f"{what}: marks cannot be negative.")
+    for (n1, _lo1, hi1), (n2, lo2, _hi2) in zip(ordered, ordered[1:], strict=False):
+        if lo2 <= hi1:
+            errors.append(f"{what}: level {n1} ({hi1}) and level {n2} ({lo2}) overlap.")
+        elif lo2 != hi1 + 1:
+            errors.append(f"{what}: there is a gap between level {n1} (up to {hi1}) and level {n2} (from {lo2}).")
+    if errors:
+        raise ValidationError(errors)
+
+
+class MarkScheme(Authored):
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def content_criteria(self) -> list[Criterion]:
+        return [c for c in self.criteria.all() if not c.is_spag]
+
+    def spag_criterion(self) -> Criterion | None:
+        return next((c for c in self.criteria.all() if c.is_spag), None)
+
+    @property
+    def total_marks(self) -> int:
+        return sum(c.max_marks for c in self.content_criteria())
+
+    @property
+    def spag_marks(self) -> int:
+        spag = self.spag_criterion()
+        return spag.max_marks if spag else 0
+
+
+class Criterion(models.Model):
+    """One assessed skill (AO1 knowledge, AO2 explanation, AO3 sources, AO4 judgement, or SPaG)."""
+
+    scheme = models.ForeignKey(MarkScheme, on_delete=models.CASCADE, related_name="criteria")
+    order = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField(max_length=10, help_text="e.g. AO1, or SPAG.")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    is_spag = models.BooleanField(default=False, help_text="Spelling, punctuation and grammar: marked separately.")
+
+    class Meta:
+        ordering = ["scheme", "order", "pk"]
+        verbose_name_plural = "criteria"
+        constraints = [models.UniqueConstraint(fields=["scheme", "code"], name="unique_criterion_code_per_scheme")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def max_marks(self) -> int:
+        return max((level.max_marks for level in self.levels.all()), default=0)
+
+    def level_for_mark(self, mark: int) -> Level | None:
+        return next((lv for lv in self.levels.all() if lv.min_marks <= mark <= lv.max_marks), None)
+
+
+class Level(models.Model):
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="levels")
+    number = models.PositiveSmallIntegerField()
+    descriptor = models.TextField()
+    min_marks = models.PositiveSmallIntegerField()
+    max_marks = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["criterion", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["criterion", "number"], name="unique_level_number_per_criterion"),
+            models.CheckConstraint(condition=Q(min_marks__lte=models.F("max_marks")), name="level_band_min_le_max"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Level {self.number} ({self.band})"
+
+    @property
+    def band(self) -> str:
+        if self.min_marks == self.max_marks:
+            return f"{self.min_marks} mark{'s' if self.min_marks != 1 else ''}"
+        return f"{self.min_marks}–{self.max_marks} marks"
+
+
+class EssayPrompt(Authored):
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="prompts")
+    slug = models.SlugField(max_length=100)
+    question = models.CharField(max_length=300)
+    instructions = models.TextField(blank=True, help_text="Markdown.")
+    sources = models.ManyToManyField(Source, through="PromptSource", related_name="prompts")
+    own_knowledge = models.BooleanField(
+        default=True, help_text="Students use their own knowledge as well as the sources."
+    )
+    suggested_minutes = models.PositiveSmallIntegerField(default=45)
+    word_min = models.PositiveIntegerField(default=0)
+    word_max = models.PositiveIntegerField(default=0, help_text="0: no upper guidance.")
+    mark_scheme = models.ForeignKey(MarkScheme, on_delete=models.PROTECT, related_name="prompts")
+
+    class Meta:
+        ordering = ["unit", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "slug"], condition=Q(owner__isnull=True), name="unique_shipped_prompt_slug"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.question
+
+    @property
+    def total_marks(self) -> int:
+        return self.mark_scheme.total_marks
+
+    @property
+    def spag_marks(self) -> int:
+        return self.mark_scheme.spag_marks
+
+    def ordered_sources(self) -> list[Source]:
+        return [link.source for link in self.source_links.all()]
+
+
+class PromptSource(models.Model):
+    prompt = models.ForeignKey(EssayPrompt, on_delete=models.CASCADE, related_name="source_links")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="prompt_links")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["prompt", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["prompt", "source"], name="unique_source_per_prompt")]
+
+    def __str__(self) -> str:
+        return f"{self.prompt} – {self.source.label}"
+
+
+class IndicativePoint(models.Model):
+    """A point a good answer might make, for markers only. Key terms let the marking page
+    hint whether an essay mentions it; the hint never sets a mark."""
+
+    class Side(models.TextChoices):
+        SUPPORTS = "supports", "Supports"
+        CHALLENGES = "challenges", "Challenges"
+        JUDGEMENT = "judgement", "Judgement"
+
+    prompt = models.ForeignKey(EssayPrompt, on_delete=models.CASCADE, related_name="indicative_points")
+    side = models.CharField(max_length=12, choices=Side.choices)
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField()
+    key_terms = models.TextField(blank=True, help_text="Comma-separated words or phrases an essay might use.")
+
+    class Meta:
+        ordering = ["prompt", "side", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def key_term_list(self) -> list[str]:
+        return [term.strip() for term in self.key_terms.split(",") if term.strip()]
+
+
+class KnowledgeQuestion(models.Model):
+    """A multiple-choice question with one correct answer and an explanation."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="questions")
+    order = models.PositiveSmallIntegerField(default=0)
+    question = models.TextField()
+    choices = models.JSONField(help_text="A list of answer texts.")
+    answer = models.PositiveSmallIntegerField(help_text="Position of the correct choice, counting from 0.")
+    explanation = models.TextField()
+
+    class Meta:
+        ordering = ["lesson", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.question[:60]
+
+    def clean(self) -> None:
+        if not isinstance(self.choices, list) or len(self.choices) < 2:
+            raise ValidationError({"choices": "Give at least two choices."})
+        if self.answer is None or not 0 <= self.answer < len(self.choices):
+            raise ValidationError({"answer": "The correct answer must be one of the choices."})
+
+
+class KnowledgeCheckAttempt(models.Model):
+    """One student's go at a lesson's knowledge check, kept for progress tracking."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="knowledge_attempts")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="attempts")
+    score = models.PositiveSmallIntegerField()
+    total = models.PositiveSmallIntegerField()
+    answers = models.JSONField(help_text="{question id: chosen index}")
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["student", "lesson", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.student} {self.lesson}: {self.score}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.score / self.total) if self.total else 0
