@@ -6,7 +6,7 @@ import pytest
 from django.db import DatabaseError
 from django.urls import reverse
 
-from classroom import views
+from classroom.views import core
 
 
 @pytest.mark.django_db
@@ -27,7 +27,7 @@ def test_readyz_is_ready_when_database_answers_and_migrated(client):
 
 @pytest.mark.django_db
 def test_readyz_reports_unapplied_migrations(client, monkeypatch):
-    monkeypatch.setattr(views, "_migrations_checked", False)
+    monkeypatch.setattr(core, "_migrations_checked", False)
 
     class PendingExecutor:
         def __init__(self, connection):
@@ -36,7 +36,7 @@ def test_readyz_reports_unapplied_migrations(client, monkeypatch):
         def migration_plan(self, targets):
             return [("classroom", "9999_pending")]
 
-    monkeypatch.setattr(views, "MigrationExecutor", PendingExecutor)
+    monkeypatch.setattr(core, "MigrationExecutor", PendingExecutor)
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.content == b"not ready\n"
@@ -51,7 +51,7 @@ def test_readyz_reports_database_down(client, monkeypatch):
         def __exit__(self, *exc):
             return False
 
-    monkeypatch.setattr(views.connection, "cursor", lambda: BrokenCursor())
+    monkeypatch.setattr(core.connection, "cursor", lambda: BrokenCursor())
     response = client.get("/readyz")
     assert response.status_code == 503
     assert b"10.0.0.5" not in response.content

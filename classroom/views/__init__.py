@@ -1,0 +1,2 @@
+"""Views, one module per area: core (home, account, health), classes (rosters and join
+codes), assignments (setting and writing essays), marking, progress."""
