@@ -1,0 +1,32 @@
+"""axe-core WCAG 2.2 A/AA checks on the shell pages, for both roles and anonymous."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.e2e.a11y import assert_accessible
+from tests.e2e.conftest import log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_login_page_has_no_serious_violations(page, live_server):
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert_accessible(page, "login")
+
+
+@pytest.mark.parametrize("username", ["sam.student", "ms.teacher"])
+def test_home_and_password_pages_have_no_serious_violations(page, live_server, school_class, username):
+    log_in(page, live_server, username, PASSWORD)
+    assert_accessible(page, f"home ({username})")
+    page.goto(f"{live_server.url}/accounts/password/")
+    assert_accessible(page, f"password change ({username})")
+
+
+def test_axe_really_finds_problems(page, live_server):
+    # Guard against a checker that silently checks nothing: an unlabelled field is caught.
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.evaluate("document.querySelector('label[for=id_username]').remove()")
+    with pytest.raises(AssertionError, match="label"):
+        assert_accessible(page, "login without a label")
