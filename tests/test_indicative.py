@@ -1,0 +1,81 @@
+"""Indicative-content hints on hand-written sample essays: hits and misses both asserted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from classroom.indicative import find_term, match_points, merge_spans
+
+
+@dataclass
+class Point:
+    pk: int
+    text: str
+    side: str
+    key_terms: str
+
+    @property
+    def key_term_list(self):
+        return [t.strip() for t in self.key_terms.split(",") if t.strip()]
+
+
+HOTLINE = Point(1, "The Hotline improved communication", "supports", "hotline, teleprinter, 20 June 1963")
+TEST_BAN = Point(2, "The Partial Test Ban Treaty", "supports", "test ban, Partial Test Ban Treaty")
+ARMS = Point(3, "The arms race continued", "challenges", "ICBM, arms race, build-up")
+VIETNAM = Point(4, "Vietnam", "challenges", "Vietnam, Rolling Thunder")
+TURKEY = Point(5, "The secret Turkey deal", "supports", "Turkey, Jupiter")
+
+STRONG_ESSAY = """The crisis led to the Hotline, agreed on 20 June 1963. It was a teleprinter link,
+not a telephone. The Partial Test
+Ban Treaty followed in August 1963.
+
+However the Soviet ICBM build-up shows the arms race went on, and in Vietnam the US escalated."""
+
+WEAK_ESSAY = "Kennedy was brave and the Russians backed down. Hotlines are phones. Turkeys are birds."
+
+
+def test_strong_essay_mentions_every_point_it_discusses():
+    results = {m.point_id: m for m in match_points(STRONG_ESSAY, [HOTLINE, TEST_BAN, ARMS, VIETNAM, TURKEY])}
+    assert results[1].mentioned and set(results[1].matched_terms) == {"hotline", "teleprinter", "20 June 1963"}
+    # A term split across a line break still matches.
+    assert results[2].mentioned and "Partial Test Ban Treaty" in results[2].matched_terms
+    assert results[3].mentioned and set(results[3].matched_terms) == {"ICBM", "arms race", "build-up"}
+    assert results[4].mentioned
+    assert not results[5].mentioned
+
+
+def test_weak_essay_misses_whole_word_near_misses():
+    results = {m.point_id: m for m in match_points(WEAK_ESSAY, [HOTLINE, TURKEY, VIETNAM])}
+    # "Hotlines" and "Turkeys" are not the whole words "hotline" and "Turkey".
+    assert not results[1].mentioned
+    assert not results[5].mentioned
+    assert not results[4].mentioned
+
+
+def test_spans_point_at_the_matching_passages():
+    spans = find_term(STRONG_ESSAY, "teleprinter")
+    assert len(spans) == 1
+    assert STRONG_ESSAY[spans[0].start : spans[0].end] == "teleprinter"
+    upper = find_term("THE HOTLINE.", "hotline")
+    assert [(s.start, s.end) for s in upper] == [(4, 11)]
+
+
+def test_terms_with_punctuation_match_as_whole_terms():
+    assert find_term("A U-2 was shot down.", "U-2")
+    assert not find_term("A U-21 was shot down.", "U-2")
+
+
+def test_regex_characters_in_terms_are_literal():
+    assert not find_term("anything at all", ".*")
+    assert find_term("the (secret) deal", "(secret)")
+
+
+def test_overlapping_spans_merge_for_highlighting():
+    text = "Partial Test Ban Treaty"
+    spans = find_term(text, "test ban") + find_term(text, "Partial Test Ban Treaty")
+    assert merge_spans(spans) == [(0, len(text))]
+
+
+def test_empty_terms_are_ignored():
+    point = Point(9, "x", "judgement", " , ,")
+    assert not match_points("anything", [point])[0].mentioned
