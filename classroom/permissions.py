@@ -60,3 +60,155 @@ def student_for_teacher(user: User, pk: int) -> User:
     if not user.is_head:
         students = students.filter(enrolments__school_class__teachers=user).distinct()
     return _get_or_404(students, pk)
+
+
+# --- classes and rosters (classroom/views/classes.py) -----------------------------------
+# Managing a class (its page, settings, co-teachers, roster, join code, students'
+# passwords) is for the class's teachers and heads of department: students 403, other
+# teachers 404. Joining a class with its code is for students only (teachers 403).
+from classroom.models import Enrolment  # noqa: E402 - kept with the section it serves
+
+
+def archived_classes_for_teacher(user: User):
+    """The archived classes a teacher sees (the same classes as their home page, archived)."""
+    require_teacher(user)
+    return SchoolClass.objects.visible_to(user).filter(archived=True)
+
+
+def co_teacher_candidates(user: User):
+    """Accounts that may be added as co-teachers: active teachers and heads of department.
+
+    Which classes they can be added to is decided by `class_for_teacher` (heads: any)."""
+    require_teacher(user)
+    return User.objects.filter(role__in=[User.Role.TEACHER, User.Role.HEAD], is_active=True)
+
+
+def enrolment_for_teacher(user: User, class_pk: int, student_pk: int) -> Enrolment:
+    """A student's enrolment (current or removed) in a class the user manages; 404 if the
+    student was never in that class."""
+    school_class = class_for_teacher(user, class_pk)
+    try:
+        enrolment = Enrolment.objects.select_related("student").get(school_class=school_class, student_id=student_pk)
+    except (Enrolment.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found.") from None
+    enrolment.school_class = school_class
+    return enrolment
+
+
+def class_teacher_for_teacher(user: User, class_pk: int, teacher_pk: int) -> tuple[SchoolClass, User]:
+    """A class the user manages and one of its teachers; 404 if they do not teach it."""
+    school_class = class_for_teacher(user, class_pk)
+    return school_class, _get_or_404(school_class.teachers.all(), teacher_pk)
+
+
+# --- content (crisis/): units, lessons, sources, prompts, mark schemes ------------------
+# Reading: everyone signed in reads shipped content and every teacher's own items and
+# copies (a department's resources are shared school-wide, so there is nothing to hide
+# and no 404 beyond "does not exist"). Teachers only (students 403): indicative content,
+# authoring pages, "make my copy". Editing: a shipped item never (it is changed by copying
+# it); a teacher's item only by its owner or a head of department (403 for other teachers,
+# who can already see it).
+from django.db.models import Q  # noqa: E402 - kept with the section it serves
+
+from crisis import models as content  # noqa: E402
+
+
+def content_for_reader(user: User, queryset, pk: int):
+    """A content item (Unit, Lesson, Source, EssayPrompt, MarkScheme) any signed-in user may read."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Sign in to read the unit.")
+    return _get_or_404(queryset.visible_to(user), pk)
+
+
+def can_see_indicative(user: User) -> bool:
+    """Indicative content (what a good answer says) is for markers, never students."""
+    return user.is_authenticated and user.is_teacher
+
+
+def can_edit_content(user: User, obj) -> bool:
+    """For templates to show or hide an Edit button; views call require_content_editor."""
+    if not user.is_authenticated or not user.is_teacher or obj.is_shipped:
+        return False
+    return obj.owner_id == user.pk or user.is_head
+
+
+def require_content_editor(user: User, obj):
+    """The item, if the user may change it; 403 otherwise (students, shipped items, others' copies)."""
+    require_teacher(user)
+    if obj.is_shipped:
+        raise PermissionDenied("Shipped content is read-only: make your own copy to change it.")
+    if not can_edit_content(user, obj):
+        raise PermissionDenied("Only the teacher who owns this copy (or the head of department) can edit it.")
+    return obj
+
+
+def content_for_editor(user: User, queryset, pk: int):
+    """Students 403, missing items 404, then require_content_editor."""
+    require_teacher(user)
+    return require_content_editor(user, _get_or_404(queryset.visible_to(user), pk))
+
+
+def content_for_copier(user: User, queryset, pk: int):
+    """Any teacher may copy anything they can read."""
+    require_teacher(user)
+    return _get_or_404(queryset.visible_to(user), pk)
+
+
+def criterion_for_editor(user: User, pk: int) -> content.Criterion:
+    require_teacher(user)
+    criterion = _get_or_404(content.Criterion.objects.select_related("scheme"), pk)
+    require_content_editor(user, criterion.scheme)
+    return criterion
+
+
+def mark_schemes_for_author(user: User):
+    """Mark schemes a teacher may attach to their own prompt: shipped ones and their own."""
+    require_teacher(user)
+    return content.MarkScheme.objects.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+def attempt_for_student(user: User, lesson: content.Lesson, pk: int) -> content.KnowledgeCheckAttempt:
+    """One of the user's own knowledge-check attempts on this lesson; anyone else's is 404."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return _get_or_404(content.KnowledgeCheckAttempt.objects.filter(student=user, lesson=lesson), pk)
+
+
+# --- assignments and essay writing ------------------------------------------------------
+# Teachers manage assignments of classes they teach (heads: every class); students see
+# assignments of their own classes once open, and only their own submission. Everyone
+# else gets 404.
+from classroom.models import Assignment, Submission  # noqa: E402
+
+
+def assignment_for_teacher(user: User, pk: int) -> Assignment:
+    """An assignment of a class the user teaches: 403 for students, 404 for other teachers'."""
+    require_teacher(user)
+    queryset = Assignment.objects.filter(school_class__in=SchoolClass.objects.taught_by(user))
+    return _get_or_404(queryset.select_related("school_class", "prompt"), pk)
+
+
+def assignment_for_member(user: User, pk: int) -> Assignment:
+    """An assignment the user may open: their teacher (preview) or an enrolled student once it is open."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return _get_or_404(Assignment.objects.visible_to(user).select_related("school_class", "prompt"), pk)
+
+
+def assignment_for_writer(user: User, pk: int) -> Assignment:
+    """An open assignment the user may write for: 403 for teachers, 404 for other classes' students."""
+    require_student(user)
+    return assignment_for_member(user, pk)
+
+
+def submission_for_teacher(user: User, pk: int) -> Submission:
+    """A student's submission in a class the user teaches: 403 for students, 404 otherwise."""
+    require_teacher(user)
+    queryset = Submission.objects.visible_to(user).select_related("assignment__school_class", "student")
+    return _get_or_404(queryset, pk)
+
+
+def prompts_for_setter(user: User):
+    """Essay prompts a teacher may set: the shipped ones and their own copies."""
+    require_teacher(user)
+    return content.EssayPrompt.objects.filter(Q(owner__isnull=True) | Q(owner=user))
