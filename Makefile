@@ -7,7 +7,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev migrate lint format clean
+.PHONY: help run test install install-dev migrate lint format clean prod-smoke backup-roundtrip
 
 help:
 	@echo "make run    set up .venv, migrate, load the unit and demo accounts, serve on http://$(HOST):$(PORT)"
@@ -33,6 +33,8 @@ install-dev: $(VENV)/.installed-dev
 run: export DEBUG ?= True
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_unit
+	$(BIN)/python manage.py load_comment_bank
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -50,3 +52,10 @@ format: install-dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Production checks (need PostgreSQL on 127.0.0.1:5432; README "Self-hosting").
+prod-smoke: install
+	VENV=$(VENV) bash scripts/prod_smoke.sh
+
+backup-roundtrip: install-dev
+	VENV=$(VENV) bash scripts/backup_roundtrip.sh

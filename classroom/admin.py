@@ -31,3 +31,73 @@ class SchoolClassAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     filter_horizontal = ("teachers",)
     inlines = [EnrolmentInline]
+
+
+# --- assignments and essay writing ---------------------------------------------------------
+from classroom.models import Assignment, Extension, Submission, SubmissionRevision  # noqa: E402
+
+
+class ExtensionInline(admin.TabularInline):
+    model = Extension
+    extra = 0
+    raw_id_fields = ("student", "granted_by")
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("title", "school_class", "opens_at", "due_at", "late_cutoff", "time_limit_minutes")
+    list_filter = ("school_class",)
+    search_fields = ("title", "school_class__name")
+    raw_id_fields = ("prompt", "created_by")
+    inlines = [ExtensionInline]
+
+
+class SubmissionRevisionInline(admin.TabularInline):
+    model = SubmissionRevision
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "reason", "revision", "word_count")
+    readonly_fields = fields
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    """Read-only: submissions change only through their methods (save_draft, submit, return…)."""
+
+    list_display = ("student", "assignment", "state", "word_count", "is_late", "submitted_at")
+    list_filter = ("state", "is_late")
+    search_fields = ("student__username", "student__last_name", "assignment__title")
+    inlines = [SubmissionRevisionInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+# --- marking (classroom/views/marking.py) ---
+from classroom.models import CommentBankEntry, Mark  # noqa: E402
+
+
+@admin.register(CommentBankEntry)
+class CommentBankEntryAdmin(admin.ModelAdmin):
+    list_display = ("code", "owner", "criterion_code", "prompt")
+    list_filter = ("criterion_code",)
+    search_fields = ("code", "text", "owner__username")
+    raw_id_fields = ("owner", "prompt")
+
+
+@admin.register(Mark)
+class MarkAdmin(admin.ModelAdmin):
+    """Read-only: marks change only through their methods (record_mark, complete, release…)."""
+
+    list_display = ("submission", "marker", "state", "total", "spag", "released_at", "seen_at")
+    list_filter = ("state",)
+    search_fields = ("submission__student__username", "submission__assignment__title")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -5,11 +5,17 @@ State changes are methods named for the change; views never set a state field by
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 # No 0/O, 1/I/L: a code read aloud or copied from the board must not be misread.
@@ -61,6 +67,21 @@ class User(AbstractUser):
         if self.must_change_password:
             self.must_change_password = False
             self.save(update_fields=["must_change_password"])
+
+    def reset_password(self) -> str:
+        """Set a fresh one-time code the user must replace at next login; return it.
+
+        The code is returned to be shown once and is stored only as a hash. Changing the
+        password also ends the user's existing sessions.
+        """
+        from classroom.roster import new_one_time_code
+
+        code = new_one_time_code()
+        # One UPDATE of both fields; hashing (slow on purpose) happens before it, outside any lock.
+        self.set_password(code)
+        self.must_change_password = True
+        self.save(update_fields=["password", "must_change_password"])
+        return code
 
 
 class SchoolClassQuerySet(models.QuerySet):
@@ -123,6 +144,38 @@ class SchoolClass(models.Model):
                 continue
         raise RuntimeError("Could not find an unused join code.")
 
+    @classmethod
+    def create_for(cls, teacher: User, *, name: str, year_group: int | None) -> SchoolClass:
+        """A new class taught by the teacher who creates it."""
+        with transaction.atomic():
+            school_class = cls.objects.create(name=name, year_group=year_group)
+            school_class.add_teacher(teacher)
+        return school_class
+
+    def archive(self) -> None:
+        """Hide the class from everyday lists; its students, work and marks are kept."""
+        if not self.archived:
+            self.archived = True
+            self.save(update_fields=["archived"])
+
+    def unarchive(self) -> None:
+        if self.archived:
+            self.archived = False
+            self.save(update_fields=["archived"])
+
+    def add_teacher(self, teacher: User) -> None:
+        """Make a teacher (or head of department) a co-teacher; idempotent."""
+        if not teacher.is_teacher:
+            raise ValueError("Only teachers can teach a class.")
+        self.teachers.add(teacher)
+
+    def remove_teacher(self, teacher: User) -> None:
+        """Stop a co-teacher teaching the class. A class always keeps at least one teacher."""
+        with transaction.atomic():
+            if not self.teachers.exclude(pk=teacher.pk).exists():
+                raise ValueError("A class needs at least one teacher.")
+            self.teachers.remove(teacher)
+
     def active_students(self) -> models.QuerySet[User]:
         return User.objects.filter(enrolments__school_class=self, enrolments__removed_at__isnull=True)
 
@@ -161,3 +214,1045 @@ class Enrolment(models.Model):
         if self.removed_at is None:
             self.removed_at = timezone.now()
             self.save(update_fields=["removed_at"])
+
+
+# --- Assignments and essay writing -----------------------------------------------------
+#
+# Deadlines, in one place:
+# - `due_at`: work submitted after it is late (flagged, still accepted).
+# - `late_cutoff` (optional, >= due_at): after it, submission is refused; the draft is kept.
+#   No cut-off means late work is accepted at any time.
+# - An `Extension` gives one student their own due date (and optionally their own
+#   cut-off). Without its own cut-off, the student's cut-off is the later of the class
+#   cut-off and their extended due date (an extension never makes the cut-off earlier).
+# - A timed assignment (`time_limit_minutes`) also ends for each student at
+#   started_at + limit, capped by their cut-off (or due date when there is none).
+# - A resubmission after "return for redraft" is not bound by the cut-off (the teacher
+#   asked for it) and keeps the late flag of the first submission.
+
+MAX_ESSAY_CHARS = 100_000
+# Autosaves keep a snapshot at most this often (always on submit and on return).
+REVISION_INTERVAL = timedelta(minutes=1)
+# A timed essay's last autosave and automatic submit may arrive a little after zero.
+TIME_LIMIT_GRACE = timedelta(seconds=30)
+
+_WORD = re.compile(r"\S+")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+def count_words(text: str) -> int:
+    """Words in an essay: runs of non-space characters holding a letter or digit.
+
+    "Cold-War" is one word; a lone dash or bullet is none. static/js/essay.js mirrors this.
+    """
+    return sum(1 for token in _WORD.findall(text or "") if _LETTER_OR_DIGIT.search(token))
+
+
+def effective_deadlines(
+    due_at: datetime,
+    late_cutoff: datetime | None,
+    extension_due_at: datetime | None = None,
+    extension_cutoff: datetime | None = None,
+) -> tuple[datetime, datetime | None]:
+    """(due, cut-off) for one student, applying their extension if they have one."""
+    if extension_due_at is None:
+        return due_at, late_cutoff
+    if extension_cutoff is not None:
+        return extension_due_at, max(extension_cutoff, extension_due_at)
+    if late_cutoff is None:
+        return extension_due_at, None
+    return extension_due_at, max(late_cutoff, extension_due_at)
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> AssignmentQuerySet:
+        """Assignments of classes the user may see; students see them only once open."""
+        classes = SchoolClass.objects.visible_to(user)
+        qs = self.filter(school_class__in=classes)
+        if user.is_authenticated and not user.is_teacher and not user.is_superuser:
+            qs = qs.filter(opens_at__lte=timezone.now())
+        return qs
+
+    def with_status_for(self, student: User) -> AssignmentQuerySet:
+        """Annotate each assignment with one student's deadlines and submission, in one query.
+
+        Adds `ext_due_at`, `ext_cutoff`, `my_state`, `my_word_count`, `my_is_late`,
+        `my_submitted_at`, `my_updated_at` and `my_cutoff` (the student's effective cut-off).
+        """
+        extension = Extension.objects.filter(assignment=OuterRef("pk"), student=student)
+        submission = Submission.objects.filter(assignment=OuterRef("pk"), student=student)
+        qs = self.annotate(
+            ext_due_at=Subquery(extension.values("due_at")[:1]),
+            ext_cutoff=Subquery(extension.values("late_cutoff")[:1]),
+            my_state=Subquery(submission.values("state")[:1]),
+            my_word_count=Subquery(submission.values("word_count")[:1]),
+            my_is_late=Subquery(submission.values("is_late")[:1]),
+            my_submitted_at=Subquery(submission.values("submitted_at")[:1]),
+            my_updated_at=Subquery(submission.values("updated_at")[:1]),
+        )
+        # The SQL twin of effective_deadlines(); tests check the two agree.
+        return qs.annotate(
+            my_cutoff=Case(
+                When(ext_due_at__isnull=True, then=F("late_cutoff")),
+                When(ext_cutoff__isnull=False, then=Greatest("ext_cutoff", "ext_due_at")),
+                When(late_cutoff__isnull=True, then=Value(None, output_field=models.DateTimeField())),
+                default=Greatest("late_cutoff", "ext_due_at"),
+                output_field=models.DateTimeField(),
+            )
+        )
+
+    def open_for(self, student: User) -> AssignmentQuerySet:
+        """Assignments the student can still submit: open, and before their cut-off (if any)."""
+        now = timezone.now()
+        return (
+            self.visible_to(student)
+            .with_status_for(student)
+            .filter(opens_at__lte=now)
+            .filter(Q(my_cutoff__isnull=True) | Q(my_cutoff__gt=now))
+        )
+
+
+class Assignment(models.Model):
+    """An essay set for a class from an essay prompt.
+
+    Every field may be edited until it opens (`is_editable`); after that only the deadlines
+    may move, and only later (`extend_deadlines`), so no submitted work becomes late
+    retroactively.
+    """
+
+    class FeedbackRelease(models.TextChoices):
+        MANUAL = "manual", "When I release it"
+        AT_DATE = "at_date", "At a date and time"
+
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="assignments")
+    prompt = models.ForeignKey("crisis.EssayPrompt", on_delete=models.PROTECT, related_name="assignments")
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True, help_text="Markdown. Shown to students above the essay box.")
+    opens_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    late_cutoff = models.DateTimeField(
+        null=True, blank=True, help_text="After this, late work is refused. Empty: late work is accepted any time."
+    )
+    time_limit_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Timed essay: minutes from when a student first opens it."
+    )
+    anonymous_marking = models.BooleanField(default=False)
+    # Marking: names stay hidden behind candidate numbers until revealed (reveal_names).
+    names_revealed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    names_revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    feedback_release = models.CharField(max_length=10, choices=FeedbackRelease.choices, default=FeedbackRelease.MANUAL)
+    feedback_release_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-due_at", "pk"]
+        indexes = [models.Index(fields=["school_class", "due_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(due_at__gt=F("opens_at")), name="assignment_due_after_opens"),
+            models.CheckConstraint(
+                condition=Q(late_cutoff__isnull=True) | Q(late_cutoff__gte=F("due_at")),
+                name="assignment_cutoff_not_before_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors = {}
+        if self.opens_at and self.due_at and self.due_at <= self.opens_at:
+            errors["due_at"] = "The due date must be after the assignment opens."
+        if self.late_cutoff and self.due_at and self.late_cutoff < self.due_at:
+            errors["late_cutoff"] = "The late cut-off cannot be before the due date."
+        if self.time_limit_minutes == 0:
+            errors["time_limit_minutes"] = "A time limit must be at least one minute (or leave it empty)."
+        if self.feedback_release == self.FeedbackRelease.AT_DATE and not self.feedback_release_at:
+            errors["feedback_release_at"] = "Give the date and time to release feedback."
+        if errors:
+            raise ValidationError(errors)
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        return (at or timezone.now()) >= self.opens_at
+
+    def is_editable(self, at: datetime | None = None) -> bool:
+        """Every field can change until the assignment opens."""
+        return not self.is_open(at)
+
+    def extend_deadlines(self, due_at: datetime, late_cutoff: datetime | None) -> None:
+        """Move the due date and cut-off later (allowed after opening). Never earlier."""
+        errors = {}
+        if due_at < self.due_at:
+            errors["due_at"] = "After the assignment opens, the due date can only move later."
+        # Removing the cut-off (accepting more late work) is allowed; moving it earlier is not.
+        if self.late_cutoff and late_cutoff is not None and late_cutoff < self.late_cutoff:
+            errors["late_cutoff"] = "After the assignment opens, the cut-off can only move later."
+        if late_cutoff is not None and late_cutoff < due_at:
+            errors["late_cutoff"] = "The late cut-off cannot be before the due date."
+        if errors:
+            raise ValidationError(errors)
+        with transaction.atomic():
+            self.due_at = due_at
+            self.late_cutoff = late_cutoff
+            self.save(update_fields=["due_at", "late_cutoff"])
+
+    def deadlines_for(
+        self, student: User, extension: Extension | None | bool = False
+    ) -> tuple[datetime, datetime | None]:
+        """(due, cut-off) for one student. Pass `extension` if already loaded (None: none)."""
+        if extension is False:
+            extension = self.extensions.filter(student=student).first()
+        if extension is None:
+            return effective_deadlines(self.due_at, self.late_cutoff)
+        return effective_deadlines(self.due_at, self.late_cutoff, extension.due_at, extension.late_cutoff)
+
+    def grant_extension(self, student: User, due_at: datetime, late_cutoff: datetime | None, by: User) -> Extension:
+        """Give (or change) one student's own due date and optional cut-off."""
+        if due_at <= self.opens_at:
+            raise ValidationError({"due_at": "An extended due date must be after the assignment opens."})
+        if late_cutoff is not None and late_cutoff < due_at:
+            raise ValidationError({"late_cutoff": "The student's cut-off cannot be before their due date."})
+        with transaction.atomic():
+            extension, _ = Extension.objects.update_or_create(
+                assignment=self,
+                student=student,
+                defaults={"due_at": due_at, "late_cutoff": late_cutoff, "granted_by": by},
+            )
+        return extension
+
+    def remove_extension(self, student_pk: int) -> None:
+        """Take away a student's own due date; they go back to the class's deadlines."""
+        with transaction.atomic():
+            self.extensions.filter(student_id=student_pk).delete()
+
+    # --- marking (classroom/views/marking.py) ---
+
+    @property
+    def names_hidden(self) -> bool:
+        """Anonymous marking shows candidate numbers until the teacher reveals the names."""
+        return self.anonymous_marking and self.names_revealed_at is None
+
+    @property
+    def feedback_date_passed(self) -> bool:
+        """Release "at a date": complete marks become visible to students from that moment."""
+        return (
+            self.feedback_release == self.FeedbackRelease.AT_DATE
+            and self.feedback_release_at is not None
+            and self.feedback_release_at <= timezone.now()
+        )
+
+    def reveal_names(self, by: User) -> None:
+        """Show students' names in marking from now on (irreversible); idempotent."""
+        with transaction.atomic():
+            Assignment.objects.filter(pk=self.pk, names_revealed_at__isnull=True).update(
+                names_revealed_at=timezone.now(), names_revealed_by=by
+            )
+            self.refresh_from_db(fields=["names_revealed_at", "names_revealed_by"])
+
+    def give_candidate_numbers(self, submissions: list[Submission]) -> None:
+        """Give each submission that lacks one a random candidate number, unique in the assignment.
+
+        Random, not derived from the student, so a number cannot be worked back to a name.
+        Costs no query when every submission already has its number.
+        """
+        missing = [s for s in submissions if s.candidate_number is None]
+        if not missing:
+            return
+        rng = secrets.SystemRandom()
+        with transaction.atomic():
+            # Lock the assignment so two markers opening the queue at once cannot pick the same number.
+            Assignment.objects.select_for_update().filter(pk=self.pk).first()
+            taken = dict(self.submissions.filter(candidate_number__isnull=False).values_list("pk", "candidate_number"))
+            used = set(taken.values())
+            for submission in missing:
+                if submission.pk in taken:
+                    submission.candidate_number = taken[submission.pk]
+                    continue
+                number = rng.randint(1000, 9999)
+                while number in used:
+                    number = rng.randint(1000, 9999)
+                used.add(number)
+                Submission.objects.filter(pk=submission.pk, candidate_number__isnull=True).update(
+                    candidate_number=number
+                )
+                submission.candidate_number = number
+
+
+class Extension(models.Model):
+    """One student's own due date (and optionally cut-off) for an assignment."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extensions")
+    due_at = models.DateTimeField()
+    late_cutoff = models.DateTimeField(null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["assignment", "student"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "student"], name="one_extension_per_student"),
+            models.CheckConstraint(
+                condition=Q(late_cutoff__isnull=True) | Q(late_cutoff__gte=F("due_at")),
+                name="extension_cutoff_not_before_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} until {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class SubmissionError(Exception):
+    """A change to a submission was refused; the message is for the student and nothing changed."""
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> SubmissionQuerySet:
+        """Students: their own; teachers: submissions in classes they teach; heads: all."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_head or user.is_superuser:
+            return self.all()
+        if user.is_teacher:
+            return self.filter(assignment__school_class__teachers=user)
+        return self.filter(student=user)
+
+
+class Submission(models.Model):
+    """One student's essay for one assignment: the draft until submitted, then the work.
+
+    State changes only through the methods below. Later issues add marking states after
+    RETURNED (e.g. marked, released) to `State`.
+    """
+
+    class State(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        DRAFT = "draft", "Drafting"
+        SUBMITTED = "submitted", "Submitted"
+        RETURNED = "returned", "Returned for redraft"
+        # Marking (classroom/views/marking.py): set only by Mark.complete / release / withdraw.
+        MARKED = "marked", "Marked"
+        RELEASED = "released", "Feedback released"
+
+    # States in which the student may change the text.
+    EDITABLE_STATES = (State.NOT_STARTED, State.DRAFT, State.RETURNED)
+
+    class Conflict(Exception):  # noqa: N818 - reads as Submission.Conflict
+        """The draft changed since the writer's base revision (another tab, or submitted)."""
+
+        def __init__(self, revision: int, text: str, state: str) -> None:
+            super().__init__(f"The essay is at revision {revision} ({state}).")
+            self.revision = revision
+            self.text = text
+            self.state = state
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    text = models.TextField(blank=True)
+    word_count = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NOT_STARTED)
+    revision = models.PositiveIntegerField(default=0, help_text="Goes up by one on every save (optimistic locking).")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When the student first opened it.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_late = models.BooleanField(default=False)
+    text_sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the submitted text.")
+    # Marking: a random number shown instead of the name under anonymous marking.
+    candidate_number = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, help_text="Last time the text was saved.")
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["assignment", "student"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "student"], name="one_submission_per_student"),
+            models.UniqueConstraint(
+                fields=["assignment", "candidate_number"],
+                condition=Q(candidate_number__isnull=False),
+                name="one_candidate_number_per_assignment",
+            ),
+        ]
+        indexes = [models.Index(fields=["student", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.student} – {self.assignment}"
+
+    @classmethod
+    def start(cls, assignment: Assignment, student: User, at: datetime | None = None) -> Submission:
+        """The student's submission, created (and the clock started) on first opening."""
+        now = at or timezone.now()
+        submission, created = cls.objects.get_or_create(
+            assignment=assignment, student=student, defaults={"started_at": now, "updated_at": now}
+        )
+        if not created and submission.started_at is None:
+            cls.objects.filter(pk=submission.pk, started_at__isnull=True).update(started_at=now)
+            submission.refresh_from_db(fields=["started_at"])
+        # The caller already has both: spare the queries that would load them again.
+        submission.assignment, submission.student = assignment, student
+        return submission
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in self.EDITABLE_STATES
+
+    @property
+    def has_been_returned(self) -> bool:
+        return self.returned_at is not None
+
+    def deadlines(self, extension: Extension | None | bool = False) -> tuple[datetime, datetime | None]:
+        return self.assignment.deadlines_for(self.student, extension)
+
+    def time_deadline(self, extension: Extension | None | bool = False) -> datetime | None:
+        """When a timed essay's time runs out for this student (None: not timed or not started)."""
+        limit = self.assignment.time_limit_minutes
+        if not limit or self.started_at is None or self.has_been_returned:
+            return None
+        due, cutoff = self.deadlines(extension)
+        return min(self.started_at + timedelta(minutes=limit), cutoff or due)
+
+    def save_draft(self, text: str, base_revision: int, at: datetime | None = None) -> Submission:
+        """Save the text if `base_revision` is still current; raises Submission.Conflict if not.
+
+        One conditional UPDATE, so two tabs saving from the same revision cannot both win,
+        and a save racing a submit can never change submitted text.
+        """
+        now = at or timezone.now()
+        if len(text) > MAX_ESSAY_CHARS:
+            raise SubmissionError(f"The essay is too long to save (over {MAX_ESSAY_CHARS:,} characters).")
+        time_up = self.time_deadline()
+        if time_up is not None and now > time_up + TIME_LIMIT_GRACE:
+            raise SubmissionError("Time is up for this timed essay: your last saved text is kept.")
+        words = count_words(text)
+        with transaction.atomic():
+            updated = Submission.objects.filter(
+                pk=self.pk, revision=base_revision, state__in=self.EDITABLE_STATES
+            ).update(
+                text=text,
+                word_count=words,
+                revision=F("revision") + 1,
+                state=self.State.DRAFT,
+                updated_at=now,
+            )
+            if not updated:
+                current = Submission.objects.filter(pk=self.pk).values("revision", "text", "state").get()
+                raise Submission.Conflict(current["revision"], current["text"], current["state"])
+            self.refresh_from_db(fields=["text", "word_count", "revision", "state", "updated_at"])
+            self._snapshot(SubmissionRevision.Reason.AUTOSAVE, now, throttle=True)
+        return self
+
+    def submit(self, by: User, at: datetime | None = None) -> Submission:
+        """Hand the saved text in, in one locked step; a second call returns the first result.
+
+        Records the time, word count, SHA-256 and whether it is late against the student's
+        own due date. Refused (SubmissionError, draft kept) after their cut-off or when empty.
+        """
+        now = at or timezone.now()
+        with transaction.atomic():
+            locked = Submission.objects.select_for_update().select_related("assignment").get(pk=self.pk)
+            if not locked.is_editable:
+                self.refresh_from_db()
+                return self
+            if count_words(locked.text) == 0:
+                raise SubmissionError("Your essay is empty: write something before you submit.")
+            due, cutoff = locked.deadlines()
+            if locked.has_been_returned:
+                is_late = locked.is_late
+            else:
+                if cutoff is not None and now > cutoff:
+                    raise SubmissionError(
+                        "The deadline for late work has passed, so this essay can no longer be submitted. "
+                        "Your draft is kept: speak to your teacher."
+                    )
+                is_late = now > due
+            locked.state = self.State.SUBMITTED
+            locked.submitted_at = now
+            locked.submitted_by = by
+            locked.is_late = is_late
+            locked.word_count = count_words(locked.text)
+            locked.text_sha256 = hashlib.sha256(locked.text.encode()).hexdigest()
+            locked.revision += 1
+            locked.save(
+                update_fields=[
+                    "state",
+                    "submitted_at",
+                    "submitted_by",
+                    "is_late",
+                    "word_count",
+                    "text_sha256",
+                    "revision",
+                ]
+            )
+            locked._snapshot(SubmissionRevision.Reason.SUBMIT, now)
+        self.refresh_from_db()
+        return self
+
+    def return_for_redraft(self, by: User, at: datetime | None = None) -> Submission:
+        """Give submitted work back to the student to improve and resubmit; history is kept."""
+        now = at or timezone.now()
+        with transaction.atomic():
+            locked = Submission.objects.select_for_update().get(pk=self.pk)
+            if locked.state != self.State.SUBMITTED:
+                raise SubmissionError("Only submitted work can be returned for redraft.")
+            locked.state = self.State.RETURNED
+            locked.returned_at = now
+            locked.returned_by = by
+            locked.revision += 1
+            locked.save(update_fields=["state", "returned_at", "returned_by", "revision"])
+            locked._snapshot(SubmissionRevision.Reason.RETURN, now)
+        self.refresh_from_db()
+        return self
+
+    def _snapshot(self, reason: str, at: datetime, throttle: bool = False) -> SubmissionRevision | None:
+        """Keep a copy of the text; autosaves only when it changed and not within the interval."""
+        if throttle:
+            last = self.revisions.order_by("-created_at", "-pk").first()
+            if last is not None and (last.text == self.text or at - last.created_at < REVISION_INTERVAL):
+                return None
+            if last is None and not self.text.strip():
+                return None
+        return SubmissionRevision.objects.create(
+            submission=self,
+            text=self.text,
+            word_count=self.word_count,
+            revision=self.revision,
+            reason=reason,
+            created_at=at,
+        )
+
+    # --- marking (classroom/views/marking.py) ---
+
+    MARKABLE_STATES = (State.SUBMITTED, State.MARKED, State.RELEASED)
+
+    @property
+    def is_markable(self) -> bool:
+        return self.state in self.MARKABLE_STATES
+
+    @property
+    def marking_label(self) -> str:
+        """How marking pages name the writer: "Candidate 0142" until names are revealed."""
+        if self.assignment.names_hidden:
+            if self.candidate_number is None:
+                return "Candidate (number not yet given)"
+            return f"Candidate {self.candidate_number:04d}"
+        return self.student.display_name
+
+    def record_mark(
+        self,
+        by: User,
+        scores: dict[int, tuple[int | None, int]],
+        *,
+        www: str = "",
+        ebi: str = "",
+        improvement_task: str = "",
+        base_revision: int | None = None,
+    ) -> Mark:
+        """Save the marker's levels, marks and feedback on this essay's (draft or complete) mark.
+
+        `scores` maps criterion id to (level id or None for "no rewardable material", marks).
+        Checked against the prompt's mark scheme (MarkError, nothing saved); the total is
+        computed here. Raises Mark.Conflict if `base_revision` is no longer current.
+        """
+        with transaction.atomic():
+            locked = Submission.objects.select_for_update().get(pk=self.pk)
+            if not locked.is_markable:
+                raise MarkError("Only submitted work can be marked.")
+            mark, _ = Mark.objects.select_for_update().get_or_create(submission=locked, defaults={"marker": by})
+            if mark.is_released:
+                raise MarkError("This mark has been released: withdraw the release before changing it.")
+            if base_revision is not None and base_revision != mark.revision:
+                raise Mark.Conflict(mark.revision)
+            scheme = self.assignment.prompt.mark_scheme
+            cleaned = validate_scores(scheme, scores, require_all=mark.state == Mark.State.COMPLETE)
+            for name, value in (("www", www), ("ebi", ebi), ("improvement_task", improvement_task)):
+                if len(value) > MAX_FEEDBACK_CHARS:
+                    raise MarkError(f"The feedback is too long (over {MAX_FEEDBACK_CHARS:,} characters).")
+                setattr(mark, name, value)
+            mark.criterion_marks.all().delete()
+            CriterionMark.objects.bulk_create(
+                CriterionMark(mark=mark, criterion=criterion, level=level, marks=marks)
+                for criterion, level, marks in cleaned
+            )
+            mark.total = sum(marks for criterion, _, marks in cleaned if not criterion.is_spag)
+            spag = [marks for criterion, _, marks in cleaned if criterion.is_spag]
+            mark.spag = spag[0] if spag else None
+            mark.marker = by
+            mark.revision += 1
+            mark.updated_at = timezone.now()
+            mark.save(
+                update_fields=["www", "ebi", "improvement_task", "total", "spag", "marker", "revision", "updated_at"]
+            )
+        return mark
+
+
+class SubmissionRevision(models.Model):
+    """A snapshot of an essay, so a teacher can see how it grew (autosave, submit, return)."""
+
+    class Reason(models.TextChoices):
+        AUTOSAVE = "autosave", "Draft saved"
+        SUBMIT = "submit", "Submitted"
+        RETURN = "return", "Returned for redraft"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="revisions")
+    text = models.TextField(blank=True)
+    word_count = models.PositiveIntegerField(default=0)
+    revision = models.PositiveIntegerField()
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["submission", "created_at", "pk"]
+        indexes = [models.Index(fields=["submission", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.submission} r{self.revision} ({self.get_reason_display()})"
+
+
+# --- Marking and feedback (classroom/views/marking.py) -----------------------------------
+#
+# A Mark belongs to one submitted essay. The marker saves it as often as they like (a draft,
+# autosaved with an optimistic `revision` like essays); "complete" moves the submission to
+# MARKED; "release" to RELEASED and makes the mark, its comments and the feedback visible
+# to the student. A release can be withdrawn only until the student has opened it.
+#
+# Feedback release "at a date": from that date a complete mark is visible to the student
+# without a manual release; the student's first visit records the release (and seen_at),
+# so from then on it reads exactly like a manual release.
+
+MAX_FEEDBACK_CHARS = 10_000
+MAX_COMMENT_CHARS = 5_000
+
+
+class MarkError(Exception):
+    """A marking change was refused; the message is for the marker and nothing changed."""
+
+
+def validate_scores(scheme, scores: dict[int, tuple[int | None, int]], require_all: bool) -> list[tuple]:
+    """Check (level, marks) per criterion against the scheme; [(criterion, level, marks)] or MarkError.
+
+    A level must belong to its criterion and the marks must lie in that level's band. No level
+    means "no rewardable material" and 0 marks. With `require_all`, every criterion needs a mark.
+    """
+    criteria = {criterion.pk: criterion for criterion in scheme.criteria.all()}
+    errors = []
+    unknown = set(scores) - set(criteria)
+    if unknown:
+        raise MarkError("The marks do not belong to this essay's mark scheme: nothing was saved.")
+    cleaned = []
+    for criterion in sorted(criteria.values(), key=lambda c: (c.order, c.pk)):
+        if criterion.pk not in scores:
+            if require_all:
+                errors.append(f"{criterion.code}: choose a level and a mark.")
+            continue
+        level_id, marks = scores[criterion.pk]
+        if level_id is None:
+            if marks != 0:
+                errors.append(f"{criterion.code}: without a level the mark must be 0.")
+            cleaned.append((criterion, None, 0))
+            continue
+        level = next((lv for lv in criterion.levels.all() if lv.pk == level_id), None)
+        if level is None:
+            errors.append(f"{criterion.code}: that level is not one of this criterion's levels.")
+        elif not level.min_marks <= marks <= level.max_marks:
+            errors.append(f"{criterion.code}: level {level.number} allows {level.band}, not {marks}.")
+        else:
+            cleaned.append((criterion, level, marks))
+    if errors:
+        raise MarkError(" ".join(errors) + " Nothing was saved.")
+    return cleaned
+
+
+class MarkQuerySet(models.QuerySet):
+    def visible_to_student(self, now: datetime | None = None) -> MarkQuerySet:
+        """Released marks, and complete ones whose assignment's release date has passed."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(released_at__isnull=False)
+            | Q(
+                state=Mark.State.COMPLETE,
+                submission__assignment__feedback_release=Assignment.FeedbackRelease.AT_DATE,
+                submission__assignment__feedback_release_at__lte=now,
+            )
+        )
+
+
+class Mark(models.Model):
+    """The teacher's mark and feedback on one submission."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "In progress"
+        COMPLETE = "complete", "Complete"
+
+    class Conflict(Exception):  # noqa: N818 - reads as Mark.Conflict
+        """The mark changed since the marker's base revision (another tab or marker)."""
+
+        def __init__(self, revision: int) -> None:
+            super().__init__(f"The mark is at revision {revision}.")
+            self.revision = revision
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="mark")
+    marker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    www = models.TextField("What went well", blank=True)
+    ebi = models.TextField("Even better if", blank=True)
+    improvement_task = models.TextField(blank=True)
+    total = models.PositiveSmallIntegerField(default=0, help_text="Sum of the content criteria (not SPaG).")
+    spag = models.PositiveSmallIntegerField(null=True, blank=True)
+    revision = models.PositiveIntegerField(default=0, help_text="Goes up by one on every save (optimistic locking).")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    seen_at = models.DateTimeField(null=True, blank=True, help_text="When the student first opened the feedback.")
+
+    objects = MarkQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Mark for {self.submission}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.state == self.State.COMPLETE
+
+    @property
+    def is_released(self) -> bool:
+        return self.released_at is not None
+
+    @property
+    def is_visible_to_student(self) -> bool:
+        return self.is_released or (self.is_complete and self.submission.assignment.feedback_date_passed)
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.is_released and self.seen_at is None
+
+    @classmethod
+    def for_submission(cls, submission: Submission, by: User) -> Mark:
+        """The submission's mark, started (as a draft by `by`) if there is none yet."""
+        if not submission.is_markable:
+            raise MarkError("Only submitted work can be marked.")
+        try:
+            with transaction.atomic():
+                mark, _ = cls.objects.get_or_create(submission=submission, defaults={"marker": by})
+        except IntegrityError:  # another request started it a moment ago
+            mark = cls.objects.get(submission=submission)
+        return mark
+
+    def _locked(self) -> Mark:
+        return Mark.objects.select_for_update().select_related("submission").get(pk=self.pk)
+
+    def complete(self, by: User) -> Mark:
+        """Finish marking: every criterion needs a mark. The submission becomes MARKED."""
+        with transaction.atomic():
+            locked = self._locked()
+            if locked.is_released:
+                raise MarkError("This mark has already been released.")
+            scheme = locked.submission.assignment.prompt.mark_scheme
+            done = set(locked.criterion_marks.values_list("criterion_id", flat=True))
+            missing = [c.code for c in scheme.criteria.all() if c.pk not in done]
+            if missing:
+                raise MarkError(f"Give a level and a mark for {', '.join(missing)} before completing the mark.")
+            now = timezone.now()
+            if not locked.is_complete:
+                locked.state = self.State.COMPLETE
+                locked.completed_at = now
+                locked.revision += 1
+                locked.save(update_fields=["state", "completed_at", "revision"])
+            submission = locked.submission
+            if submission.state == Submission.State.SUBMITTED:
+                submission.state = Submission.State.MARKED
+                submission.save(update_fields=["state"])
+        self.refresh_from_db()
+        return self
+
+    def release(self, by: User | None) -> Mark:
+        """Let the student see the mark, the comments and the feedback. Idempotent."""
+        with transaction.atomic():
+            locked = self._locked()
+            if not locked.is_complete:
+                raise MarkError("Complete the mark before releasing it.")
+            if not locked.is_released:
+                locked.released_at = timezone.now()
+                locked.released_by = by
+                locked.save(update_fields=["released_at", "released_by"])
+                Submission.objects.filter(pk=locked.submission_id).update(state=Submission.State.RELEASED)
+        self.refresh_from_db()
+        return self
+
+    def withdraw_release(self) -> Mark:
+        """Hide released feedback again; refused once the student has opened it."""
+        with transaction.atomic():
+            locked = self._locked()
+            if not locked.is_released:
+                raise MarkError("This mark has not been released.")
+            if locked.seen_at is not None:
+                raise MarkError("The student has already read this feedback, so the release cannot be withdrawn.")
+            if locked.submission.assignment.feedback_date_passed:
+                raise MarkError("The assignment's feedback date has passed, so the feedback stays visible.")
+            locked.released_at = None
+            locked.released_by = None
+            locked.save(update_fields=["released_at", "released_by"])
+            Submission.objects.filter(pk=locked.submission_id).update(state=Submission.State.MARKED)
+        self.refresh_from_db()
+        return self
+
+    def record_seen(self) -> None:
+        """The student opened their feedback: note the first time (and release a date-released mark)."""
+        if self.seen_at is not None:
+            return
+        with transaction.atomic():
+            if not self.is_released:
+                self.release(by=None)
+            Mark.objects.filter(pk=self.pk, seen_at__isnull=True).update(seen_at=timezone.now())
+        self.refresh_from_db(fields=["seen_at", "released_at"])
+
+    @classmethod
+    def release_all_complete(cls, assignment: Assignment, by: User) -> int:
+        """Release every complete, unreleased mark of an assignment in one transaction; how many."""
+        now = timezone.now()
+        with transaction.atomic():
+            marks = cls.objects.select_for_update().filter(
+                submission__assignment=assignment, state=cls.State.COMPLETE, released_at__isnull=True
+            )
+            pks = list(marks.values_list("pk", flat=True))
+            cls.objects.filter(pk__in=pks).update(released_at=now, released_by=by)
+            Submission.objects.filter(mark__pk__in=pks).update(state=Submission.State.RELEASED)
+        return len(pks)
+
+    # --- comments anchored to the essay ---
+
+    def _check_editable(self) -> None:
+        if self.is_released:
+            raise MarkError("This mark has been released: withdraw the release before changing its comments.")
+
+    def add_annotation(
+        self,
+        by: User,
+        comment: str,
+        start: int | None = None,
+        end: int | None = None,
+        quote: str = "",
+        bank_entry: CommentBankEntry | None = None,
+    ) -> Annotation:
+        """A comment, anchored to text[start:end] when the offsets and the quote agree with the
+        submitted essay; otherwise a general comment with no anchor."""
+        comment = (comment or "").strip()
+        if not comment:
+            raise MarkError("Write a comment first.")
+        if len(comment) > MAX_COMMENT_CHARS:
+            raise MarkError(f"The comment is too long (over {MAX_COMMENT_CHARS:,} characters).")
+        text = self.submission.text
+        anchored = start is not None and end is not None and 0 <= start < end <= len(text) and text[start:end] == quote
+        with transaction.atomic():
+            locked = self._locked()
+            locked._check_editable()
+            number = (locked.annotations.aggregate(top=models.Max("number"))["top"] or 0) + 1
+            return Annotation.objects.create(
+                mark=locked,
+                number=number,
+                start=start if anchored else None,
+                end=end if anchored else None,
+                quote=quote if anchored else "",
+                comment=comment,
+                bank_entry=bank_entry,
+                created_by=by,
+            )
+
+
+class CriterionMark(models.Model):
+    """The level and mark for one criterion of the scheme (no level: no rewardable material)."""
+
+    mark = models.ForeignKey(Mark, on_delete=models.CASCADE, related_name="criterion_marks")
+    criterion = models.ForeignKey("crisis.Criterion", on_delete=models.PROTECT, related_name="+")
+    level = models.ForeignKey("crisis.Level", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    marks = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mark", "criterion"], name="one_mark_per_criterion")]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.code}: {self.marks}"
+
+
+class Annotation(models.Model):
+    """A numbered comment on the essay, anchored to text[start:end] (quote kept to check the
+    anchor still fits the text), or a general comment when start/end are empty."""
+
+    mark = models.ForeignKey(Mark, on_delete=models.CASCADE, related_name="annotations")
+    number = models.PositiveSmallIntegerField()
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    quote = models.TextField(blank=True)
+    comment = models.TextField()
+    bank_entry = models.ForeignKey(
+        "CommentBankEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="uses"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["mark", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["mark", "number"], name="one_annotation_number_per_mark"),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True) | Q(start__lt=F("end")),
+                name="annotation_start_before_end",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment {self.number} on {self.mark}"
+
+    def anchored_in(self, text: str) -> bool:
+        """True when the anchor still fits the text (an essay redrafted since may not)."""
+        return self.start is not None and self.end is not None and text[self.start : self.end] == self.quote
+
+    def edit(self, comment: str) -> None:
+        comment = (comment or "").strip()
+        if not comment:
+            raise MarkError("A comment cannot be empty: delete it instead.")
+        if len(comment) > MAX_COMMENT_CHARS:
+            raise MarkError(f"The comment is too long (over {MAX_COMMENT_CHARS:,} characters).")
+        with transaction.atomic():
+            self.mark._locked()._check_editable()
+            self.comment = comment
+            self.updated_at = timezone.now()
+            self.save(update_fields=["comment", "updated_at"])
+
+    def remove(self) -> None:
+        with transaction.atomic():
+            self.mark._locked()._check_editable()
+            self.delete()
+
+
+class CommentBankQuerySet(models.QuerySet):
+    def for_teacher(self, user: User) -> CommentBankQuerySet:
+        """The starter bank (no owner) and the teacher's own entries."""
+        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+class CommentBankEntry(models.Model):
+    """A reusable comment: a teacher's own, or from the starter bank (owner empty)."""
+
+    CRITERION_CODES = ["AO1", "AO2", "AO3", "AO4", "SPAG"]
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="comment_bank"
+    )
+    code = models.SlugField(max_length=20, help_text="Type #code in a comment to insert the text.")
+    text = models.TextField()
+    criterion_code = models.CharField("criterion", max_length=10, blank=True, choices=[(c, c) for c in CRITERION_CODES])
+    prompt = models.ForeignKey("crisis.EssayPrompt", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CommentBankQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "comment bank entries"
+        ordering = ["criterion_code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "code"], name="unique_bank_code_per_owner"),
+            models.UniqueConstraint(fields=["code"], condition=Q(owner__isnull=True), name="unique_starter_bank_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.code}"
+
+    @property
+    def is_starter(self) -> bool:
+        return self.owner_id is None
+
+
+class DirtResponse(models.Model):
+    """The student's answer to the feedback (Directed Improvement and Reflection Time)."""
+
+    mark = models.OneToOneField(Mark, on_delete=models.CASCADE, related_name="dirt")
+    text = models.TextField(blank=True)
+    revision = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Conflict(Exception):  # noqa: N818 - reads as DirtResponse.Conflict
+        def __init__(self, revision: int, text: str, submitted: bool) -> None:
+            super().__init__(f"The response is at revision {revision}.")
+            self.revision = revision
+            self.text = text
+            self.submitted = submitted
+
+    def __str__(self) -> str:
+        return f"Response to {self.mark}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    @classmethod
+    def for_mark(cls, mark: Mark) -> DirtResponse:
+        response, _ = cls.objects.get_or_create(mark=mark)
+        return response
+
+    def save_text(self, text: str, base_revision: int) -> DirtResponse:
+        """Save if `base_revision` is current and not yet submitted; DirtResponse.Conflict otherwise."""
+        if len(text) > MAX_FEEDBACK_CHARS:
+            raise MarkError(f"The response is too long (over {MAX_FEEDBACK_CHARS:,} characters).")
+        with transaction.atomic():
+            updated = DirtResponse.objects.filter(pk=self.pk, revision=base_revision, submitted_at__isnull=True).update(
+                text=text, revision=F("revision") + 1, updated_at=timezone.now()
+            )
+            if not updated:
+                current = DirtResponse.objects.filter(pk=self.pk).values("revision", "text", "submitted_at").get()
+                raise DirtResponse.Conflict(current["revision"], current["text"], current["submitted_at"] is not None)
+        self.refresh_from_db()
+        return self
+
+    def submit(self) -> DirtResponse:
+        """Hand the response in (once; then it is read-only). A second call changes nothing."""
+        with transaction.atomic():
+            locked = DirtResponse.objects.select_for_update().get(pk=self.pk)
+            if locked.submitted_at is None:
+                if not locked.text.strip():
+                    raise MarkError("Write your response before you submit it.")
+                locked.submitted_at = timezone.now()
+                locked.revision += 1
+                locked.save(update_fields=["submitted_at", "revision"])
+        self.refresh_from_db()
+        return self
+
+    def acknowledge(self, by: User) -> DirtResponse:
+        with transaction.atomic():
+            locked = DirtResponse.objects.select_for_update().get(pk=self.pk)
+            if locked.submitted_at is None:
+                raise MarkError("The student has not submitted a response yet.")
+            if locked.acknowledged_at is None:
+                locked.acknowledged_at = timezone.now()
+                locked.acknowledged_by = by
+                locked.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        self.refresh_from_db()
+        return self

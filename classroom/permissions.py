@@ -212,3 +212,74 @@ def prompts_for_setter(user: User):
     """Essay prompts a teacher may set: the shipped ones and their own copies."""
     require_teacher(user)
     return content.EssayPrompt.objects.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+# --- marking and feedback (classroom/views/marking.py) ----------------------------------
+# Marking (the queue, the marking page, comments, release, DIRT acknowledgement) is for
+# the teachers of the class and heads of department: students 403, other teachers 404.
+# A student reads only their own feedback, and only once it is released (or its release
+# date has passed): anything else is 404, as if it did not exist. Comment bank: a teacher
+# reads the starter bank and their own entries; only the owner changes an entry (other
+# teachers' entries 404, the starter bank 403).
+from classroom.models import Annotation, CommentBankEntry, Mark  # noqa: E402
+
+
+def submission_for_marker(user: User, pk: int) -> Submission:
+    """A submission in a class the user teaches (heads: any), with what the marking page needs."""
+    require_teacher(user)
+    queryset = Submission.objects.visible_to(user).select_related(
+        "assignment__school_class", "assignment__prompt__mark_scheme", "student"
+    )
+    return _get_or_404(queryset, pk)
+
+
+def annotation_for_marker(user: User, pk: int) -> Annotation:
+    require_teacher(user)
+    queryset = Annotation.objects.filter(mark__submission__in=Submission.objects.visible_to(user))
+    return _get_or_404(queryset.select_related("mark__submission__assignment"), pk)
+
+
+def bank_entries_for_teacher(user: User):
+    require_teacher(user)
+    return CommentBankEntry.objects.for_teacher(user)
+
+
+def bank_entry_for_owner(user: User, pk: int) -> CommentBankEntry:
+    """An entry the user may change: 404 for other teachers' entries, 403 for the starter bank."""
+    entry = _get_or_404(bank_entries_for_teacher(user), pk)
+    if entry.is_starter:
+        raise PermissionDenied("The starter bank cannot be changed: save your own version instead.")
+    return entry
+
+
+def feedback_for_student(user: User, assignment_pk: int) -> Mark:
+    """The user's own mark on an assignment, once visible to them; 404 otherwise (teachers 403)."""
+    require_student(user)
+    queryset = Mark.objects.visible_to_student().filter(
+        submission__student=user,
+        submission__assignment__in=Assignment.objects.visible_to(user),
+    )
+    try:
+        return queryset.select_related(
+            "submission__assignment__school_class", "submission__assignment__prompt__mark_scheme"
+        ).get(submission__assignment_id=assignment_pk)
+    except (Mark.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found.") from None
+
+
+# --- progress (classroom/views/progress.py) ---------------------------------------------
+# Markbook, class overview and exports: the class's teachers and heads (students 403, other
+# teachers 404). A student's progress: the student themself (anyone else's is 404 to a
+# student), a teacher of any class the student is or was in, or a head. The department view
+# (one prompt across every class) is for heads only: teachers and students 403.
+
+
+def student_for_progress(user: User, pk: int) -> User:
+    """The student whose progress the user may read; 404 for anyone else's."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    if user.is_teacher:
+        return student_for_teacher(user, pk)
+    if str(user.pk) != str(pk):
+        raise Http404("Not found.")
+    return user

@@ -11,9 +11,38 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+
+class AuthoredQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AuthoredQuerySet:
+        """Content anyone signed in may read: shipped items and every teacher's items and copies.
+
+        Content is shared school-wide (a department's resources, not anyone's private work);
+        what differs by role is indicative content and authoring, decided in permissions.py.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.all()
+
+    def shipped(self) -> AuthoredQuerySet:
+        return self.filter(owner__isnull=True)
+
+    def owned(self) -> AuthoredQuerySet:
+        return self.filter(owner__isnull=False)
+
+
+def _copy_row(obj: models.Model, **changes) -> models.Model:
+    """A new, saved row with obj's field values and `changes` applied (no related rows)."""
+    values = {
+        field.attname: getattr(obj, field.attname)
+        for field in obj._meta.concrete_fields
+        if not field.primary_key and field.attname not in ("created_at", "updated_at")
+    }
+    values.update(changes)
+    return type(obj).objects.create(**values)
 
 
 class Authored(models.Model):
@@ -32,6 +61,8 @@ class Authored(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuthoredQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -65,6 +96,9 @@ class Lesson(Authored):
     summary = models.CharField(max_length=300, blank=True)
     body = models.TextField(help_text="Markdown. Headings with ##, lists, **bold**, > quotations. No HTML.")
     objectives = models.TextField(blank=True, help_text="One learning objective per line.")
+    sources = models.ManyToManyField(
+        "Source", blank=True, related_name="lessons", help_text="Sources from the pack this lesson uses."
+    )
 
     class Meta:
         ordering = ["unit", "order", "pk"]
@@ -80,6 +114,52 @@ class Lesson(Authored):
     @property
     def objective_list(self) -> list[str]:
         return [line.strip() for line in self.objectives.splitlines() if line.strip()]
+
+    def make_copy(self, owner) -> Lesson:
+        """The owner's own editable copy, with its key terms, timeline, questions and sources."""
+        with transaction.atomic():
+            copy = _copy_row(self, owner_id=owner.pk, copied_from_id=self.pk)
+            copy.sources.set(self.sources.all())
+            for term in self.key_terms.all():
+                _copy_row(term, lesson_id=copy.pk)
+            for event in self.timeline.all():
+                _copy_row(event, lesson_id=copy.pk)
+            for question in self.questions.all():
+                _copy_row(question, lesson_id=copy.pk)
+        return copy
+
+    def mark_answers(self, answers: dict[int, int]) -> tuple[int, list[dict]]:
+        """Score chosen answers ({question id: choice index}) against this lesson's questions.
+
+        Returns the score and, per question in order, what was chosen and what was right.
+        """
+        results = []
+        for question in self.questions.all():
+            chosen = answers.get(question.pk)
+            # A stored attempt may predate an edit that removed a choice: show it as unanswered.
+            if not isinstance(chosen, int) or not 0 <= chosen < len(question.choices):
+                chosen = None
+            results.append(
+                {
+                    "question": question,
+                    "chosen": chosen,
+                    "correct": chosen == question.answer,
+                    "chosen_text": question.choices[chosen] if chosen is not None else "",
+                    "answer_text": question.choices[question.answer] if question.answer < len(question.choices) else "",
+                }
+            )
+        return sum(1 for r in results if r["correct"]), results
+
+    def record_attempt(self, student, answers: dict[int, int]) -> KnowledgeCheckAttempt:
+        """Mark a student's answers and keep the attempt for their progress."""
+        score, results = self.mark_answers(answers)
+        return KnowledgeCheckAttempt.objects.create(
+            student=student,
+            lesson=self,
+            score=score,
+            total=len(results),
+            answers={str(r["question"].pk): r["chosen"] for r in results},
+        )
 
 
 class KeyTerm(models.Model):
@@ -146,6 +226,14 @@ class Source(Authored):
     def __str__(self) -> str:
         return f"Source {self.label}: {self.title}"
 
+    @property
+    def excerpt_paragraphs(self) -> list[str]:
+        """The excerpt split at blank lines, each paragraph exactly as stored."""
+        return [part.strip("\n") for part in self.excerpt.replace("\r\n", "\n").split("\n\n") if part.strip()]
+
+    def make_copy(self, owner) -> Source:
+        return _copy_row(self, owner_id=owner.pk, copied_from_id=self.pk)
+
 
 def validate_bands(bands: Iterable[tuple[int, int, int]], what: str = "Levels") -> None:
     """Check a criterion's levels: numbered 1, 2, 3…, bands contiguous and non-overlapping.
@@ -197,6 +285,16 @@ class MarkScheme(Authored):
     def spag_marks(self) -> int:
         spag = self.spag_criterion()
         return spag.max_marks if spag else 0
+
+    def make_copy(self, owner) -> MarkScheme:
+        """The owner's own copy with every criterion and level."""
+        with transaction.atomic():
+            copy = _copy_row(self, owner_id=owner.pk, copied_from_id=self.pk)
+            for criterion in self.criteria.prefetch_related("levels"):
+                new_criterion = _copy_row(criterion, scheme_id=copy.pk)
+                for level in criterion.levels.all():
+                    _copy_row(level, criterion_id=new_criterion.pk)
+        return copy
 
 
 class Criterion(models.Model):
@@ -284,6 +382,17 @@ class EssayPrompt(Authored):
 
     def ordered_sources(self) -> list[Source]:
         return [link.source for link in self.source_links.all()]
+
+    def make_copy(self, owner) -> EssayPrompt:
+        """The owner's own copy, with its own copy of the mark scheme, source links and indicative points."""
+        with transaction.atomic():
+            scheme = self.mark_scheme.make_copy(owner)
+            copy = _copy_row(self, owner_id=owner.pk, copied_from_id=self.pk, mark_scheme_id=scheme.pk)
+            for link in self.source_links.all():
+                _copy_row(link, prompt_id=copy.pk)
+            for point in self.indicative_points.all():
+                _copy_row(point, prompt_id=copy.pk)
+        return copy
 
 
 class PromptSource(models.Model):

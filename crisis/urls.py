@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", core.password_change, name="password_change"),
     path("classroom/", include("classroom.urls")),
+    path("learn/", include("crisis.urls_content")),
     path("admin/", admin.site.urls),
 ]
 

@@ -65,3 +65,22 @@ def cast(school_class, other_class, head):
         "outsider": other_class.active_students().get(),
         "head": head,
     }
+
+
+# --- marking: an essay submitted by `student` for an assignment set by `teacher` -----------
+@pytest.fixture
+def marking_assignment(school_class):
+    from tests.factories import AssignmentFactory, EssayPromptFactory, IndicativePointFactory, marking_scheme
+
+    prompt = EssayPromptFactory(mark_scheme=marking_scheme())
+    IndicativePointFactory(prompt=prompt, text="The Hotline was a teleprinter link.", key_terms="hotline, teleprinter")
+    IndicativePointFactory(prompt=prompt, side="challenges", text="The arms race went on.", key_terms="arms race, ICBM")
+    return AssignmentFactory(school_class=school_class, prompt=prompt, title="How far essay")
+
+
+@pytest.fixture
+def essay(marking_assignment, student):
+    from tests.factories import SubmissionFactory
+
+    text = "The crisis led to the Hotline in June 1963.\n\nIt was a teleprinter link, not a telephone."
+    return SubmissionFactory(assignment=marking_assignment, student=student, text=text, submitted=True)

@@ -56,3 +56,206 @@ class SchoolClassFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             for student in extracted:
                 obj.enrol(student)
+
+
+# --- content (crisis): units, lessons, sources, prompts, mark schemes -----------------------
+import datetime  # noqa: E402 - kept with the section it serves
+
+from crisis.models import (  # noqa: E402
+    Criterion,
+    EssayPrompt,
+    IndicativePoint,
+    KeyTerm,
+    KnowledgeQuestion,
+    Lesson,
+    Level,
+    MarkScheme,
+    PromptSource,
+    Source,
+    TimelineEvent,
+    Unit,
+)
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    slug = factory.Sequence(lambda n: f"unit-{n}")
+    title = factory.Sequence(lambda n: f"Unit {n}")
+    overview = "What this unit is about."
+    key_question = "How far did things change?"
+
+
+class LessonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lesson
+
+    unit = factory.SubFactory(UnitFactory)
+    slug = factory.Sequence(lambda n: f"lesson-{n}")
+    order = factory.Sequence(lambda n: n)
+    title = factory.Sequence(lambda n: f"Lesson {n}")
+    body = "## What happened\n\nThe Hotline was a **teleprinter** link."
+    objectives = "Explain what happened.\nJudge how far it mattered."
+
+
+class KeyTermFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KeyTerm
+
+    lesson = factory.SubFactory(LessonFactory)
+    order = factory.Sequence(lambda n: n)
+    term = factory.Sequence(lambda n: f"Term {n}")
+    definition = "What the term means."
+
+
+class TimelineEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimelineEvent
+
+    lesson = factory.SubFactory(LessonFactory)
+    sort_date = datetime.date(1963, 6, 20)
+    when = "20 June 1963"
+    event = "The Hotline agreement is signed in Geneva."
+
+
+class KnowledgeQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KnowledgeQuestion
+
+    lesson = factory.SubFactory(LessonFactory)
+    order = factory.Sequence(lambda n: n)
+    question = factory.Sequence(lambda n: f"Question {n}?")
+    choices = factory.LazyFunction(lambda: ["A telephone", "A teleprinter link", "A radio"])
+    answer = 1
+    explanation = "It was a telegraph-teleprinter link, not a telephone."
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+
+    unit = factory.SubFactory(UnitFactory)
+    label = factory.Sequence(lambda n: f"S{n}")
+    slug = factory.Sequence(lambda n: f"source-{n}")
+    title = factory.Sequence(lambda n: f"Source title {n}")
+    kind = Source.Kind.LETTER
+    author = "President John F. Kennedy"
+    date = datetime.date(1962, 10, 27)
+    date_label = "27 October 1962"
+    origin = "A letter."
+    purpose = "To end the crisis."
+    audience = "Khrushchev."
+    excerpt = "First paragraph of the source.\n\nSecond paragraph."
+    citation = "FRUS 1961–1963, vol. VI."
+    licence = "Public domain"
+
+
+class MarkSchemeFactory(factory.django.DjangoModelFactory):
+    """A scheme with `criteria` criteria (default 4) of four one-mark levels each (4 marks per criterion)."""
+
+    class Meta:
+        model = MarkScheme
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Mark scheme {n}")
+
+    @factory.post_generation
+    def criteria(obj, create, extracted, **kwargs):  # noqa: N805
+        if not create:
+            return
+        for order in range(4 if extracted is None else extracted):
+            criterion = Criterion.objects.create(
+                scheme=obj, order=order, code=f"AO{order + 1}", name=f"Skill {order + 1}"
+            )
+            for number in range(1, 5):
+                Level.objects.create(
+                    criterion=criterion, number=number, min_marks=number, max_marks=number, descriptor=f"Level {number}"
+                )
+
+
+class EssayPromptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EssayPrompt
+
+    unit = factory.SubFactory(UnitFactory)
+    slug = factory.Sequence(lambda n: f"prompt-{n}")
+    question = factory.Sequence(lambda n: f"How far did event {n} change diplomacy?")
+    instructions = "Use the sources and your own knowledge."
+    mark_scheme = factory.SubFactory(MarkSchemeFactory)
+
+
+def link_sources(prompt: EssayPrompt, sources: list[Source]) -> None:
+    """Attach sources to a prompt in the given order."""
+    for order, source in enumerate(sources):
+        PromptSource.objects.create(prompt=prompt, source=source, order=order)
+
+
+# --- assignments and essay writing (classroom) ----------------------------------------------
+from django.utils import timezone  # noqa: E402
+
+from classroom.models import Assignment, Submission, count_words  # noqa: E402
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    """Open since yesterday, due in a week, no cut-off, untimed."""
+
+    class Meta:
+        model = Assignment
+
+    school_class = factory.SubFactory(SchoolClassFactory)
+    prompt = factory.SubFactory(EssayPromptFactory)
+    title = factory.Sequence(lambda n: f"Essay {n}")
+    opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+    due_at = factory.LazyAttribute(lambda o: o.opens_at + datetime.timedelta(days=8))
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    """A student's draft; `SubmissionFactory(submitted=True)` hands it in through submit()."""
+
+    class Meta:
+        model = Submission
+        skip_postgeneration_save = True
+
+    assignment = factory.SubFactory(AssignmentFactory)
+    student = factory.SubFactory(StudentFactory)
+    text = "The crisis led to the Hotline in June 1963."
+    word_count = factory.LazyAttribute(lambda o: count_words(o.text))
+    state = factory.LazyAttribute(lambda o: Submission.State.DRAFT if o.text else Submission.State.NOT_STARTED)
+    revision = factory.LazyAttribute(lambda o: 1 if o.text else 0)
+    started_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def submitted(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.submit(by=obj.student)
+
+
+class IndicativePointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IndicativePoint
+
+    prompt = factory.SubFactory(EssayPromptFactory)
+    side = IndicativePoint.Side.SUPPORTS
+    order = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Indicative point {n}: the Hotline was a teleprinter link.")
+    key_terms = "hotline, teleprinter"
+
+
+# --- marking (classroom): a scheme with wider bands and SPaG, marks ----------------------------
+def marking_scheme() -> MarkScheme:
+    """AO1 (levels 1–2, 3–4), AO2 (1–3, 4–6) and SPaG (1–2, 3–4): 10 marks + 4 SPaG."""
+    scheme = MarkScheme.objects.create(name="Marking test scheme")
+    for order, (code, bands, spag) in enumerate(
+        [("AO1", [(1, 2), (3, 4)], False), ("AO2", [(1, 3), (4, 6)], False), ("SPAG", [(1, 2), (3, 4)], True)]
+    ):
+        criterion = Criterion.objects.create(scheme=scheme, order=order, code=code, name=f"Skill {code}", is_spag=spag)
+        for number, (low, high) in enumerate(bands, start=1):
+            Level.objects.create(
+                criterion=criterion,
+                number=number,
+                min_marks=low,
+                max_marks=high,
+                descriptor=f"{code} level {number} descriptor",
+            )
+    return scheme

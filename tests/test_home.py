@@ -78,8 +78,8 @@ def test_student_home_query_budget(client, cast, django_assert_num_queries, extr
     for _ in range(extra_classes):
         SchoolClassFactory(teachers=[cast["teacher"]], students=[cast["student"]])
     client.force_login(cast["student"])
-    # session, user, classes
-    with django_assert_num_queries(3):
+    # session, user, classes, assignments with this student's status (one annotated query)
+    with django_assert_num_queries(4):
         assert client.get(reverse("home")).status_code == 200
 
 

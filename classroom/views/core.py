@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from classroom import permissions
+from classroom.views.assignments import student_assignments
 
 
 @login_required
@@ -31,7 +32,12 @@ def home(request: HttpRequest) -> HttpResponse:
             classes = classes.annotate(mine=Count("teachers", filter=Q(teachers=user))).order_by("-mine", "name")
         return render(request, "classroom/home_teacher.html", {"classes": classes})
     classes = permissions.classes_visible_to(user).active().order_by("name")
-    return render(request, "classroom/home_student.html", {"classes": classes})
+    open_assignments, closed_assignments = student_assignments(user)
+    return render(
+        request,
+        "classroom/home_student.html",
+        {"classes": classes, "open_assignments": open_assignments, "closed_assignments": closed_assignments},
+    )
 
 
 @login_required

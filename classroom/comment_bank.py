@@ -1,0 +1,121 @@
+"""The comment bank: `#code` expansion and loading the starter bank from the unit folders."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+
+from classroom.models import CommentBankEntry
+from crisis.content.loader import CONTENT_DIR, unit_folders
+from crisis.models import EssayPrompt
+
+CODE_PATTERN = re.compile(r"(?<![\w#])#([A-Za-z0-9][\w-]{0,19})(?![\w-])")
+
+
+def entries_by_code(entries) -> dict[str, CommentBankEntry]:
+    """Code (lower case) to entry; a teacher's own entry wins over a starter one with the same code."""
+    found: dict[str, CommentBankEntry] = {}
+    for entry in sorted(entries, key=lambda e: e.owner_id is not None):
+        found[entry.code.lower()] = entry
+    return found
+
+
+def expand_codes(text: str, entries) -> tuple[str, CommentBankEntry | None]:
+    """Replace each `#code` with its bank text; unknown codes stay as typed.
+
+    Returns the new text and, when the whole comment was one code, that entry (so the
+    annotation can record where it came from).
+    """
+    lookup = entries if isinstance(entries, dict) else entries_by_code(entries)
+    single = CODE_PATTERN.fullmatch(text.strip())
+    expanded = CODE_PATTERN.sub(
+        lambda m: lookup[m.group(1).lower()].text if m.group(1).lower() in lookup else m.group(0), text
+    )
+    entry = lookup.get(single.group(1).lower()) if single else None
+    return expanded, entry
+
+
+class BankFileError(Exception):
+    pass
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        return f"Starter comment bank: {self.created} added, {self.updated} updated, {self.unchanged} unchanged."
+
+
+def read_bank(path: Path) -> list[dict]:
+    """Parse and check one comment_bank.yaml; BankFileError naming every problem."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if not isinstance(data, list):
+        raise BankFileError(f"{path}: expected a list of comments.")
+    errors = []
+    seen = set()
+    for index, item in enumerate(data, start=1):
+        where = f"{path.name} item {index}"
+        if not isinstance(item, dict):
+            errors.append(f"{where}: expected code, text, criterion and prompt.")
+            continue
+        code = str(item.get("code") or "").strip()
+        if not code or not CODE_PATTERN.fullmatch("#" + code):
+            errors.append(f"{where}: code {code!r} must be letters, digits, - or _ (up to 20).")
+        elif code.lower() in seen:
+            errors.append(f"{where}: code {code!r} is used twice.")
+        seen.add(code.lower())
+        if not str(item.get("text") or "").strip():
+            errors.append(f"{where}: text is missing.")
+        criterion = item.get("criterion")
+        if criterion is not None and criterion not in CommentBankEntry.CRITERION_CODES:
+            codes = ", ".join(CommentBankEntry.CRITERION_CODES)
+            errors.append(f"{where}: criterion {criterion!r} must be one of {codes} or null.")
+    if errors:
+        raise BankFileError("\n".join(errors))
+    return data
+
+
+def load_starter_bank(root: Path = CONTENT_DIR) -> LoadReport:
+    """Load every unit folder's comment_bank.yaml as starter entries (no owner); idempotent.
+
+    Entries are matched by code and updated in place, so annotations that used them keep
+    their link. Every file is checked before anything is written.
+    """
+    items = []
+    for folder in unit_folders(root):
+        path = folder / "comment_bank.yaml"
+        if path.exists():
+            items.extend(read_bank(path))
+    prompts = {p.slug: p for p in EssayPrompt.objects.filter(owner__isnull=True)}
+    missing = sorted({item["prompt"] for item in items if item.get("prompt") and item["prompt"] not in prompts})
+    if missing:
+        raise BankFileError(f"Unknown prompt slugs (run load_unit first?): {', '.join(missing)}.")
+    report = LoadReport()
+    with transaction.atomic():
+        existing = {e.code: e for e in CommentBankEntry.objects.filter(owner__isnull=True)}
+        for item in items:
+            code = str(item["code"]).strip()
+            values = {
+                "text": str(item["text"]).strip(),
+                "criterion_code": item.get("criterion") or "",
+                "prompt": prompts.get(item.get("prompt") or ""),
+            }
+            entry = existing.get(code)
+            if entry is None:
+                CommentBankEntry.objects.create(owner=None, code=code, **values)
+                report.created += 1
+            elif any(getattr(entry, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(entry, name, value)
+                entry.save(update_fields=list(values))
+                report.updated += 1
+            else:
+                report.unchanged += 1
+    return report

@@ -1,0 +1,846 @@
+"""Progress figures: the markbook, a student's progress, the class overview, the department view.
+
+The only place progress figures are computed. Every figure is an aggregate or annotation
+in the database, in a fixed number of queries whatever the class size or the number of
+assignments; the functions return plain dataclasses that templates and CSV exports render.
+The same code gives the same numbers on PostgreSQL and SQLite: percentages are computed as
+floats (explicit casts, so no integer division) and rounded in Python at the edge.
+
+Definitions (the pages and the README say the same):
+- A mark *counts* once the student can see it: released, or complete with its assignment's
+  feedback date passed (`Mark.objects.visible_to_student`). Marked-but-unreleased work shows
+  in the teacher's markbook as "marked" and counts in no average.
+- A percentage is the content total over the scheme's content maximum (SPaG is separate).
+- *Missing*: nothing handed in (no submission, not started or a draft) and the student's own
+  due date (their extension, else the assignment's) has passed. Late work may still be
+  accepted until the cut-off; it stops being missing when handed in.
+- *Falling marks*: the latest counted percentage is at least FALLING_THRESHOLD percentage
+  points below the one before it (assignments ordered by due date).
+- *Unanswered improvement task*: a counted mark with an improvement task and no submitted
+  DIRT response.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    F,
+    FilteredRelation,
+    FloatField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Lead, RowNumber
+from django.utils import timezone
+
+from classroom.models import Assignment, CriterionMark, Enrolment, Mark, SchoolClass, Submission, User
+from crisis.models import Criterion, EssayPrompt, KnowledgeCheckAttempt, Level
+
+FALLING_THRESHOLD = 10  # percentage points
+DISTRIBUTION_BANDS = [(0, "0–39%"), (40, "40–59%"), (60, "60–79%"), (80, "80–100%")]
+CRITERION_ORDER = ["AO1", "AO2", "AO3", "AO4", "SPAG"]
+
+
+def round_half_up(value: float | None, places: int = 0) -> float | int | None:
+    """Round like a person would (2.5 → 3), the same on every database."""
+    if value is None:
+        return None
+    quantum = Decimal(1).scaleb(-places)
+    rounded = Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    return int(rounded) if places == 0 else float(rounded)
+
+
+def criterion_sort_key(code: str) -> tuple[int, str]:
+    return (CRITERION_ORDER.index(code) if code in CRITERION_ORDER else len(CRITERION_ORDER), code)
+
+
+# --- building blocks -----------------------------------------------------------------------
+
+
+def counted_q(mark: str, assignment: str, now: datetime) -> Q:
+    """Marks a student can see (the SQL of Mark.objects.visible_to_student) at the given paths."""
+    return Q(**{f"{mark}released_at__isnull": False}) | Q(
+        **{
+            f"{mark}state": Mark.State.COMPLETE,
+            f"{assignment}feedback_release": Assignment.FeedbackRelease.AT_DATE,
+            f"{assignment}feedback_release_at__lte": now,
+        }
+    )
+
+
+def lookup(key: str, mapping: dict, output_field=None):
+    """A CASE mapping a column's values to constants (NULL for anything else)."""
+    output_field = output_field or FloatField()
+    if not mapping:
+        return Value(None, output_field=output_field)
+    return Case(
+        *[When(**{key: k}, then=Value(v)) for k, v in mapping.items()],
+        default=Value(None, output_field=output_field),
+        output_field=output_field,
+    )
+
+
+def percent_of(marks: str, maximum) -> Cast:
+    """marks * 100 / maximum as a float on both databases (NULL when the maximum is unknown)."""
+    return Cast(marks, FloatField()) * Value(100.0) / maximum
+
+
+@dataclass
+class SchemeInfo:
+    content_max: int = 0
+    spag_max: int = 0
+    criterion_max: dict[int, int] = field(default_factory=dict)  # criterion id → top mark
+    criterion_code: dict[int, str] = field(default_factory=dict)
+
+
+def scheme_maxima(scheme_ids) -> dict[int, SchemeInfo]:
+    """Each scheme's maxima from its levels, in one query."""
+    info: dict[int, SchemeInfo] = defaultdict(SchemeInfo)
+    rows = (
+        Criterion.objects.filter(scheme_id__in=scheme_ids if isinstance(scheme_ids, QuerySet) else set(scheme_ids))
+        .annotate(top=Coalesce(Max("levels__max_marks"), 0))
+        .values("pk", "scheme_id", "code", "is_spag", "top")
+    )
+    for row in rows:
+        scheme = info[row["scheme_id"]]
+        scheme.criterion_max[row["pk"]] = row["top"]
+        scheme.criterion_code[row["pk"]] = row["code"]
+        if row["is_spag"]:
+            scheme.spag_max += row["top"]
+        else:
+            scheme.content_max += row["top"]
+    return dict(info)
+
+
+def _grid(school_class: SchoolClass, maxima: dict[int, int], now: datetime):
+    """One row per (active student, assignment) of the class, LEFT JOINed to the submission,
+    its mark and the student's extension; annotated with the cell's kind and percentage."""
+    assignment = "school_class__assignments__"
+    submitted_states = [Submission.State.SUBMITTED, Submission.State.MARKED, Submission.State.RELEASED]
+    counted = counted_q("sub__mark__", assignment, now)
+    return (
+        Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True)
+        .filter(school_class__assignments__isnull=False)
+        .annotate(
+            sub=FilteredRelation(
+                "student__submissions", condition=Q(student__submissions__assignment=F("school_class__assignments"))
+            ),
+            ext=FilteredRelation(
+                "student__extensions", condition=Q(student__extensions__assignment=F("school_class__assignments"))
+            ),
+        )
+        .annotate(
+            a_id=F(f"{assignment}id"),
+            due=Coalesce("ext__due_at", f"{assignment}due_at"),
+            counted=Case(When(counted, then=Value(1)), default=Value(0), output_field=IntegerField()),
+            pct=percent_of("sub__mark__total", lookup(f"{assignment}id", maxima)),
+        )
+        .annotate(
+            kind=Case(
+                When(counted=1, then=Value("released")),
+                When(sub__mark__state=Mark.State.COMPLETE, then=Value("marked")),
+                When(sub__state__in=submitted_states, sub__is_late=True, then=Value("late")),
+                When(sub__state__in=submitted_states, then=Value("to_mark")),
+                When(sub__state=Submission.State.RETURNED, then=Value("draft")),
+                When(due__lt=now, then=Value("missing")),
+                When(sub__state=Submission.State.DRAFT, then=Value("draft")),
+                default=Value("not_started"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+# --- the markbook --------------------------------------------------------------------------
+
+KIND_LABELS = {
+    "released": ("Released", "✔"),
+    "marked": ("Marked, not released", "◐"),
+    "to_mark": ("To mark", "●"),
+    "late": ("Late, to mark", "⏰"),
+    "missing": ("Missing", "✖"),
+    "draft": ("Draft", "✎"),
+    "not_started": ("Not started", "–"),
+}
+KINDS = list(KIND_LABELS)
+
+
+@dataclass
+class Cell:
+    kind: str
+    total: int | None = None
+    max_marks: int = 0
+    percent: int | None = None
+    submission_id: int | None = None
+    is_late: bool = False
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind][0]
+
+    @property
+    def icon(self) -> str:
+        return KIND_LABELS[self.kind][1]
+
+    @property
+    def shows_mark(self) -> bool:
+        return self.kind in ("released", "marked") and self.total is not None
+
+
+@dataclass
+class Column:
+    assignment_id: int
+    title: str
+    due_at: datetime
+    max_marks: int
+    counted: int = 0
+    mean_total: float | None = None
+    mean_percent: float | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    distribution: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    student_id: int
+    family_name: str
+    given_name: str
+    username: str
+    mean_percent: float | None = None
+    counted: int = 0
+    missing: int = 0
+    cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        full = f"{self.given_name} {self.family_name}".strip()
+        return full or self.username
+
+
+@dataclass
+class Markbook:
+    school_class: SchoolClass
+    columns: list[Column]
+    rows: list[Row]
+    sort: str
+    class_mean_percent: float | None = None
+
+
+SORTS = {"name", "average"}
+
+
+def _class_assignments(school_class: SchoolClass) -> list[dict]:
+    return list(
+        Assignment.objects.filter(school_class=school_class)
+        .order_by("due_at", "pk")
+        .values("pk", "title", "due_at", "prompt__mark_scheme_id")
+    )
+
+
+def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None = None) -> Markbook:
+    """The class grid. Queries: assignments, scheme maxima, rows (students + their figures),
+    cells, columns (per-assignment figures), distributions. Six, whatever the size."""
+    now = now or timezone.now()
+    sort = sort if sort in SORTS else "name"
+    assignments = _class_assignments(school_class)
+    schemes = scheme_maxima(a["prompt__mark_scheme_id"] for a in assignments) if assignments else {}
+    maxima = {a["pk"]: schemes.get(a["prompt__mark_scheme_id"], SchemeInfo()).content_max for a in assignments}
+    usable = {pk: m for pk, m in maxima.items() if m}
+    grid = _grid(school_class, usable, now)
+
+    names = ("student__last_name", "student__first_name", "student__username")
+    order = [*names, "student_id"]
+    if sort == "average":
+        order = [F("mean_pct").desc(nulls_last=True), *order]
+    if assignments:
+        students = (
+            grid.values("student_id", *names)
+            .annotate(
+                mean_pct=Avg("pct", filter=Q(counted=1)),
+                n_counted=Count("pk", filter=Q(counted=1)),
+                n_missing=Count("pk", filter=Q(kind="missing")),
+            )
+            .order_by(*order)
+        )
+    else:
+        students = (
+            Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True)
+            .values("student_id", *names)
+            .annotate(mean_pct=Value(None, output_field=FloatField()), n_counted=Value(0), n_missing=Value(0))
+            .order_by(*order)
+        )
+    rows = [
+        Row(
+            student_id=s["student_id"],
+            family_name=s["student__last_name"],
+            given_name=s["student__first_name"],
+            username=s["student__username"],
+            mean_percent=round_half_up(s["mean_pct"], 1),
+            counted=s["n_counted"] or 0,
+            missing=s["n_missing"] or 0,
+        )
+        for s in students
+    ]
+    columns = [
+        Column(assignment_id=a["pk"], title=a["title"], due_at=a["due_at"], max_marks=maxima[a["pk"]])
+        for a in assignments
+    ]
+    if not assignments:
+        return Markbook(school_class, columns, rows, sort)
+
+    cells = {
+        (c["student_id"], c["a_id"]): c
+        for c in grid.values("student_id", "a_id", "kind", "sub__id", "sub__is_late", "sub__mark__total", "pct")
+    }
+    for row in rows:
+        for column in columns:
+            c = cells.get((row.student_id, column.assignment_id))
+            if c is None:  # cannot happen: the grid has every pair
+                row.cells.append(Cell("not_started", max_marks=column.max_marks))
+                continue
+            shows = c["kind"] in ("released", "marked")
+            row.cells.append(
+                Cell(
+                    kind=c["kind"],
+                    total=c["sub__mark__total"] if shows else None,
+                    max_marks=column.max_marks,
+                    percent=round_half_up(c["pct"]) if shows else None,
+                    submission_id=c["sub__id"],
+                    is_late=bool(c["sub__is_late"]),
+                )
+            )
+
+    by_column = {column.assignment_id: column for column in columns}
+    stats = grid.values("a_id").annotate(
+        n_counted=Count("pk", filter=Q(counted=1)),
+        mean_total=Avg(Cast("sub__mark__total", FloatField()), filter=Q(counted=1)),
+        mean_pct=Avg("pct", filter=Q(counted=1)),
+        **{f"n_{kind}": Count("pk", filter=Q(kind=kind)) for kind in KINDS},
+    )
+    for s in stats:
+        column = by_column[s["a_id"]]
+        column.counted = s["n_counted"]
+        column.mean_total = round_half_up(s["mean_total"], 1)
+        column.mean_percent = round_half_up(s["mean_pct"], 1)
+        column.counts = {kind: s[f"n_{kind}"] for kind in KINDS}
+
+    band = Case(
+        *[When(pct__lt=upper, then=Value(i)) for i, (upper, _) in enumerate(DISTRIBUTION_BANDS[1:])],
+        default=Value(len(DISTRIBUTION_BANDS) - 1),
+        output_field=IntegerField(),
+    )
+    counts = defaultdict(int)
+    for d in (
+        grid.filter(counted=1, pct__isnull=False)
+        .annotate(band=band)
+        .values("a_id", "band")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[(d["a_id"], d["band"])] = d["n"]
+    for column in columns:
+        column.distribution = [
+            (label, counts[(column.assignment_id, i)]) for i, (_, label) in enumerate(DISTRIBUTION_BANDS)
+        ]
+    counted_means = [r.mean_percent for r in rows if r.mean_percent is not None]
+    mean = grid.aggregate(m=Avg("pct", filter=Q(counted=1)))["m"] if counted_means else None
+    return Markbook(school_class, columns, rows, sort, class_mean_percent=round_half_up(mean, 1))
+
+
+# --- exports -------------------------------------------------------------------------------
+
+LONG_HEADER = [
+    "student id",
+    "family name",
+    "given name",
+    "class",
+    "assignment",
+    "date",
+    "level",
+    "mark",
+    "max",
+    "percent",
+    "status",
+]
+
+
+def criterion_levels(school_class: SchoolClass, now: datetime | None = None) -> dict[tuple[int, int], str]:
+    """(student, assignment) → "AO1 L3; AO2 L2; …" for counted marks, in one query."""
+    now = now or timezone.now()
+    rows = (
+        CriterionMark.objects.filter(mark__submission__assignment__school_class=school_class)
+        .filter(counted_q("mark__", "mark__submission__assignment__", now))
+        .values("mark__submission__student_id", "mark__submission__assignment_id", "criterion__code", "level__number")
+    )
+    levels: dict[tuple[int, int], list[tuple[str, int]]] = defaultdict(list)
+    for r in rows:
+        key = (r["mark__submission__student_id"], r["mark__submission__assignment_id"])
+        levels[key].append((r["criterion__code"], r["level__number"] or 0))
+    return {
+        key: "; ".join(f"{code} L{n}" for code, n in sorted(items, key=lambda i: criterion_sort_key(i[0])))
+        for key, items in levels.items()
+    }
+
+
+def export_long(book: Markbook, levels: dict[tuple[int, int], str]) -> list[list]:
+    """One row per student per assignment (roster order, then date order)."""
+    out = []
+    for row in book.rows:
+        for column, cell in zip(book.columns, row.cells, strict=True):
+            counted = cell.kind == "released"
+            out.append(
+                [
+                    row.student_id,
+                    row.family_name,
+                    row.given_name,
+                    book.school_class.name,
+                    column.title,
+                    timezone.localtime(column.due_at).date().isoformat(),
+                    levels.get((row.student_id, column.assignment_id), "") if counted else "",
+                    cell.total if counted else None,
+                    column.max_marks,
+                    cell.percent if counted else None,
+                    cell.label,
+                ]
+            )
+    return out
+
+
+def export_wide(book: Markbook) -> tuple[list[str], list[list]]:
+    """One row per student in roster (name) order, a column per assignment (counted marks only)."""
+    header = ["student id", "family name", "given name", "class"]
+    header += [
+        f"{c.title} ({timezone.localtime(c.due_at).date().isoformat()}, out of {c.max_marks})" for c in book.columns
+    ]
+    header += ["average percent"]
+    rows = []
+    for row in sorted(book.rows, key=lambda r: (r.family_name, r.given_name, r.username, r.student_id)):
+        marks = [cell.total if cell.kind == "released" else None for cell in row.cells]
+        rows.append([row.student_id, row.family_name, row.given_name, book.school_class.name, *marks, row.mean_percent])
+    return header, rows
+
+
+# --- one student's progress ----------------------------------------------------------------
+
+
+@dataclass
+class CriterionPoint:
+    assignment_id: int
+    title: str
+    due_at: datetime
+    code: str
+    level: int | None
+    marks: int
+    max_marks: int
+    percent: float | None
+
+
+@dataclass
+class MarkSummary:
+    assignment_id: int
+    title: str
+    class_name: str
+    due_at: datetime
+    total: int
+    max_marks: int
+    percent: float | None
+    spag: int | None
+    ebi: str
+    improvement_task: str
+    response: str
+    response_submitted_at: datetime | None
+    response_acknowledged_at: datetime | None
+
+
+@dataclass
+class KnowledgeScore:
+    lesson_id: int
+    title: str
+    attempts: int
+    latest_score: int
+    latest_total: int
+    best_percent: float | None
+
+
+@dataclass
+class StudentProgress:
+    student: User
+    codes: list[str]
+    assignments: list[MarkSummary]
+    points: dict[str, list[CriterionPoint]]  # code → points in date order
+    table: list[tuple[MarkSummary, dict[str, CriterionPoint]]]
+    targets: list[MarkSummary]
+    knowledge: list[KnowledgeScore]
+
+
+TARGETS_SHOWN = 3
+
+
+def student_progress(student: User, now: datetime | None = None) -> StudentProgress:
+    """Counted marks per criterion over time, targets and DIRT, knowledge checks.
+    Queries: criterion maxima (levels), marks, criterion marks, knowledge checks."""
+    now = now or timezone.now()
+    marks_qs = (
+        Mark.objects.filter(submission__student=student)
+        .filter(counted_q("", "submission__assignment__", now))
+        .select_related("submission__assignment__school_class", "submission__assignment__prompt", "dirt")
+        .order_by("submission__assignment__due_at", "submission__assignment_id")
+    )
+    crit_qs = (
+        CriterionMark.objects.filter(mark__submission__student=student)
+        .filter(counted_q("mark__", "mark__submission__assignment__", now))
+        .annotate(
+            top=Subquery(
+                Level.objects.filter(criterion=OuterRef("criterion")).order_by("-max_marks").values("max_marks")[:1]
+            )
+        )
+        .annotate(pct=percent_of("marks", Case(When(top__gt=0, then=F("top")), default=None)))
+        .values(
+            "mark__submission__assignment_id",
+            "criterion__code",
+            "level__number",
+            "marks",
+            "top",
+            "pct",
+        )
+    )
+    marks = list(marks_qs)
+    scheme_ids = {m.submission.assignment.prompt.mark_scheme_id for m in marks}
+    schemes = scheme_maxima(scheme_ids) if scheme_ids else {}
+
+    summaries = []
+    for m in marks:
+        assignment = m.submission.assignment
+        maximum = schemes.get(assignment.prompt.mark_scheme_id, SchemeInfo()).content_max
+        dirt = getattr(m, "dirt", None)
+        summaries.append(
+            MarkSummary(
+                assignment_id=assignment.pk,
+                title=assignment.title,
+                class_name=assignment.school_class.name,
+                due_at=assignment.due_at,
+                total=m.total,
+                max_marks=maximum,
+                percent=None,
+                spag=m.spag,
+                ebi=m.ebi,
+                improvement_task=m.improvement_task,
+                response=dirt.text if dirt and dirt.submitted_at else "",
+                response_submitted_at=dirt.submitted_at if dirt else None,
+                response_acknowledged_at=dirt.acknowledged_at if dirt else None,
+            )
+        )
+    # Totals as percentages, computed in the database like every other figure.
+    if summaries:
+        maxima = {s.assignment_id: s.max_marks for s in summaries if s.max_marks}
+        pcts = dict(
+            marks_qs.annotate(pct=percent_of("total", lookup("submission__assignment_id", maxima)))
+            .values_list("submission__assignment_id", "pct")
+            .order_by()
+        )
+        for s in summaries:
+            s.percent = round_half_up(pcts.get(s.assignment_id), 1)
+
+    by_assignment = {s.assignment_id: s for s in summaries}
+    cells: dict[int, dict[str, CriterionPoint]] = defaultdict(dict)
+    for r in crit_qs:
+        s = by_assignment.get(r["mark__submission__assignment_id"])
+        if s is None:
+            continue
+        cells[s.assignment_id][r["criterion__code"]] = CriterionPoint(
+            assignment_id=s.assignment_id,
+            title=s.title,
+            due_at=s.due_at,
+            code=r["criterion__code"],
+            level=r["level__number"],
+            marks=r["marks"],
+            max_marks=r["top"] or 0,
+            percent=round_half_up(r["pct"], 1),
+        )
+    codes = sorted({code for row in cells.values() for code in row}, key=criterion_sort_key)
+    points = {
+        code: [cells[s.assignment_id][code] for s in summaries if code in cells[s.assignment_id]] for code in codes
+    }
+    table = [(s, cells[s.assignment_id]) for s in summaries]
+    targets = [s for s in reversed(summaries) if s.ebi or s.improvement_task][:TARGETS_SHOWN]
+
+    latest = KnowledgeCheckAttempt.objects.filter(student=student, lesson=OuterRef("lesson_id")).order_by(
+        "-submitted_at", "-pk"
+    )
+    knowledge = [
+        KnowledgeScore(
+            lesson_id=k["lesson_id"],
+            title=k["lesson__title"],
+            attempts=k["attempts"],
+            latest_score=k["latest_score"],
+            latest_total=k["latest_total"],
+            best_percent=round_half_up(k["best"], 1),
+        )
+        for k in KnowledgeCheckAttempt.objects.filter(student=student)
+        .values("lesson_id", "lesson__title", "lesson__order")
+        .annotate(
+            attempts=Count("pk"),
+            best=Max(Case(When(total__gt=0, then=percent_of("score", F("total"))), default=None)),
+            latest_score=Subquery(latest.values("score")[:1]),
+            latest_total=Subquery(latest.values("total")[:1]),
+        )
+        .order_by("lesson__order", "lesson_id")
+    ]
+    return StudentProgress(student, codes, summaries, points, table, targets, knowledge)
+
+
+# --- class overview ------------------------------------------------------------------------
+
+
+@dataclass
+class CriterionChange:
+    code: str
+    levels: list[tuple[str, int]]  # ("Level 2", count) from no level (0) to the top
+    count: int
+    mean_level: float | None
+    mean_marks: float | None
+    previous_mean_level: float | None = None
+    previous_mean_marks: float | None = None
+
+    @property
+    def level_change(self) -> float | None:
+        if self.mean_level is None or self.previous_mean_level is None:
+            return None
+        return round_half_up(self.mean_level - self.previous_mean_level, 2)
+
+    @property
+    def marks_change(self) -> float | None:
+        if self.mean_marks is None or self.previous_mean_marks is None:
+            return None
+        return round_half_up(self.mean_marks - self.previous_mean_marks, 2)
+
+
+@dataclass
+class Attention:
+    student_id: int
+    name: str
+    missing: int = 0
+    falling: tuple[float, float] | None = None  # (previous %, latest %)
+    unanswered: int = 0
+
+
+@dataclass
+class ClassOverview:
+    school_class: SchoolClass
+    latest: dict | None
+    previous: dict | None
+    criteria: list[CriterionChange]
+    attention: list[Attention]
+    threshold: int = FALLING_THRESHOLD
+
+
+def class_overview(school_class: SchoolClass, now: datetime | None = None) -> ClassOverview:
+    """Queries: assignments (with counted-mark counts), scheme maxima, criterion levels,
+    criterion means, students' attention figures, latest-versus-previous marks (window)."""
+    now = now or timezone.now()
+    active = Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True).values("student_id")
+    counted_mark = counted_q("submissions__mark__", "", now) & Q(submissions__student__in=active)
+    assignments = list(
+        Assignment.objects.filter(school_class=school_class)
+        .annotate(n_counted=Count("submissions", filter=counted_mark))
+        .order_by("due_at", "pk")
+        .values("pk", "title", "due_at", "prompt__mark_scheme_id", "n_counted")
+    )
+    with_marks = [a for a in assignments if a["n_counted"]]
+    latest = with_marks[-1] if with_marks else None
+    previous = with_marks[-2] if len(with_marks) > 1 else None
+    schemes = scheme_maxima(a["prompt__mark_scheme_id"] for a in assignments) if assignments else {}
+    maxima = {a["pk"]: schemes.get(a["prompt__mark_scheme_id"], SchemeInfo()).content_max for a in assignments}
+    usable = {pk: m for pk, m in maxima.items() if m}
+
+    criteria: list[CriterionChange] = []
+    if latest:
+        pair = [latest["pk"]] + ([previous["pk"]] if previous else [])
+        crit = CriterionMark.objects.filter(
+            mark__submission__assignment_id__in=pair, mark__submission__student__in=active
+        ).filter(counted_q("mark__", "mark__submission__assignment__", now))
+        dist: dict[str, dict[int, int]] = defaultdict(dict)
+        for d in (
+            crit.filter(mark__submission__assignment_id=latest["pk"])
+            .annotate(n_level=Coalesce("level__number", 0))
+            .values("criterion__code", "n_level")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            dist[d["criterion__code"]][d["n_level"]] = d["n"]
+        top_level = dict(
+            Level.objects.filter(criterion__scheme_id=latest["prompt__mark_scheme_id"])
+            .values("criterion__code")
+            .annotate(n=Max("number"))
+            .values_list("criterion__code", "n")
+        )
+        means: dict[tuple[int, str], dict] = {}
+        for m in (
+            crit.values("mark__submission__assignment_id", "criterion__code")
+            .annotate(
+                mean_level=Avg(Cast(Coalesce("level__number", 0), FloatField())),
+                mean_marks=Avg(Cast("marks", FloatField())),
+                n=Count("pk"),
+            )
+            .order_by()
+        ):
+            means[(m["mark__submission__assignment_id"], m["criterion__code"])] = m
+        for code in sorted(set(dist) | set(top_level), key=criterion_sort_key):
+            now_mean = means.get((latest["pk"], code), {})
+            before = means.get((previous["pk"], code), {}) if previous else {}
+            levels = [
+                ("No level" if n == 0 else f"Level {n}", dist[code].get(n, 0))
+                for n in range(0, max(top_level.get(code, 0), max(dist[code], default=0)) + 1)
+            ]
+            criteria.append(
+                CriterionChange(
+                    code=code,
+                    levels=levels,
+                    count=now_mean.get("n", 0),
+                    mean_level=round_half_up(now_mean.get("mean_level"), 2),
+                    mean_marks=round_half_up(now_mean.get("mean_marks"), 2),
+                    previous_mean_level=round_half_up(before.get("mean_level"), 2),
+                    previous_mean_marks=round_half_up(before.get("mean_marks"), 2),
+                )
+            )
+
+    # Students needing attention: missing work and unanswered improvement tasks from the grid.
+    attention: dict[int, Attention] = {}
+    names = {}
+    for s in (
+        _grid(school_class, usable, now)
+        .values("student_id", "student__first_name", "student__last_name", "student__username")
+        .annotate(
+            n_missing=Count("pk", filter=Q(kind="missing")),
+            n_unanswered=Count(
+                "pk",
+                filter=Q(counted=1)
+                & ~Q(sub__mark__improvement_task="")
+                & Q(sub__mark__dirt__submitted_at__isnull=True),
+            ),
+        )
+        .order_by("student__last_name", "student__first_name", "student__username", "student_id")
+    ):
+        name = f"{s['student__first_name']} {s['student__last_name']}".strip() or s["student__username"]
+        names[s["student_id"]] = name
+        if s["n_missing"] or s["n_unanswered"]:
+            attention[s["student_id"]] = Attention(
+                s["student_id"], name, missing=s["n_missing"] or 0, unanswered=s["n_unanswered"]
+            )
+
+    if usable:
+        order = [F("submission__assignment__due_at").desc(), F("submission__assignment_id").desc()]
+        partition = [F("submission__student_id")]
+        latest_two = (
+            Mark.objects.filter(submission__assignment__school_class=school_class, submission__student__in=active)
+            .filter(counted_q("", "submission__assignment__", now))
+            .annotate(pct=percent_of("total", lookup("submission__assignment_id", usable)))
+            .annotate(
+                rn=Window(RowNumber(), partition_by=partition, order_by=order),
+                before=Window(Lead("pct"), partition_by=partition, order_by=order),
+            )
+            .filter(rn=1)
+            .values("submission__student_id", "pct", "before")
+        )
+        for r in latest_two:
+            if r["pct"] is None or r["before"] is None:
+                continue
+            if r["before"] - r["pct"] >= FALLING_THRESHOLD:
+                pk = r["submission__student_id"]
+                item = attention.setdefault(pk, Attention(pk, names.get(pk, "")))
+                item.falling = (round_half_up(r["before"], 1), round_half_up(r["pct"], 1))
+    ordered = sorted(attention.values(), key=lambda a: list(names).index(a.student_id) if a.student_id in names else 0)
+    return ClassOverview(school_class, latest, previous, criteria, ordered)
+
+
+# --- head of department: one prompt across classes -----------------------------------------
+
+
+@dataclass
+class DepartmentRow:
+    class_id: int
+    class_name: str
+    marks: int
+    mean_percent: float | None
+    criteria: dict[str, tuple[float | None, float | None]]  # code → (mean marks, mean %)
+
+
+@dataclass
+class DepartmentView:
+    prompts: list[EssayPrompt]
+    prompt: EssayPrompt | None
+    codes: list[str]
+    rows: list[DepartmentRow]
+    criterion_max: dict[str, int]
+
+
+def prompt_family(prompt_id: int) -> Q:
+    """Assignments set from the prompt or from a copy of it (or a copy of a copy)."""
+    return (
+        Q(prompt_id=prompt_id) | Q(prompt__copied_from_id=prompt_id) | Q(prompt__copied_from__copied_from_id=prompt_id)
+    )
+
+
+def department(prompt_id: int | None, now: datetime | None = None) -> DepartmentView:
+    """Every class's means per criterion on assignments from one shipped prompt (and copies).
+    Queries: prompts, scheme maxima, per-class totals, per-class criterion means."""
+    now = now or timezone.now()
+    prompts = list(EssayPrompt.objects.shipped().order_by("unit", "pk"))
+    prompt = next((p for p in prompts if p.pk == prompt_id), None)
+    if prompt is None:
+        return DepartmentView(prompts, None, [], [], {})
+    family = Assignment.objects.filter(prompt_family(prompt.pk))
+    scheme_ids = family.values_list("prompt__mark_scheme_id", flat=True)
+    schemes = scheme_maxima(scheme_ids)
+    crit_max = {pk: m for info in schemes.values() for pk, m in info.criterion_max.items() if m}
+    scheme_max = {pk: info.content_max for pk, info in schemes.items() if info.content_max}
+    codes_max: dict[str, int] = {}
+    for info in schemes.values():
+        for pk, code in info.criterion_code.items():
+            codes_max[code] = max(codes_max.get(code, 0), info.criterion_max[pk])
+
+    marks = Mark.objects.filter(submission__assignment__in=family).filter(
+        counted_q("", "submission__assignment__", now)
+    )
+    rows: dict[int, DepartmentRow] = {}
+    for r in (
+        marks.values("submission__assignment__school_class_id", "submission__assignment__school_class__name")
+        .annotate(
+            n=Count("pk"),
+            mean_pct=Avg(percent_of("total", lookup("submission__assignment__prompt__mark_scheme_id", scheme_max))),
+        )
+        .order_by("submission__assignment__school_class__name", "submission__assignment__school_class_id")
+    ):
+        pk = r["submission__assignment__school_class_id"]
+        rows[pk] = DepartmentRow(
+            pk, r["submission__assignment__school_class__name"], r["n"], round_half_up(r["mean_pct"], 1), {}
+        )
+    for r in (
+        CriterionMark.objects.filter(mark__in=marks)
+        .values("mark__submission__assignment__school_class_id", "criterion__code")
+        .annotate(
+            mean_marks=Avg(Cast("marks", FloatField())),
+            mean_pct=Avg(percent_of("marks", lookup("criterion_id", crit_max))),
+        )
+        .order_by()
+    ):
+        row = rows.get(r["mark__submission__assignment__school_class_id"])
+        if row is not None:
+            row.criteria[r["criterion__code"]] = (round_half_up(r["mean_marks"], 2), round_half_up(r["mean_pct"], 1))
+    codes = sorted(codes_max, key=criterion_sort_key)
+    return DepartmentView(prompts, prompt, codes, list(rows.values()), codes_max)

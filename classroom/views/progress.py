@@ -1,0 +1,108 @@
+"""Progress pages: markbook, student progress, class overview, department view, CSV exports.
+
+Every figure comes from classroom/progress.py; these views only check access and render.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+
+from classroom import permissions, progress
+from classroom.charts import line_chart
+from classroom.csvsafe import write_csv
+
+EXPORT_SHAPES = {"long", "wide"}
+EXPORT_SEPARATORS = {"comma": ",", "tab": "\t"}
+
+
+@login_required
+def markbook(request: HttpRequest, pk: int) -> HttpResponse:
+    school_class = permissions.class_for_teacher(request.user, pk)
+    book = progress.markbook(school_class, request.GET.get("sort", "name"))
+    return render(
+        request,
+        "classroom/progress/markbook.html",
+        {
+            "book": book,
+            "school_class": school_class,
+            "kinds": progress.KIND_LABELS.values(),
+            "nav": "classes",
+        },
+    )
+
+
+@login_required
+def markbook_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The markbook as CSV (long or wide, comma or tab, optional BOM for Excel)."""
+    school_class = permissions.class_for_teacher(request.user, pk)
+    shape = request.GET.get("shape", "long")
+    separator = request.GET.get("separator", "comma")
+    bom = request.GET.get("bom", "") in ("1", "on", "yes", "true")
+    if shape not in EXPORT_SHAPES or separator not in EXPORT_SEPARATORS:
+        messages.error(request, "Choose a layout (long or wide) and a separator (comma or tab) to export.")
+        return redirect("classroom:markbook", school_class.pk)
+    book = progress.markbook(school_class)
+    if shape == "long":
+        header, rows = progress.LONG_HEADER, progress.export_long(book, progress.criterion_levels(school_class))
+    else:
+        header, rows = progress.export_wide(book)
+    delimiter = EXPORT_SEPARATORS[separator]
+    body = write_csv(rows, header, delimiter=delimiter, bom=bom)
+    extension, content_type = ("csv", "text/csv") if separator == "comma" else ("tsv", "text/tab-separated-values")
+    filename = f"{slugify(school_class.name) or 'class'}-markbook-{shape}.{extension}"
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _render_progress(request: HttpRequest, student, own: bool) -> HttpResponse:
+    report = progress.student_progress(student)
+    chart = line_chart(
+        [(s.assignment_id, s.title) for s in report.assignments],
+        {code: {p.assignment_id: p.percent for p in points} for code, points in report.points.items()},
+    )
+    return render(
+        request,
+        "classroom/progress/student.html",
+        {"report": report, "chart": chart, "student": student, "own": own, "nav": "progress" if own else "classes"},
+    )
+
+
+@login_required
+def student_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    student = permissions.student_for_progress(request.user, pk)
+    return _render_progress(request, student, own=student.pk == request.user.pk)
+
+
+@login_required
+def my_progress(request: HttpRequest) -> HttpResponse:
+    permissions.require_student(request.user)
+    return _render_progress(request, request.user, own=True)
+
+
+@login_required
+def class_overview(request: HttpRequest, pk: int) -> HttpResponse:
+    school_class = permissions.class_for_teacher(request.user, pk)
+    overview = progress.class_overview(school_class)
+    return render(
+        request,
+        "classroom/progress/overview.html",
+        {"overview": overview, "school_class": school_class, "nav": "classes"},
+    )
+
+
+@login_required
+def department(request: HttpRequest) -> HttpResponse:
+    """Heads of department: one essay question's results in every class, side by side."""
+    permissions.require_head(request.user)
+    raw = request.GET.get("prompt", "")
+    prompt_id = int(raw) if raw.isdigit() else None
+    view = progress.department(prompt_id)
+    if raw and view.prompt is None:
+        messages.error(request, "Choose one of the essay questions in the list.")
+    return render(request, "classroom/progress/department.html", {"view": view, "nav": "progress"})

@@ -1,0 +1,703 @@
+"""Load a unit from its data files (format: FORMAT.md) into the shipped content rows.
+
+Two steps, so bad data never half-loads:
+
+1. `read_unit(folder)` parses and checks every file and returns plain data, or raises
+   `LoaderError` listing every problem with the file and field it is in.
+2. `load_unit(folder)` writes that data in one transaction. Shipped rows (`owner` null)
+   are matched by slug, label, code, number or position and updated in place, so ids,
+   students' attempts and marks that point at them survive; shipped children that
+   disappeared from the files are deleted. Rows with an owner (teachers' own items and
+   copies) are never read or written.
+
+`comment_bank.yaml` is not loaded here (the comment bank belongs to the marking area).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import models, transaction
+from django.db.models import ProtectedError, RestrictedError
+
+from crisis.models import (
+    Criterion,
+    EssayPrompt,
+    IndicativePoint,
+    KeyTerm,
+    KnowledgeQuestion,
+    Lesson,
+    Level,
+    MarkScheme,
+    PromptSource,
+    Source,
+    TimelineEvent,
+    Unit,
+    validate_bands,
+)
+
+CONTENT_DIR = Path(__file__).resolve().parent
+SPAG_CODE = "SPAG"
+INDICATIVE_SIDES = [side.value for side in IndicativePoint.Side]
+
+
+class LoaderError(Exception):
+    """The unit's files have problems; nothing was written. `errors` names file and field."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
+def unit_folders(root: Path = CONTENT_DIR) -> list[Path]:
+    """Every folder under crisis/content/ that holds a unit.yaml, by name."""
+    return sorted(path.parent for path in root.glob("*/unit.yaml"))
+
+
+# --- reading and checking ----------------------------------------------------------------
+
+
+@dataclass
+class UnitData:
+    folder: Path
+    unit: dict[str, Any]
+    lessons: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    prompts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return self.unit["slug"]
+
+
+def _max_length(model: type[models.Model], name: str) -> int | None:
+    return getattr(model._meta.get_field(name), "max_length", None)
+
+
+class _Checker:
+    """Collects every problem instead of stopping at the first, so one run shows them all."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def error(self, where: str, message: str) -> None:
+        self.errors.append(f"{where}: {message}")
+
+    def mapping(self, value: Any, where: str) -> dict:
+        if not isinstance(value, dict):
+            self.error(where, "expected a mapping of field: value")
+            return {}
+        return value
+
+    def items(self, value: Any, where: str, *, required: bool = False) -> list:
+        if value is None:
+            if required:
+                self.error(where, "is missing")
+            return []
+        if not isinstance(value, list):
+            self.error(where, "expected a list")
+            return []
+        return value
+
+    def text(
+        self,
+        item: dict,
+        key: str,
+        where: str,
+        *,
+        required: bool = True,
+        model: type[models.Model] | None = None,
+        field_name: str | None = None,
+    ) -> str:
+        value = item.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.error(f"{where}, {key}", "is missing or empty")
+            return ""
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.error(f"{where}, {key}", "expected text")
+            return ""
+        value = str(value)
+        limit = _max_length(model, field_name or key) if model else None
+        if limit and len(value) > limit:
+            self.error(f"{where}, {key}", f"is {len(value)} characters long; the most allowed is {limit}")
+        return value
+
+    def slug(self, item: dict, key: str, where: str) -> str:
+        value = self.text(item, key, where)
+        if value:
+            try:
+                validate_slug(value)
+            except ValidationError:
+                self.error(f"{where}, {key}", f"{value!r} is not a slug (letters, digits, hyphens)")
+        return value
+
+    def integer(self, item: dict, key: str, where: str, *, default: int | None = None, minimum: int = 0) -> int:
+        value = item.get(key, default)
+        if value is None:
+            self.error(f"{where}, {key}", "is missing")
+            return 0
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum or value > 32767:
+            self.error(f"{where}, {key}", f"expected a whole number from {minimum}, got {value!r}")
+            return 0
+        return value
+
+    def boolean(self, item: dict, key: str, where: str, *, default: bool) -> bool:
+        value = item.get(key, default)
+        if not isinstance(value, bool):
+            self.error(f"{where}, {key}", f"expected true or false, got {value!r}")
+            return default
+        return value
+
+    def date(self, item: dict, key: str, where: str) -> datetime.date | None:
+        value = item.get(key)
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.error(f"{where}, {key}", f"expected an ISO date such as 1962-10-22, got {value!r}")
+        return None
+
+    def strings(self, item: dict, key: str, where: str, *, required: bool = False) -> list[str]:
+        values = self.items(item.get(key), f"{where}, {key}", required=required)
+        result = []
+        for value in values:
+            if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value).strip():
+                result.append(str(value).strip())
+            else:
+                self.error(f"{where}, {key}", f"expected a list of text, found {value!r}")
+        return result
+
+    def yaml_file(self, path: Path, *, required: bool = True) -> Any:
+        if not path.exists():
+            if required:
+                self.error(path.name, "file is missing")
+            return None
+        return self.yaml_text(path.read_text(encoding="utf-8"), path.name)
+
+    def yaml_text(self, text: str, where: str) -> Any:
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            self.error(where, f"not valid YAML{at}: {problem}")
+            return None
+
+
+def _split_front_matter(text: str) -> tuple[str, str] | None:
+    text = text.replace("\r\n", "\n")
+    if not text.startswith("---\n"):
+        return None
+    end = text.find("\n---\n", 3)
+    if end == -1:
+        return None
+    return text[4:end], text[end + 5 :].strip("\n")
+
+
+def _read_sources(check: _Checker, raw: Any) -> list[dict]:
+    sources = []
+    labels: set[str] = set()
+    slugs: set[str] = set()
+    kinds = {kind.value for kind in Source.Kind}
+    for index, item in enumerate(check.items(raw, "sources.yaml"), start=1):
+        where = f"sources.yaml, source {index}"
+        item = check.mapping(item, where)
+        if not item:
+            continue
+        label = check.text(item, "label", where, model=Source)
+        if label:
+            where = f"sources.yaml, source {label}"
+            if label in labels:
+                check.error(f"{where}, label", f"label {label!r} is used twice")
+            labels.add(label)
+        slug = check.slug(item, "slug", where)
+        if slug in slugs:
+            check.error(f"{where}, slug", f"slug {slug!r} is used twice")
+        slugs.add(slug)
+        kind = check.text(item, "kind", where)
+        if kind and kind not in kinds:
+            check.error(f"{where}, kind", f"{kind!r} is not one of {', '.join(sorted(kinds))}")
+        sources.append(
+            {
+                "label": label,
+                "slug": slug,
+                "title": check.text(item, "title", where, model=Source),
+                "kind": kind,
+                "author": check.text(item, "author", where, model=Source),
+                "date": check.date(item, "date", where),
+                "date_label": check.text(item, "date_label", where, required=False, model=Source),
+                "origin": check.text(item, "origin", where, required=False),
+                "purpose": check.text(item, "purpose", where, required=False),
+                "audience": check.text(item, "audience", where, required=False),
+                # Exactly as written: an excerpt is a quotation, so no whitespace is tidied.
+                "excerpt": check.text(item, "excerpt", where),
+                "citation": check.text(item, "citation", where),
+                "licence": check.text(item, "licence", where, required=False, model=Source),
+                "shows": check.text(item, "shows", where, required=False),
+            }
+        )
+    return sources
+
+
+def _read_lesson(check: _Checker, path: Path, source_labels: set[str]) -> dict | None:
+    where = f"lessons/{path.name}"
+    parts = _split_front_matter(path.read_text(encoding="utf-8"))
+    if parts is None:
+        check.error(where, "must start with YAML front matter between two '---' lines")
+        return None
+    front_text, body = parts
+    front = check.mapping(check.yaml_text(front_text, where), where)
+    if not front:
+        return None
+    if not body.strip():
+        check.error(f"{where}, body", "the Markdown body after the front matter is empty")
+    objectives = check.strings(front, "objectives", where)
+    key_terms = []
+    for index, term in enumerate(check.items(front.get("key_terms"), f"{where}, key_terms"), start=1):
+        term_where = f"{where}, key_terms[{index}]"
+        term = check.mapping(term, term_where)
+        key_terms.append(
+            {
+                "term": check.text(term, "term", term_where, model=KeyTerm),
+                "definition": check.text(term, "definition", term_where),
+            }
+        )
+    timeline = []
+    for index, event in enumerate(check.items(front.get("timeline"), f"{where}, timeline"), start=1):
+        event_where = f"{where}, timeline[{index}]"
+        event = check.mapping(event, event_where)
+        timeline.append(
+            {
+                "sort_date": check.date(event, "sort_date", event_where),
+                "when": check.text(event, "when", event_where, model=TimelineEvent),
+                "event": check.text(event, "event", event_where),
+            }
+        )
+    # Ordered by date as the page shows them; a stable sort keeps same-day events in file order.
+    timeline.sort(key=lambda e: e["sort_date"] or datetime.date.min)
+    labels = check.strings(front, "sources", where)
+    for label in labels:
+        if label not in source_labels:
+            check.error(f"{where}, sources", f"no source has label {label!r} in sources.yaml")
+    return {
+        "file": where,
+        "slug": check.slug(front, "slug", where),
+        "title": check.text(front, "title", where, model=Lesson),
+        "summary": check.text(front, "summary", where, required=False, model=Lesson),
+        "objectives": "\n".join(objectives),
+        "body": body,
+        "key_terms": key_terms,
+        "timeline": timeline,
+        "source_labels": labels,
+        "questions": [],
+    }
+
+
+def _read_questions(check: _Checker, raw: Any, lessons: dict[str, dict]) -> None:
+    for index, item in enumerate(check.items(raw, "questions.yaml"), start=1):
+        where = f"questions.yaml, question {index}"
+        item = check.mapping(item, where)
+        if not item:
+            continue
+        lesson_slug = check.text(item, "lesson", where)
+        if lesson_slug and lesson_slug not in lessons:
+            check.error(f"{where}, lesson", f"no lesson has slug {lesson_slug!r}")
+        choices = check.strings(item, "choices", where, required=True)
+        if len(choices) < 2:
+            check.error(f"{where}, choices", "give at least two choices")
+        answer = check.integer(item, "answer", where)
+        if choices and not 0 <= answer < len(choices):
+            check.error(
+                f"{where}, answer",
+                f"{answer} is not a choice: answers count from 0, so it must be 0 to {len(choices) - 1}",
+            )
+        question = {
+            "question": check.text(item, "question", where),
+            "choices": choices,
+            "answer": answer,
+            "explanation": check.text(item, "explanation", where),
+        }
+        if lesson_slug in lessons:
+            lessons[lesson_slug]["questions"].append(question)
+
+
+def _read_levels(check: _Checker, raw: Any, where: str) -> list[dict]:
+    levels = []
+    for index, level in enumerate(check.items(raw, f"{where}, levels", required=True), start=1):
+        level_where = f"{where}, levels[{index}]"
+        level = check.mapping(level, level_where)
+        levels.append(
+            {
+                "number": check.integer(level, "number", level_where, minimum=1),
+                "min_marks": check.integer(level, "min_marks", level_where),
+                "max_marks": check.integer(level, "max_marks", level_where),
+                "descriptor": check.text(level, "descriptor", level_where),
+            }
+        )
+    if levels:
+        try:
+            validate_bands([(lv["number"], lv["min_marks"], lv["max_marks"]) for lv in levels], what="levels")
+        except ValidationError as exc:
+            for message in exc.messages:
+                check.error(where, message)
+    return levels
+
+
+def _read_mark_scheme(check: _Checker, raw: Any, where: str, total_marks: int) -> dict:
+    where = f"{where}, mark_scheme"
+    raw = check.mapping(raw, where)
+    criteria = []
+    codes: set[str] = set()
+    for index, item in enumerate(check.items(raw.get("criteria"), f"{where}, criteria", required=True), start=1):
+        item = check.mapping(item, f"{where}, criteria[{index}]")
+        code = check.text(item, "code", f"{where}, criteria[{index}]", model=Criterion)
+        criterion_where = f"{where}, criterion {code or index}"
+        if code.upper() == SPAG_CODE:
+            check.error(f"{criterion_where}, code", "SPaG goes under mark_scheme.spag, not in criteria")
+        if code in codes:
+            check.error(f"{criterion_where}, code", f"code {code!r} is used twice")
+        codes.add(code)
+        criteria.append(
+            {
+                "code": code,
+                "name": check.text(item, "name", criterion_where, model=Criterion),
+                "description": check.text(item, "description", criterion_where, required=False),
+                "is_spag": False,
+                "levels": _read_levels(check, item.get("levels"), criterion_where),
+            }
+        )
+    tops = sum(max((lv["max_marks"] for lv in c["levels"]), default=0) for c in criteria)
+    if criteria and total_marks and tops != total_marks:
+        check.error(
+            f"{where}, criteria",
+            f"the criteria's top marks add up to {tops}, but the prompt's total_marks is {total_marks}",
+        )
+    spag_raw = raw.get("spag")
+    if spag_raw is not None:
+        spag_where = f"{where}, spag"
+        spag_raw = check.mapping(spag_raw, spag_where)
+        spag_max = check.integer(spag_raw, "max_marks", spag_where, minimum=1)
+        levels = _read_levels(check, spag_raw.get("levels"), spag_where)
+        top = max((lv["max_marks"] for lv in levels), default=0)
+        if levels and top != spag_max:
+            check.error(spag_where, f"the top level reaches {top} marks, but max_marks is {spag_max}")
+        criteria.append(
+            {
+                "code": SPAG_CODE,
+                "name": "Spelling, punctuation and grammar",
+                "description": check.text(spag_raw, "description", spag_where, required=False),
+                "is_spag": True,
+                "levels": levels,
+            }
+        )
+    return {"name": check.text(raw, "name", where, model=MarkScheme), "criteria": criteria}
+
+
+def _read_prompts(check: _Checker, raw: Any, source_labels: set[str]) -> list[dict]:
+    prompts = []
+    slugs: set[str] = set()
+    for index, item in enumerate(check.items(raw, "prompts.yaml"), start=1):
+        where = f"prompts.yaml, prompt {index}"
+        item = check.mapping(item, where)
+        if not item:
+            continue
+        slug = check.slug(item, "slug", where)
+        if slug:
+            where = f"prompts.yaml, prompt {slug!r}"
+            if slug in slugs:
+                check.error(f"{where}, slug", f"slug {slug!r} is used twice")
+            slugs.add(slug)
+        labels = check.strings(item, "sources", where)
+        for label in labels:
+            if label not in source_labels:
+                check.error(f"{where}, sources", f"no source has label {label!r} in sources.yaml")
+        if len(set(labels)) != len(labels):
+            check.error(f"{where}, sources", "a source is listed twice")
+        total_marks = check.integer(item, "total_marks", where, minimum=1)
+        indicative_raw = check.mapping(item.get("indicative") or {}, f"{where}, indicative")
+        points = []
+        for side in indicative_raw:
+            if side not in INDICATIVE_SIDES:
+                check.error(f"{where}, indicative", f"{side!r} is not one of {', '.join(INDICATIVE_SIDES)}")
+        for side in INDICATIVE_SIDES:
+            for order, point in enumerate(check.items(indicative_raw.get(side), f"{where}, indicative.{side}")):
+                point_where = f"{where}, indicative.{side}[{order + 1}]"
+                point = check.mapping(point, point_where)
+                points.append(
+                    {
+                        "side": side,
+                        "order": order,
+                        "text": check.text(point, "point", point_where),
+                        "key_terms": ", ".join(check.strings(point, "key_terms", point_where)),
+                    }
+                )
+        word_min = check.integer(item, "word_min", where, default=0)
+        word_max = check.integer(item, "word_max", where, default=0)
+        if word_max and word_min > word_max:
+            check.error(f"{where}, word_min", f"{word_min} is more than word_max ({word_max})")
+        prompts.append(
+            {
+                "slug": slug,
+                "question": check.text(item, "question", where, model=EssayPrompt),
+                "instructions": check.text(item, "instructions", where, required=False),
+                "own_knowledge": check.boolean(item, "own_knowledge", where, default=True),
+                "suggested_minutes": check.integer(item, "suggested_minutes", where, default=45, minimum=1),
+                "word_min": word_min,
+                "word_max": word_max,
+                "source_labels": labels,
+                "points": points,
+                "mark_scheme": _read_mark_scheme(check, item.get("mark_scheme"), where, total_marks),
+            }
+        )
+    return prompts
+
+
+def read_unit(folder: Path) -> UnitData:
+    """Parse and check a unit folder; raise LoaderError naming every problem, file and field."""
+    check = _Checker()
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise LoaderError([f"{folder}: no such unit folder"])
+    unit_raw = check.mapping(check.yaml_file(folder / "unit.yaml") or {}, "unit.yaml")
+    unit = {
+        "slug": check.slug(unit_raw, "slug", "unit.yaml"),
+        "title": check.text(unit_raw, "title", "unit.yaml", model=Unit),
+        "overview": check.text(unit_raw, "overview", "unit.yaml", required=False),
+        "key_question": check.text(unit_raw, "key_question", "unit.yaml", required=False, model=Unit),
+    }
+    lesson_order = check.strings(unit_raw, "lessons", "unit.yaml", required=True)
+    if len(set(lesson_order)) != len(lesson_order):
+        check.error("unit.yaml, lessons", "a lesson slug is listed twice")
+
+    sources = _read_sources(check, check.yaml_file(folder / "sources.yaml", required=False))
+    source_labels = {s["label"] for s in sources}
+
+    lessons: dict[str, dict] = {}
+    for path in sorted((folder / "lessons").glob("*.md")):
+        lesson = _read_lesson(check, path, source_labels)
+        if lesson is None or not lesson["slug"]:
+            continue
+        if lesson["slug"] in lessons:
+            check.error(f"{lesson['file']}, slug", f"{lessons[lesson['slug']]['file']} has the same slug")
+        elif lesson["slug"] not in lesson_order:
+            check.error(f"{lesson['file']}, slug", f"{lesson['slug']!r} is not listed under lessons in unit.yaml")
+        lessons[lesson["slug"]] = lesson
+    for slug in lesson_order:
+        if slug not in lessons:
+            check.error("unit.yaml, lessons", f"no file in lessons/ has slug {slug!r}")
+
+    _read_questions(check, check.yaml_file(folder / "questions.yaml", required=False), lessons)
+    prompts = _read_prompts(check, check.yaml_file(folder / "prompts.yaml", required=False), source_labels)
+
+    if check.errors:
+        raise LoaderError(check.errors)
+    return UnitData(
+        folder=folder,
+        unit=unit,
+        lessons=[lessons[slug] for slug in lesson_order],
+        sources=sources,
+        prompts=prompts,
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadReport:
+    slug: str
+    counts: Counter = field(default_factory=Counter)  # (action, model name) -> rows
+    kept: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(action != "unchanged" and n for (action, _model), n in self.counts.items())
+
+    def summary(self) -> str:
+        if not self.changed:
+            text = f"{self.slug}: unchanged"
+        else:
+            parts = []
+            for action in ("created", "updated", "deleted"):
+                rows = [f"{n} {model}" for (act, model), n in sorted(self.counts.items()) if act == action and n]
+                if rows:
+                    parts.append(f"{action} {', '.join(rows)}")
+            text = f"{self.slug}: {'; '.join(parts)}"
+        for note in self.kept:
+            text += f"\n  kept {note}"
+        return text
+
+
+class _Writer:
+    def __init__(self, report: LoadReport) -> None:
+        self.report = report
+
+    def _count(self, action: str, model: type[models.Model], n: int = 1) -> None:
+        self.report.counts[(action, model._meta.verbose_name_plural)] += n
+
+    def update(self, obj: models.Model, values: dict[str, Any]) -> models.Model:
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        if not changed:
+            self._count("unchanged", type(obj))
+            return obj
+        for name in changed:
+            setattr(obj, name, values[name])
+        if any(f.name == "updated_at" for f in obj._meta.concrete_fields):
+            changed.append("updated_at")
+        obj.save(update_fields=changed)
+        self._count("updated", type(obj))
+        return obj
+
+    def create(self, model: type[models.Model], values: dict[str, Any]) -> models.Model:
+        self._count("created", model)
+        return model.objects.create(**values)
+
+    def upsert(self, queryset: models.QuerySet, lookup: dict[str, Any], values: dict[str, Any]) -> models.Model:
+        obj = queryset.filter(**lookup).first()
+        if obj is None:
+            return self.create(queryset.model, {**lookup, **values})
+        return self.update(obj, values)
+
+    def delete(self, objs: list[models.Model]) -> None:
+        """Delete shipped children that left the files; refuse (and roll back) if marks use them."""
+        for obj in objs:
+            try:
+                obj.delete()
+            except (ProtectedError, RestrictedError):
+                what = f"{type(obj)._meta.verbose_name} {obj}"
+                raise LoaderError([f"{what} is no longer in the files but marks use it; keep it in the data"]) from None
+            self._count("deleted", type(obj))
+
+    def try_delete(self, obj: models.Model, what: str) -> None:
+        """Delete a shipped item that left the files, unless something still depends on it."""
+        try:
+            with transaction.atomic():
+                obj.delete()
+        except (ProtectedError, RestrictedError):
+            self.report.kept.append(f"{what} (no longer in the files, but still in use)")
+        else:
+            self._count("deleted", type(obj))
+
+
+def _sync_children(writer: _Writer, model: type[models.Model], existing, wanted: list[dict], parent: dict) -> None:
+    existing = list(existing)
+    for obj, values in zip(existing, wanted, strict=False):
+        writer.update(obj, values)
+    for values in wanted[len(existing) :]:
+        writer.create(model, {**parent, **values})
+    writer.delete(existing[len(wanted) :])
+
+
+def _write_mark_scheme(writer: _Writer, scheme: MarkScheme, data: dict) -> None:
+    criteria = {c.code: c for c in scheme.criteria.prefetch_related("levels")}
+    wanted_codes = {c["code"] for c in data["criteria"]}
+    writer.delete([c for code, c in criteria.items() if code not in wanted_codes])
+    for order, item in enumerate(data["criteria"]):
+        values = {k: item[k] for k in ("name", "description", "is_spag")} | {"order": order}
+        criterion = writer.upsert(scheme.criteria.all(), {"scheme_id": scheme.pk, "code": item["code"]}, values)
+        levels = {lv.number: lv for lv in criterion.levels.all()}
+        wanted_numbers = {lv["number"] for lv in item["levels"]}
+        writer.delete([lv for number, lv in levels.items() if number not in wanted_numbers])
+        for level in item["levels"]:
+            values = {k: level[k] for k in ("descriptor", "min_marks", "max_marks")}
+            if level["number"] in levels:
+                writer.update(levels[level["number"]], values)
+            else:
+                writer.create(Level, {"criterion_id": criterion.pk, "number": level["number"], **values})
+
+
+def _write(data: UnitData, report: LoadReport) -> Unit:
+    writer = _Writer(report)
+    unit_values = {k: v for k, v in data.unit.items() if k != "slug"}
+    unit = writer.upsert(Unit.objects.shipped(), {"slug": data.slug}, unit_values)
+    shipped_sources = Source.objects.shipped().filter(unit=unit)
+    sources: dict[str, Source] = {}
+    for item in data.sources:
+        values = {k: v for k, v in item.items() if k != "label"}
+        sources[item["label"]] = writer.upsert(shipped_sources, {"unit_id": unit.pk, "label": item["label"]}, values)
+
+    shipped_lessons = Lesson.objects.shipped().filter(unit=unit)
+    lesson_fields = ("title", "summary", "objectives", "body")
+    for order, item in enumerate(data.lessons):
+        values = {k: item[k] for k in lesson_fields} | {"order": order}
+        existed = shipped_lessons.filter(slug=item["slug"]).exists()
+        lesson = writer.upsert(shipped_lessons, {"unit_id": unit.pk, "slug": item["slug"]}, values)
+        wanted_sources = {sources[label].pk for label in item["source_labels"]}
+        if set(lesson.sources.values_list("pk", flat=True)) != wanted_sources:
+            lesson.sources.set(wanted_sources)
+            if existed:
+                report.counts[("updated", "lesson source lists")] += 1
+        terms = [{"order": i, **t} for i, t in enumerate(item["key_terms"])]
+        parent = {"lesson_id": lesson.pk}
+        _sync_children(writer, KeyTerm, lesson.key_terms.order_by("order", "pk"), terms, parent)
+        _sync_children(writer, TimelineEvent, lesson.timeline.order_by("sort_date", "pk"), item["timeline"], parent)
+        questions = [{"order": i, **q} for i, q in enumerate(item["questions"])]
+        _sync_children(writer, KnowledgeQuestion, lesson.questions.order_by("order", "pk"), questions, parent)
+
+    shipped_prompts = EssayPrompt.objects.shipped().filter(unit=unit).select_related("mark_scheme")
+    prompt_fields = ("question", "instructions", "own_knowledge", "suggested_minutes", "word_min", "word_max")
+    for item in data.prompts:
+        values = {k: item[k] for k in prompt_fields}
+        prompt = shipped_prompts.filter(slug=item["slug"]).first()
+        if prompt is None:
+            scheme = writer.create(MarkScheme, {"name": item["mark_scheme"]["name"]})
+            values |= {"unit_id": unit.pk, "slug": item["slug"], "mark_scheme": scheme}
+            prompt = writer.create(EssayPrompt, values)
+        else:
+            scheme = writer.update(prompt.mark_scheme, {"name": item["mark_scheme"]["name"]})
+            writer.update(prompt, values)
+        _write_mark_scheme(writer, scheme, item["mark_scheme"])
+
+        links = {link.source_id: link for link in prompt.source_links.all()}
+        wanted = [sources[label].pk for label in item["source_labels"]]
+        writer.delete([link for source_id, link in links.items() if source_id not in wanted])
+        for order, source_id in enumerate(wanted):
+            if source_id in links:
+                writer.update(links[source_id], {"order": order})
+            else:
+                writer.create(PromptSource, {"prompt_id": prompt.pk, "source_id": source_id, "order": order})
+        _sync_children(
+            writer,
+            IndicativePoint,
+            prompt.indicative_points.order_by("side", "order", "pk"),
+            sorted(item["points"], key=lambda p: (p["side"], p["order"])),
+            {"prompt_id": prompt.pk},
+        )
+
+    # Shipped items that left the files go too, unless students' work or teachers' items use them.
+    for prompt in shipped_prompts.exclude(slug__in=[p["slug"] for p in data.prompts]):
+        scheme = prompt.mark_scheme
+        writer.try_delete(prompt, f"prompt {prompt.slug!r}")
+        if not scheme.prompts.exists():
+            writer.try_delete(scheme, f"mark scheme {scheme.name!r}")
+    for lesson in shipped_lessons.exclude(slug__in=[lesson["slug"] for lesson in data.lessons]):
+        if lesson.attempts.exists():
+            report.kept.append(f"lesson {lesson.slug!r} (no longer in the files, but students have attempts on it)")
+        else:
+            writer.try_delete(lesson, f"lesson {lesson.slug!r}")
+    for source in shipped_sources.exclude(label__in=list(sources)):
+        writer.try_delete(source, f"source {source.label}")
+    return unit
+
+
+def load_unit(folder: Path) -> LoadReport:
+    """Check the unit's files, then create or update its shipped rows in one transaction."""
+    data = read_unit(folder)
+    report = LoadReport(slug=data.slug)
+    with transaction.atomic():
+        _write(data, report)
+    return report

@@ -1,0 +1,300 @@
+"""Forms for reading (the knowledge check) and for teachers' authoring."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.text import slugify
+
+from crisis.models import (
+    Criterion,
+    EssayPrompt,
+    IndicativePoint,
+    KeyTerm,
+    KnowledgeQuestion,
+    Lesson,
+    Level,
+    MarkScheme,
+    PromptSource,
+    Source,
+    TimelineEvent,
+    Unit,
+    validate_bands,
+)
+
+
+class KnowledgeCheckForm(forms.Form):
+    """One radio group per question; every question must be answered."""
+
+    def __init__(self, questions: list[KnowledgeQuestion], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for number, question in enumerate(questions, start=1):
+            self.fields[f"q{question.pk}"] = forms.TypedChoiceField(
+                label=f"{number}. {question.question}",
+                choices=list(enumerate(question.choices)),
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Choose an answer to this question."},
+            )
+
+    def answers(self) -> dict[int, int]:
+        return {int(name[1:]): value for name, value in self.cleaned_data.items()}
+
+
+def _unique_slug(text: str, fallback: str) -> str:
+    return (slugify(text)[:90] or fallback).strip("-") or fallback
+
+
+# --- lessons ---------------------------------------------------------------------------------
+
+
+class LessonForm(forms.ModelForm):
+    class Meta:
+        model = Lesson
+        fields = ["title", "summary", "order", "objectives", "body", "sources"]
+        widgets = {
+            "objectives": forms.Textarea(attrs={"rows": 4}),
+            "body": forms.Textarea(attrs={"rows": 18}),
+            "sources": forms.CheckboxSelectMultiple,
+        }
+        labels = {"objectives": "Learning objectives", "body": "Lesson text (Markdown)"}
+
+    def __init__(self, *args, unit: Unit, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unit = unit
+        self.fields["sources"].queryset = unit.sources.select_related("owner").order_by("owner_id", "label", "pk")
+        self.fields["sources"].label_from_instance = lambda s: (
+            f"{s.label}: {s.title}" + (f" ({s.owner.display_name}'s copy)" if s.owner_id else "")
+        )
+
+    def save(self, commit: bool = True) -> Lesson:
+        lesson = super().save(commit=False)
+        lesson.unit = self.unit
+        if not lesson.slug:
+            lesson.slug = _unique_slug(lesson.title, "lesson")
+        if commit:
+            lesson.save()
+            self.save_m2m()
+        return lesson
+
+
+KeyTermFormSet = forms.inlineformset_factory(
+    Lesson,
+    KeyTerm,
+    fields=["order", "term", "definition"],
+    widgets={"definition": forms.Textarea(attrs={"rows": 2})},
+    extra=1,
+    can_delete=True,
+)
+
+TimelineFormSet = forms.inlineformset_factory(
+    Lesson,
+    TimelineEvent,
+    fields=["sort_date", "when", "event"],
+    widgets={"sort_date": forms.DateInput(attrs={"type": "date"}), "event": forms.Textarea(attrs={"rows": 2})},
+    labels={"sort_date": "Date (for ordering)", "when": "Date as shown"},
+    extra=1,
+    can_delete=True,
+)
+
+
+class QuestionForm(forms.ModelForm):
+    """Choices are typed one per line; the correct answer is given by its line number."""
+
+    choices_text = forms.CharField(
+        label="Choices (one per line)", widget=forms.Textarea(attrs={"rows": 4}), required=True
+    )
+    answer_number = forms.IntegerField(label="Number of the correct choice", min_value=1)
+
+    class Meta:
+        model = KnowledgeQuestion
+        fields = ["order", "question", "explanation"]
+        widgets = {"question": forms.Textarea(attrs={"rows": 2}), "explanation": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("choices_text", "\n".join(self.instance.choices))
+            self.initial.setdefault("answer_number", self.instance.answer + 1)
+
+    def clean(self):
+        data = super().clean()
+        choices = [line.strip() for line in (data.get("choices_text") or "").splitlines() if line.strip()]
+        if "choices_text" in data and len(choices) < 2:
+            self.add_error("choices_text", "Give at least two choices, one per line.")
+        number = data.get("answer_number")
+        if number is not None and choices and number > len(choices):
+            self.add_error("answer_number", f"There are only {len(choices)} choices.")
+        self.instance.choices = choices
+        if number:
+            self.instance.answer = number - 1
+        return data
+
+
+QuestionFormSet = forms.inlineformset_factory(Lesson, KnowledgeQuestion, form=QuestionForm, extra=1, can_delete=True)
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+class SourceForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = [
+            "label", "title", "kind", "author", "date", "date_label",
+            "origin", "purpose", "audience", "excerpt", "citation", "licence", "shows",
+        ]  # fmt: skip
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}),
+            "origin": forms.Textarea(attrs={"rows": 2}),
+            "purpose": forms.Textarea(attrs={"rows": 2}),
+            "audience": forms.Textarea(attrs={"rows": 2}),
+            "excerpt": forms.Textarea(attrs={"rows": 8}),
+            "citation": forms.Textarea(attrs={"rows": 2}),
+            "shows": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"date_label": "Date as shown", "shows": "What it shows (notes)"}
+
+    def __init__(self, *args, unit: Unit, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unit = unit
+
+    def save(self, commit: bool = True) -> Source:
+        source = super().save(commit=False)
+        source.unit = self.unit
+        if not source.slug:
+            source.slug = _unique_slug(f"{source.label} {source.title}", "source")
+        if commit:
+            source.save()
+        return source
+
+
+# --- prompts ---------------------------------------------------------------------------------
+
+
+class PromptForm(forms.ModelForm):
+    class Meta:
+        model = EssayPrompt
+        fields = [
+            "question", "instructions", "own_knowledge", "suggested_minutes", "word_min", "word_max", "mark_scheme",
+        ]  # fmt: skip
+        widgets = {"instructions": forms.Textarea(attrs={"rows": 6})}
+        labels = {
+            "instructions": "Instructions (Markdown)",
+            "suggested_minutes": "Suggested time (minutes)",
+            "word_min": "Words: at least",
+            "word_max": "Words: at most",
+        }
+
+    def __init__(self, *args, unit: Unit, mark_schemes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unit = unit
+        self.fields["mark_scheme"].queryset = mark_schemes
+
+    def clean(self):
+        data = super().clean()
+        word_min, word_max = data.get("word_min") or 0, data.get("word_max") or 0
+        if word_max and word_min > word_max:
+            self.add_error("word_max", "The most words must be at least the fewest.")
+        return data
+
+    def save(self, commit: bool = True) -> EssayPrompt:
+        prompt = super().save(commit=False)
+        prompt.unit = self.unit
+        if not prompt.slug:
+            prompt.slug = _unique_slug(prompt.question, "prompt")
+        if commit:
+            prompt.save()
+        return prompt
+
+
+class _PromptSourceFormSetBase(forms.BaseInlineFormSet):
+    def __init__(self, *args, sources=None, **kwargs):
+        self.source_choices = sources
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if self.source_choices is not None:
+            form.fields["source"].queryset = self.source_choices
+            form.fields["source"].label_from_instance = lambda s: (
+                f"{s.label}: {s.title}" + (f" ({s.owner.display_name}'s copy)" if s.owner_id else "")
+            )
+
+
+PromptSourceFormSet = forms.inlineformset_factory(
+    EssayPrompt,
+    PromptSource,
+    formset=_PromptSourceFormSetBase,
+    fields=["order", "source"],
+    labels={"order": "Position"},
+    extra=2,
+    can_delete=True,
+)
+
+IndicativePointFormSet = forms.inlineformset_factory(
+    EssayPrompt,
+    IndicativePoint,
+    fields=["side", "order", "text", "key_terms"],
+    widgets={"text": forms.Textarea(attrs={"rows": 2})},
+    labels={"text": "Point", "key_terms": "Key terms (comma-separated)"},
+    extra=2,
+    can_delete=True,
+)
+
+
+# --- mark schemes ----------------------------------------------------------------------------
+
+
+class MarkSchemeForm(forms.ModelForm):
+    class Meta:
+        model = MarkScheme
+        fields = ["name"]
+
+
+class _CriterionFormSetBase(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        spag = [f for f in self.forms if f.cleaned_data.get("is_spag") and not f.cleaned_data.get("DELETE", False)]
+        if len(spag) > 1:
+            raise ValidationError("A mark scheme can have only one SPaG criterion.")
+
+
+CriterionFormSet = forms.inlineformset_factory(
+    MarkScheme,
+    Criterion,
+    formset=_CriterionFormSetBase,
+    fields=["order", "code", "name", "description", "is_spag"],
+    widgets={"description": forms.Textarea(attrs={"rows": 2})},
+    labels={"is_spag": "SPaG (spelling, punctuation and grammar)"},
+    extra=1,
+    can_delete=True,
+)
+
+
+class _LevelFormSetBase(forms.BaseInlineFormSet):
+    """Levels are checked together: numbered 1, 2, 3…, bands contiguous and non-overlapping."""
+
+    def clean(self):
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        bands = [
+            (f.cleaned_data["number"], f.cleaned_data["min_marks"], f.cleaned_data["max_marks"])
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE", False)
+        ]
+        validate_bands(bands, what="Mark bands")
+
+
+LevelFormSet = forms.inlineformset_factory(
+    Criterion,
+    Level,
+    formset=_LevelFormSetBase,
+    fields=["number", "min_marks", "max_marks", "descriptor"],
+    widgets={"descriptor": forms.Textarea(attrs={"rows": 3})},
+    labels={"min_marks": "Lowest mark", "max_marks": "Highest mark"},
+    extra=1,
+    can_delete=True,
+)

@@ -1,0 +1,376 @@
+"""Subject-content pages: reading the unit, the knowledge check, and teachers' authoring.
+
+Access (classroom/permissions.py, "content" section): everyone signed in reads shipped
+content and teachers' own items; indicative content, authoring and copying are for
+teachers; a shipped item is read-only and a teacher's item is edited only by its owner
+or a head of department.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, ProtectedError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from classroom import permissions
+from crisis.forms import (
+    CriterionFormSet,
+    IndicativePointFormSet,
+    KeyTermFormSet,
+    KnowledgeCheckForm,
+    LessonForm,
+    LevelFormSet,
+    MarkSchemeForm,
+    PromptForm,
+    PromptSourceFormSet,
+    QuestionFormSet,
+    SourceForm,
+    TimelineFormSet,
+)
+from crisis.markdown import render_markdown
+from crisis.models import EssayPrompt, Lesson, MarkScheme, PromptSource, Source, Unit
+
+NAV = "content"
+
+
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    return render(request, template, {"nav": NAV, **context}, status=status)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@login_required
+def units(request: HttpRequest) -> HttpResponse:
+    """The units list; with a single unit (the usual case) it opens that unit."""
+    unit_list = list(Unit.objects.visible_to(request.user).order_by("owner_id", "title"))
+    if len(unit_list) == 1:
+        return redirect("content:unit", unit_list[0].pk)
+    return _render(request, "crisis/units.html", {"units": unit_list})
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = permissions.content_for_reader(request.user, Unit.objects.all(), pk)
+    # unit; lessons+owner; sources+owner; prompts+owner (+ session and user)
+    lessons = list(unit.lessons.select_related("owner").order_by("order", "pk"))
+    sources = list(unit.sources.select_related("owner").order_by("label", "pk"))
+    prompts = list(unit.prompts.select_related("owner").order_by("pk"))
+    return _render(
+        request,
+        "crisis/unit_detail.html",
+        {
+            "unit": unit,
+            "lessons": [lesson for lesson in lessons if lesson.is_shipped],
+            "own_lessons": [lesson for lesson in lessons if not lesson.is_shipped],
+            "sources": [source for source in sources if source.is_shipped],
+            "own_sources": [source for source in sources if not source.is_shipped],
+            "prompts": [prompt for prompt in prompts if prompt.is_shipped],
+            "own_prompts": [prompt for prompt in prompts if not prompt.is_shipped],
+            "is_teacher": request.user.is_teacher,
+        },
+    )
+
+
+def _lesson_queryset():
+    return Lesson.objects.select_related("unit", "owner", "copied_from").prefetch_related(
+        "key_terms", "timeline", "questions", Prefetch("sources", queryset=Source.objects.order_by("label", "pk"))
+    )
+
+
+@login_required
+def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lesson, and its knowledge check: a student's answers are stored, a teacher's are not."""
+    lesson = permissions.content_for_reader(request.user, _lesson_queryset(), pk)
+    questions = list(lesson.questions.all())
+    form = KnowledgeCheckForm(questions, request.POST or None)
+    result = None
+    stored = False
+    if request.method == "POST" and form.is_valid():
+        if request.user.is_student:
+            attempt = lesson.record_attempt(request.user, form.answers())
+            return redirect(f"{reverse('content:lesson', args=[lesson.pk])}?attempt={attempt.pk}#check")
+        score, results = lesson.mark_answers(form.answers())
+        result = {"score": score, "total": len(results), "results": results}
+        form = KnowledgeCheckForm(questions)
+    elif request.method == "GET" and request.GET.get("attempt"):
+        attempt = permissions.attempt_for_student(request.user, lesson, request.GET["attempt"])
+        answers = {int(qid): chosen for qid, chosen in attempt.answers.items() if qid.isdigit()}
+        score, results = lesson.mark_answers(answers)
+        result = {"score": attempt.score, "total": attempt.total, "results": results}
+        stored = True
+    return _render(
+        request,
+        "crisis/lesson_detail.html",
+        {
+            "lesson": lesson,
+            "unit": lesson.unit,
+            "questions": questions,
+            "form": form,
+            "result": result,
+            "stored": stored,
+            "can_edit": permissions.can_edit_content(request.user, lesson),
+            "is_teacher": request.user.is_teacher,
+        },
+    )
+
+
+@login_required
+def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    queryset = Source.objects.select_related("unit", "owner", "copied_from")
+    source = permissions.content_for_reader(request.user, queryset, pk)
+    return _render(
+        request,
+        "crisis/source_detail.html",
+        {
+            "source": source,
+            "unit": source.unit,
+            "can_edit": permissions.can_edit_content(request.user, source),
+            "is_teacher": request.user.is_teacher,
+        },
+    )
+
+
+def _prompt_queryset(with_indicative: bool):
+    queryset = EssayPrompt.objects.select_related("unit", "owner", "copied_from", "mark_scheme").prefetch_related(
+        Prefetch("source_links", queryset=PromptSource.objects.select_related("source").order_by("order", "pk")),
+        "mark_scheme__criteria__levels",
+    )
+    if with_indicative:
+        queryset = queryset.prefetch_related("indicative_points")
+    return queryset
+
+
+@login_required
+def prompt_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    teacher_view = permissions.can_see_indicative(request.user)
+    prompt = permissions.content_for_reader(request.user, _prompt_queryset(teacher_view), pk)
+    indicative = []
+    if teacher_view:
+        for side, label in prompt.indicative_points.model.Side.choices:
+            points = [p for p in prompt.indicative_points.all() if p.side == side]
+            if points:
+                indicative.append((label, sorted(points, key=lambda p: (p.order, p.pk))))
+    return _render(
+        request,
+        "crisis/prompt_detail.html",
+        {
+            "prompt": prompt,
+            "unit": prompt.unit,
+            "scheme": prompt.mark_scheme,
+            "indicative": indicative,
+            "teacher_view": teacher_view,
+            "can_edit": permissions.can_edit_content(request.user, prompt),
+            "can_edit_scheme": permissions.can_edit_content(request.user, prompt.mark_scheme),
+        },
+    )
+
+
+# --- making a copy ---------------------------------------------------------------------------
+
+
+def _copy(request: HttpRequest, queryset, pk: int, edit_url: str) -> HttpResponse:
+    original = permissions.content_for_copier(request.user, queryset, pk)
+    copy = original.make_copy(request.user)
+    messages.success(request, "This is your own copy: change it as you like; the original stays as it was.")
+    return redirect(edit_url, copy.pk)
+
+
+@login_required
+@require_POST
+def lesson_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    return _copy(request, Lesson.objects.all(), pk, "content:lesson_edit")
+
+
+@login_required
+@require_POST
+def source_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    return _copy(request, Source.objects.all(), pk, "content:source_edit")
+
+
+@login_required
+@require_POST
+def prompt_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    return _copy(request, EssayPrompt.objects.all(), pk, "content:prompt_edit")
+
+
+# --- authoring: lessons ----------------------------------------------------------------------
+
+
+def _lesson_form(request: HttpRequest, unit: Unit, lesson: Lesson | None) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    form = LessonForm(data, instance=lesson, unit=unit)
+    formsets = {
+        "terms": KeyTermFormSet(data, instance=lesson, prefix="terms"),
+        "timeline": TimelineFormSet(data, instance=lesson, prefix="timeline"),
+        "questions": QuestionFormSet(data, instance=lesson, prefix="questions"),
+    }
+    preview = None
+    if request.method == "POST" and "preview" in request.POST:
+        preview = render_markdown(request.POST.get("body", ""))
+    elif request.method == "POST" and form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+        with transaction.atomic():
+            if lesson is None:
+                form.instance.owner = request.user
+            saved = form.save()
+            for formset in formsets.values():
+                formset.instance = saved
+                formset.save()
+        messages.success(request, "Lesson saved.")
+        return redirect("content:lesson", saved.pk)
+    return _render(
+        request,
+        "crisis/lesson_form.html",
+        {"form": form, "formsets": formsets, "unit": unit, "lesson": lesson, "preview": preview},
+    )
+
+
+@login_required
+def lesson_create(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    permissions.require_teacher(request.user)
+    unit = permissions.content_for_reader(request.user, Unit.objects.all(), unit_pk)
+    return _lesson_form(request, unit, None)
+
+
+@login_required
+def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    lesson = permissions.content_for_editor(request.user, Lesson.objects.select_related("unit"), pk)
+    return _lesson_form(request, lesson.unit, lesson)
+
+
+# --- authoring: sources ----------------------------------------------------------------------
+
+
+def _source_form(request: HttpRequest, unit: Unit, source: Source | None) -> HttpResponse:
+    form = SourceForm(request.POST or None, instance=source, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        if source is None:
+            form.instance.owner = request.user
+        saved = form.save()
+        messages.success(request, "Source saved.")
+        return redirect("content:source", saved.pk)
+    return _render(request, "crisis/source_form.html", {"form": form, "unit": unit, "source": source})
+
+
+@login_required
+def source_create(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    permissions.require_teacher(request.user)
+    unit = permissions.content_for_reader(request.user, Unit.objects.all(), unit_pk)
+    return _source_form(request, unit, None)
+
+
+@login_required
+def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    source = permissions.content_for_editor(request.user, Source.objects.select_related("unit"), pk)
+    return _source_form(request, source.unit, source)
+
+
+# --- authoring: prompts ----------------------------------------------------------------------
+
+
+def _prompt_form(request: HttpRequest, unit: Unit, prompt: EssayPrompt | None) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    schemes = permissions.mark_schemes_for_author(request.user)
+    if prompt is not None:
+        # Keep the prompt's own scheme selectable even when a head edits a teacher's prompt.
+        schemes = schemes | MarkScheme.objects.filter(pk=prompt.mark_scheme_id)
+    form = PromptForm(data, instance=prompt, unit=unit, mark_schemes=schemes.distinct().order_by("owner_id", "name"))
+    unit_sources = unit.sources.select_related("owner").order_by("owner_id", "label", "pk")
+    formsets = {
+        "sources": PromptSourceFormSet(data, instance=prompt, prefix="sources", sources=unit_sources),
+        "points": IndicativePointFormSet(data, instance=prompt, prefix="points"),
+    }
+    if request.method == "POST" and form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+        with transaction.atomic():
+            if prompt is None:
+                form.instance.owner = request.user
+            saved = form.save()
+            for formset in formsets.values():
+                formset.instance = saved
+                formset.save()
+        messages.success(request, "Essay prompt saved.")
+        return redirect("content:prompt", saved.pk)
+    return _render(
+        request, "crisis/prompt_form.html", {"form": form, "formsets": formsets, "unit": unit, "prompt": prompt}
+    )
+
+
+@login_required
+def prompt_create(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    permissions.require_teacher(request.user)
+    unit = permissions.content_for_reader(request.user, Unit.objects.all(), unit_pk)
+    return _prompt_form(request, unit, None)
+
+
+@login_required
+def prompt_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    prompt = permissions.content_for_editor(request.user, EssayPrompt.objects.select_related("unit"), pk)
+    return _prompt_form(request, prompt.unit, prompt)
+
+
+# --- authoring: mark schemes -----------------------------------------------------------------
+
+IN_USE = "Nothing was saved: a criterion or level you deleted has already been used in marking, so it must stay."
+
+
+@login_required
+def markscheme_create(request: HttpRequest) -> HttpResponse:
+    permissions.require_teacher(request.user)
+    form = MarkSchemeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.instance.owner = request.user
+        scheme = form.save()
+        messages.success(request, "Mark scheme created: now add its criteria.")
+        return redirect("content:markscheme_edit", scheme.pk)
+    return _render(request, "crisis/markscheme_form.html", {"form": form, "scheme": None})
+
+
+@login_required
+def markscheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = permissions.content_for_editor(request.user, MarkScheme.objects.all(), pk)
+    data = request.POST if request.method == "POST" else None
+    form = MarkSchemeForm(data, instance=scheme)
+    formset = CriterionFormSet(data, instance=scheme, prefix="criteria")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            with transaction.atomic():
+                form.save()
+                formset.save()
+        except ProtectedError:
+            formset._non_form_errors = formset.error_class([IN_USE])
+        else:
+            messages.success(request, "Mark scheme saved.")
+            return redirect("content:markscheme_edit", scheme.pk)
+    criteria = scheme.criteria.prefetch_related("levels")
+    return _render(
+        request,
+        "crisis/markscheme_form.html",
+        {"form": form, "formset": formset, "scheme": scheme, "criteria": criteria, "prompts": scheme.prompts.all()},
+    )
+
+
+@login_required
+def criterion_levels(request: HttpRequest, pk: int) -> HttpResponse:
+    """A criterion's levels, checked together so bands stay contiguous and never overlap."""
+    criterion = permissions.criterion_for_editor(request.user, pk)
+    formset = LevelFormSet(request.POST or None, instance=criterion, prefix="levels")
+    if request.method == "POST" and formset.is_valid():
+        try:
+            with transaction.atomic():
+                formset.save()
+        except ProtectedError:
+            formset._non_form_errors = formset.error_class([IN_USE])
+        except IntegrityError:
+            formset._non_form_errors = formset.error_class(
+                ["Two levels ended up with the same number or a band's lowest mark is above its highest."]
+            )
+        else:
+            messages.success(request, f"Levels for {criterion.code} saved.")
+            return redirect("content:markscheme_edit", criterion.scheme_id)
+    context = {"formset": formset, "criterion": criterion, "scheme": criterion.scheme}
+    return _render(request, "crisis/criterion_levels.html", context)

@@ -1,0 +1,103 @@
+"""A small hand-made class with known progress figures, shared by the progress tests.
+
+10H History (teacher `teacher`), content marks out of 10 (AO1 /4, AO2 /6) plus SPaG /4:
+
+| student      | A1 (due 20 days ago)   | A2 (due 5 days ago)             | A3 (due in 7 days) |
+|--------------|------------------------|---------------------------------|--------------------|
+| Amy Able     | 5 released (AO1 2/AO2 3)| 10 released (4/6)              | not started        |
+| Ben Brown    | 6 marked, not released | handed in late, not marked      | not started        |
+| Cat Cole     | nothing (missing)      | a draft (missing)               | not started        |
+| Sam Student  | 8 released (4/4)       | 6 released (3/3), task unanswered| a draft           |
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from classroom.models import Submission
+from crisis.models import KnowledgeCheckAttempt
+from tests.factories import AssignmentFactory, EssayPromptFactory, LessonFactory, StudentFactory, marking_scheme
+
+
+def give_mark(submission: Submission, teacher, ao1: int, ao2: int, spag: int = 2, release=True, **feedback):
+    """Mark (and by default release) a submitted essay through the model methods."""
+    scheme = submission.assignment.prompt.mark_scheme
+    crit = {c.code: c for c in scheme.criteria.prefetch_related("levels")}
+    scores = {}
+    for code, marks in (("AO1", ao1), ("AO2", ao2), ("SPAG", spag)):
+        level = crit[code].level_for_mark(marks) if marks else None
+        scores[crit[code].pk] = (level.pk if level else None, marks)
+    mark = submission.record_mark(teacher, scores, **feedback)
+    mark.complete(by=teacher)
+    if release:
+        mark.release(by=teacher)
+    return mark
+
+
+def hand_in(assignment, student, text="The Hotline was a teleprinter link set up in 1963.", at=None):
+    submission = Submission.start(assignment, student)
+    submission.save_draft(text, submission.revision)
+    return submission.submit(by=student, at=at)
+
+
+def draft(assignment, student, text="A first paragraph."):
+    submission = Submission.start(assignment, student)
+    return submission.save_draft(text, submission.revision)
+
+
+def build_class(school_class, teacher, student):
+    """The class above; returns a dict of everyone and everything."""
+    now = timezone.now()
+    days = datetime.timedelta(days=1)
+    prompt = EssayPromptFactory(mark_scheme=marking_scheme())
+    amy = StudentFactory(first_name="Amy", last_name="Able")
+    ben = StudentFactory(first_name="Ben", last_name="Brown")
+    cat = StudentFactory(first_name="Cat", last_name="Cole")
+    for s in (amy, ben, cat):
+        school_class.enrol(s)
+    a1 = AssignmentFactory(
+        school_class=school_class, prompt=prompt, title="A1", opens_at=now - 30 * days, due_at=now - 20 * days
+    )
+    a2 = AssignmentFactory(
+        school_class=school_class, prompt=prompt, title="A2", opens_at=now - 10 * days, due_at=now - 5 * days
+    )
+    a3 = AssignmentFactory(
+        school_class=school_class, prompt=prompt, title="A3", opens_at=now - days, due_at=now + 7 * days
+    )
+
+    give_mark(hand_in(a1, amy, at=now - 21 * days), teacher, 2, 3)
+    give_mark(hand_in(a1, ben, at=now - 21 * days), teacher, 3, 3, release=False)
+    give_mark(hand_in(a1, student, at=now - 21 * days), teacher, 4, 4, ebi="Use Source B.")
+    give_mark(hand_in(a2, amy, at=now - 6 * days), teacher, 4, 6)
+    hand_in(a2, ben)  # late: after the due date
+    draft(a2, cat)
+    give_mark(
+        hand_in(a2, student, at=now - 6 * days),
+        teacher,
+        3,
+        3,
+        ebi="Explain the provenance.",
+        improvement_task="Rewrite paragraph two.",
+    )
+    draft(a3, student)
+
+    lesson = LessonFactory(title="Thirteen days")
+    KnowledgeCheckAttempt.objects.create(
+        student=student, lesson=lesson, score=3, total=4, answers={}, submitted_at=now - 3 * days
+    )
+    KnowledgeCheckAttempt.objects.create(
+        student=student, lesson=lesson, score=1, total=4, answers={}, submitted_at=now - days
+    )
+    return {
+        "prompt": prompt,
+        "amy": amy,
+        "ben": ben,
+        "cat": cat,
+        "sam": student,
+        "a1": a1,
+        "a2": a2,
+        "a3": a3,
+        "lesson": lesson,
+    }

@@ -1,0 +1,189 @@
+"""The student's feedback page and their DIRT response."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from classroom.models import DirtResponse, Mark, Submission
+from tests.factories import SubmissionFactory
+from tests.test_marking import mark_fully
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def released(cast, essay):
+    mark = mark_fully(essay, cast["teacher"])
+    quote = "teleprinter link"
+    start = essay.text.index(quote)
+    mark.add_annotation(cast["teacher"], "Good: <b>precise</b> term.", start=start, end=start + len(quote), quote=quote)
+    mark.add_annotation(cast["teacher"], "Plan your paragraphs.")
+    mark.release(by=cast["teacher"])
+    return mark
+
+
+def feedback_url(essay):
+    return reverse("classroom:feedback", args=[essay.assignment_id])
+
+
+@pytest.mark.parametrize(
+    "who,status", [("student", 200), ("outsider", 404), ("teacher", 403), ("other_teacher", 403), ("head", 403)]
+)
+def test_feedback_page_access_matrix(client, cast, essay, released, who, status):
+    client.force_login(cast[who])
+    assert client.get(feedback_url(essay)).status_code == status
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, essay, released):
+    response = client.get(feedback_url(essay))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("complete", [False, True])
+def test_students_never_see_unreleased_marks(client, cast, essay, complete):
+    mark_fully(essay, cast["teacher"], complete=complete)
+    client.force_login(cast["student"])
+    assert client.get(feedback_url(essay)).status_code == 404
+    assert (
+        client.post(
+            reverse("classroom:dirt_autosave", args=[essay.assignment_id]), {"text": "x", "base_revision": 0}
+        ).status_code
+        == 404
+    )
+
+
+def test_another_students_feedback_is_not_found(client, cast, essay, released, other_class):
+    client.force_login(cast["outsider"])
+    assert client.get(feedback_url(essay)).status_code == 404
+
+
+def test_the_student_sees_comments_levels_descriptors_total_and_feedback(client, cast, essay, released):
+    client.force_login(cast["student"])
+    html = client.get(feedback_url(essay)).content.decode()
+    assert "7 out of 10" in html and "3 out of 4" in html  # total and SPaG
+    assert "Level 2</strong>: 4 out of 4" in html and "AO1 level 2 descriptor" in html
+    assert "Good: &lt;b&gt;precise&lt;/b&gt; term." in html and "Plan your paragraphs." in html
+    assert '<mark class="annotation-mark" data-notes="1">' in html
+    assert "Rewrite paragraph 2" in html  # the improvement task
+    assert "Indicative content" not in html and "Appears to mention" not in html
+
+
+def test_first_view_records_seen_at_once(client, cast, essay, released):
+    client.force_login(cast["student"])
+    client.get(feedback_url(essay))
+    released.refresh_from_db()
+    first = released.seen_at
+    assert first is not None
+    client.get(feedback_url(essay))
+    released.refresh_from_db()
+    assert released.seen_at == first
+
+
+def test_feedback_released_at_a_date_is_visible_only_after_it(client, cast, essay):
+    assignment = essay.assignment
+    assignment.feedback_release = "at_date"
+    assignment.feedback_release_at = timezone.now() + datetime.timedelta(days=1)
+    assignment.save(update_fields=["feedback_release", "feedback_release_at"])
+    mark = mark_fully(essay, cast["teacher"])
+    client.force_login(cast["student"])
+    assert client.get(feedback_url(essay)).status_code == 404
+    assignment.feedback_release_at = timezone.now() - datetime.timedelta(minutes=1)
+    assignment.save(update_fields=["feedback_release_at"])
+    assert client.get(feedback_url(essay)).status_code == 200
+    mark.refresh_from_db()
+    essay.refresh_from_db()
+    assert mark.released_at is not None and mark.seen_at is not None
+    assert essay.state == Submission.State.RELEASED
+
+
+def test_student_home_links_released_work_to_its_feedback(client, cast, essay, released):
+    client.force_login(cast["student"])
+    html = client.get(reverse("home")).content.decode()
+    assert feedback_url(essay) in html and "read your feedback" in html
+
+
+def test_student_home_shows_marked_but_unreleased_work_as_submitted(client, cast, essay):
+    mark_fully(essay, cast["teacher"])
+    client.force_login(cast["student"])
+    html = client.get(reverse("home")).content.decode()
+    assert feedback_url(essay) not in html
+
+
+# --- DIRT --------------------------------------------------------------------------------------
+
+
+def test_dirt_autosave_then_conflict_then_submit_once(client, cast, essay, released):
+    client.force_login(cast["student"])
+    url = reverse("classroom:dirt_autosave", args=[essay.assignment_id])
+    first = client.post(url, {"text": "I will add dates.", "base_revision": 0})
+    assert first.status_code == 200 and first.json()["revision"] == 1
+    stale = client.post(url, {"text": "Another tab", "base_revision": 0})
+    assert stale.status_code == 409 and stale.json()["text"] == "I will add dates."
+    save = reverse("classroom:dirt_save", args=[essay.assignment_id])
+    client.post(save, {"text": "I will add dates: 20 June 1963.", "base_revision": 1, "action": "submit"})
+    response = DirtResponse.objects.get(mark=released)
+    assert response.is_submitted and response.text == "I will add dates: 20 June 1963."
+    late = client.post(url, {"text": "Changed after submit", "base_revision": response.revision})
+    assert late.status_code == 409 and late.json()["submitted"] is True
+    again = client.post(save, {"text": "Changed again", "base_revision": response.revision, "action": "submit"})
+    assert again.status_code == 409
+    response.refresh_from_db()
+    assert response.text == "I will add dates: 20 June 1963."
+    html = client.get(feedback_url(essay)).content.decode()
+    assert 'id="dirt-form"' not in html and "20 June 1963." in html
+
+
+def test_an_empty_response_cannot_be_submitted(client, cast, essay, released):
+    client.force_login(cast["student"])
+    response = client.post(
+        reverse("classroom:dirt_save", args=[essay.assignment_id]),
+        {"text": "  ", "base_revision": 0, "action": "submit"},
+    )
+    assert response.status_code == 400
+    assert "Write your response" in response.content.decode()
+    assert not DirtResponse.objects.filter(submitted_at__isnull=False).exists()
+
+
+def test_teacher_sees_the_response_in_the_queue_and_acknowledges_it(client, cast, essay, released):
+    dirt = DirtResponse.for_mark(released)
+    dirt.save_text("My response", 0)
+    dirt.submit()
+    client.force_login(cast["teacher"])
+    queue = client.get(reverse("classroom:marking_queue", args=[essay.assignment_id]) + "?show=dirt").content.decode()
+    assert 'Responses to acknowledge <span class="badge text-bg-light">1</span>' in queue
+    page = client.get(reverse("classroom:mark_submission", args=[essay.pk])).content.decode()
+    assert "My response" in page
+    client.post(reverse("classroom:dirt_acknowledge", args=[essay.pk]), {"from": "queue"})
+    dirt.refresh_from_db()
+    assert dirt.acknowledged_at is not None and dirt.acknowledged_by == cast["teacher"]
+
+
+def test_an_unsubmitted_response_cannot_be_acknowledged(client, cast, essay, released):
+    DirtResponse.for_mark(released).save_text("Half done", 0)
+    client.force_login(cast["teacher"])
+    client.post(reverse("classroom:dirt_acknowledge", args=[essay.pk]))
+    assert DirtResponse.objects.get().acknowledged_at is None
+
+
+@pytest.mark.parametrize("comments", [2, 40])
+def test_student_feedback_query_budget(client, cast, essay, released, django_assert_num_queries, comments):
+    for n in range(comments - 2):
+        released.annotations.create(number=10 + n, comment=f"Extra {n}")
+    client.force_login(cast["student"])
+    client.get(feedback_url(essay))  # the first visit records seen_at
+    # session, user, mark, criteria, levels, criterion marks, annotations, DIRT response
+    with django_assert_num_queries(8):
+        client.get(feedback_url(essay))
+
+
+def test_a_redrafted_and_resubmitted_essay_keeps_its_draft_mark(cast, essay):
+    mark = mark_fully(essay, cast["teacher"], complete=False)
+    essay.return_for_redraft(by=cast["teacher"])
+    essay.save_draft(essay.text + " More.", essay.revision)
+    essay.submit(by=cast["student"])
+    assert Mark.objects.get(pk=mark.pk).total == 7
+    assert SubmissionFactory._meta.model.objects.get(pk=essay.pk).state == Submission.State.SUBMITTED
