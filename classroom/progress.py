@@ -188,6 +188,7 @@ class Cell:
     percent: int | None = None
     submission_id: int | None = None
     is_late: bool = False
+    url: str = ""  # set by the view: the marking page, where there is work to mark
 
     @property
     def label(self) -> str:
@@ -208,6 +209,9 @@ class Column:
     title: str
     due_at: datetime
     max_marks: int
+    # Anonymous marking, names not yet revealed: unreleased marks are not shown against
+    # names and cells do not link to the marking page (which would pair name and essay).
+    names_hidden: bool = False
     counted: int = 0
     mean_total: float | None = None
     mean_percent: float | None = None
@@ -248,7 +252,7 @@ def _class_assignments(school_class: SchoolClass) -> list[dict]:
     return list(
         Assignment.objects.filter(school_class=school_class)
         .order_by("due_at", "pk")
-        .values("pk", "title", "due_at", "prompt__mark_scheme_id")
+        .values("pk", "title", "due_at", "prompt__mark_scheme_id", "anonymous_marking", "names_revealed_at")
     )
 
 
@@ -297,7 +301,13 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
         for s in students
     ]
     columns = [
-        Column(assignment_id=a["pk"], title=a["title"], due_at=a["due_at"], max_marks=maxima[a["pk"]])
+        Column(
+            assignment_id=a["pk"],
+            title=a["title"],
+            due_at=a["due_at"],
+            max_marks=maxima[a["pk"]],
+            names_hidden=a["anonymous_marking"] and a["names_revealed_at"] is None,
+        )
         for a in assignments
     ]
     if not assignments:
@@ -313,7 +323,7 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
             if c is None:  # cannot happen: the grid has every pair
                 row.cells.append(Cell("not_started", max_marks=column.max_marks))
                 continue
-            shows = c["kind"] in ("released", "marked")
+            shows = c["kind"] == "released" or (c["kind"] == "marked" and not column.names_hidden)
             row.cells.append(
                 Cell(
                     kind=c["kind"],
@@ -831,7 +841,8 @@ def department(prompt_id: int | None, now: datetime | None = None) -> Department
             pk, r["submission__assignment__school_class__name"], r["n"], round_half_up(r["mean_pct"], 1), {}
         )
     for r in (
-        CriterionMark.objects.filter(mark__in=marks)
+        CriterionMark.objects.filter(mark__submission__assignment__in=family)
+        .filter(counted_q("mark__", "mark__submission__assignment__", now))
         .values("mark__submission__assignment__school_class_id", "criterion__code")
         .annotate(
             mean_marks=Avg(Cast("marks", FloatField())),

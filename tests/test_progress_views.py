@@ -106,6 +106,8 @@ def test_markbook_page_shows_marks_states_and_averages(client, teacher, school_c
     assert "70.0%" in html and "75.0%" in html  # Sam's and Amy's averages
     assert reverse("classroom:student_progress", args=[known["sam"].pk]) in html
     assert "Class average: <strong>72.5%</strong>" in html
+    sam_a1 = known["a1"].submissions.get(student=known["sam"])
+    assert f'<a href="{reverse("classroom:mark_submission", args=[sam_a1.pk])}">' in html
 
 
 def test_markbook_page_sorts_by_average(client, teacher, school_class, known):
@@ -200,4 +202,32 @@ def test_progress_pages_query_budget_does_not_grow(client, teacher, django_asser
     # session, user, class; the markbook's seven figure queries; per-criterion levels
     with django_assert_num_queries(11):
         response = client.get(reverse("classroom:markbook_export", args=[school_class.pk]) + "?shape=long")
+        assert response.status_code == 200
+
+
+def test_markbook_keeps_anonymous_marking_anonymous(client, teacher, school_class, known):
+    a1 = known["a1"]
+    a1.anonymous_marking = True
+    a1.save(update_fields=["anonymous_marking"])
+    client.force_login(teacher)
+    html = client.get(reverse("classroom:markbook", args=[school_class.pk])).content.decode()
+    ben_a1 = a1.submissions.get(student=known["ben"])
+    assert reverse("classroom:mark_submission", args=[ben_a1.pk]) not in html
+    assert "6/10" not in html  # Ben's unreleased mark is not shown against his name
+    a1.reveal_names(by=teacher)
+    html = client.get(reverse("classroom:markbook", args=[school_class.pk])).content.decode()
+    assert "6/10" in html
+
+
+@pytest.mark.parametrize("classes", [1, 4])
+def test_department_view_query_budget_does_not_grow(client, head, teacher, django_assert_num_queries, classes):
+    prompt = None
+    for _ in range(classes):
+        school_class, first = make_class(teacher, 5, 2)
+        prompt = prompt or school_class.assignments.first().prompt
+        AssignmentFactory  # noqa: B018 - every class's assignments use its own prompt copy below
+    client.force_login(head)
+    # session, user; shipped prompts, scheme maxima, per-class totals, per-class criterion means
+    with django_assert_num_queries(6):
+        response = client.get(reverse("classroom:department_progress") + f"?prompt={prompt.pk}")
         assert response.status_code == 200

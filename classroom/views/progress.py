@@ -9,12 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 
 from classroom import permissions, progress
 from classroom.charts import line_chart
 from classroom.csvsafe import write_csv
 
+MARKABLE_KINDS = {"to_mark", "late", "marked", "released"}
 EXPORT_SHAPES = {"long", "wide"}
 EXPORT_SEPARATORS = {"comma": ",", "tab": "\t"}
 
@@ -23,6 +25,12 @@ EXPORT_SEPARATORS = {"comma": ",", "tab": "\t"}
 def markbook(request: HttpRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     book = progress.markbook(school_class, request.GET.get("sort", "name"))
+    # One reverse() for the page rather than one per cell.
+    mark_url = reverse("classroom:mark_submission", args=[0]).replace("/0/", "/{}/")
+    for row in book.rows:
+        for column, cell in zip(book.columns, row.cells, strict=True):
+            if cell.submission_id and cell.kind in MARKABLE_KINDS and not column.names_hidden:
+                cell.url = mark_url.format(cell.submission_id)
     return render(
         request,
         "classroom/progress/markbook.html",
