@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def known(school_class, teacher, student):
     data = build_class(school_class, teacher, student)
     # A name a spreadsheet would run as a formula.
-    evil = StudentFactory(first_name="@cmd", last_name="=HYPERLINK(\"http://x\")")
+    evil = StudentFactory(first_name="@cmd", last_name='=HYPERLINK("http://x")')
     school_class.enrol(evil)
     give_mark(hand_in(data["a1"], evil), teacher, 1, 1)
     data["evil"] = evil
@@ -68,7 +68,7 @@ def test_wide_export_has_one_row_per_student_in_roster_order(client, teacher, sc
     assert len(rows[0]) == 4 + 3 + 1
     assert rows[0][-1] == "average percent"
     family_names = [r[1] for r in rows[1:]]
-    assert family_names[:4] == ["'=HYPERLINK(\"http://x\")", "Able", "Brown", "Cole"]
+    assert family_names[:4] == ['\'=HYPERLINK("http://x")', "Able", "Brown", "Cole"]
     sam = next(r for r in rows if r[2] == "Sam")
     assert sam[4:] == ["8", "6", "", "70.0"]
 
@@ -77,7 +77,7 @@ def test_text_cells_are_guarded_against_formulas(client, teacher, school_class, 
     for shape in ("long", "wide"):
         rows = read(export(client, teacher, school_class, shape=shape))
         evil = next(r for r in rows if r[0] == str(known["evil"].pk))
-        assert evil[1] == "'=HYPERLINK(\"http://x\")"
+        assert evil[1] == '\'=HYPERLINK("http://x")'
         assert evil[2] == "'@cmd"
 
 
