@@ -1,4 +1,5 @@
-"""Create the demo department: a head, two teachers and a class of 25 readable pupils.
+"""Create the demo department: a head, two teachers, a class of 25 readable pupils and
+their coursework (once the unit is loaded).
 
 Idempotent: running it again resets the demo passwords and changes nothing else.
 Refuses to run with DEBUG off (a production server) unless --force is given.
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from classroom import demo
+from classroom.demo_coursework import create_demo_coursework
 from classroom.models import SchoolClass, User
 
 
@@ -44,7 +46,9 @@ class Command(BaseCommand):
                 students.append(self._user((username, given, family), User.Role.STUDENT, password_hash))
             for student in students:
                 school_class.enrol(student)
+            coursework = create_demo_coursework(school_class, teachers[0], students)
         self._print_logins(head, teachers, students, school_class)
+        self.stdout.write(coursework)
 
     def _user(self, spec: tuple[str, str, str], role: str, password_hash: str) -> User:
         username, given, family = spec
