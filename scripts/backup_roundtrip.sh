@@ -63,11 +63,8 @@ say "seeding $(pg_db_name "$SRC_URL")"
 pg_reset_db "$SRC_URL"
 pg_reset_db "$DST_URL"
 quietly manage "$SRC_URL" migrate --noinput || die "migrate"
-if manage "$SRC_URL" help load_unit >/dev/null 2>&1; then
-  quietly manage "$SRC_URL" load_unit || die "load_unit"
-else
-  say "load_unit does not exist yet; skipped"
-fi
+quietly manage "$SRC_URL" load_unit || die "load_unit"
+quietly manage "$SRC_URL" load_comment_bank || die "load_comment_bank"
 quietly manage "$SRC_URL" seed_demo --force || die "seed_demo"
 run_with_db "$SRC_URL" "$PY" scripts/backup_sample_essays.py | sed 's/^/[backup-roundtrip] /' \
   || die "sample essays"

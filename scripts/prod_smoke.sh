@@ -80,12 +80,9 @@ say "migrate"
 manage migrate --noinput >"$work/migrate.log" || { cat "$work/migrate.log" >&2; die "migrate"; }
 say "collectstatic"
 manage collectstatic --noinput >"$work/collectstatic.log" || { cat "$work/collectstatic.log" >&2; die "collectstatic"; }
-if manage help load_unit >/dev/null 2>&1; then
-  say "load_unit"
-  manage load_unit >"$work/load_unit.log" || { cat "$work/load_unit.log" >&2; die "load_unit"; }
-else
-  say "load_unit does not exist yet; skipped"
-fi
+say "load_unit, load_comment_bank"
+manage load_unit >"$work/load_unit.log" || { cat "$work/load_unit.log" >&2; die "load_unit"; }
+manage load_comment_bank >"$work/load_comment_bank.log" || { cat "$work/load_comment_bank.log" >&2; die "load_comment_bank"; }
 say "seed_demo --force"
 manage seed_demo --force >"$work/seed.log" || { cat "$work/seed.log" >&2; die "seed_demo"; }
 
