@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 WIDTH = 640
-HEIGHT = 300
+HEIGHT = 340
 LEFT = 48
 RIGHT = 16
 TOP = 16
-BOTTOM = 56
+BOTTOM = 96
 SHAPES = ["circle", "square", "diamond", "triangle", "cross"]
 
 
@@ -68,6 +68,10 @@ class LineChart:
     plot_right: int = WIDTH - RIGHT
     plot_top: int = TOP
     plot_bottom: int = HEIGHT - BOTTOM
+
+    @property
+    def label_y(self) -> int:
+        return self.plot_bottom + 16
 
 
 def line_chart(categories: list[tuple[int, str]], series: dict[str, dict[int, float | None]]) -> LineChart:

@@ -18,6 +18,14 @@ Definitions (the pages and the README say the same):
   points below the one before it (assignments ordered by due date).
 - *Unanswered improvement task*: a counted mark with an improvement task and no submitted
   DIRT response.
+- Markbook distribution: counted marks per percentage band (DISTRIBUTION_BANDS).
+- Class overview: levels per criterion code on the latest assignment with counted marks
+  (no level = "no rewardable material", counted as level 0 in the mean), and the change in
+  mean level and mean mark from the assignment with counted marks before it.
+- Department view: a shipped prompt together with teachers' copies of it (and copies of
+  those copies), grouped by class; criteria matched by code (AO1–AO4, SPAG).
+- Long CSV export: `level` lists each criterion's level ("AO1 L3; AO2 L2; …"), `mark` is
+  the content total, `percent` rounded to a whole number; unreleased marks are left out.
 """
 
 from __future__ import annotations
@@ -172,7 +180,7 @@ KIND_LABELS = {
     "released": ("Released", "✔"),
     "marked": ("Marked, not released", "◐"),
     "to_mark": ("To mark", "●"),
-    "late": ("Late, to mark", "⏰"),
+    "late": ("Late, to mark", "◷"),
     "missing": ("Missing", "✖"),
     "draft": ("Draft", "✎"),
     "not_started": ("Not started", "–"),
@@ -258,7 +266,7 @@ def _class_assignments(school_class: SchoolClass) -> list[dict]:
 
 def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None = None) -> Markbook:
     """The class grid. Queries: assignments, scheme maxima, rows (students + their figures),
-    cells, columns (per-assignment figures), distributions. Six, whatever the size."""
+    cells, columns (per-assignment figures and distribution), class mean. Six, whatever the size."""
     now = now or timezone.now()
     sort = sort if sort in SORTS else "name"
     assignments = _class_assignments(school_class)
@@ -336,11 +344,18 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
             )
 
     by_column = {column.assignment_id: column for column in columns}
+    bands = []
+    for i, (lower, _) in enumerate(DISTRIBUTION_BANDS):
+        within = Q(counted=1, pct__gte=lower)
+        if i + 1 < len(DISTRIBUTION_BANDS):
+            within &= Q(pct__lt=DISTRIBUTION_BANDS[i + 1][0])
+        bands.append(within)
     stats = grid.values("a_id").annotate(
         n_counted=Count("pk", filter=Q(counted=1)),
         mean_total=Avg(Cast("sub__mark__total", FloatField()), filter=Q(counted=1)),
         mean_pct=Avg("pct", filter=Q(counted=1)),
         **{f"n_{kind}": Count("pk", filter=Q(kind=kind)) for kind in KINDS},
+        **{f"band_{i}": Count("pk", filter=within) for i, within in enumerate(bands)},
     )
     for s in stats:
         column = by_column[s["a_id"]]
@@ -348,25 +363,7 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
         column.mean_total = round_half_up(s["mean_total"], 1)
         column.mean_percent = round_half_up(s["mean_pct"], 1)
         column.counts = {kind: s[f"n_{kind}"] for kind in KINDS}
-
-    band = Case(
-        *[When(pct__lt=upper, then=Value(i)) for i, (upper, _) in enumerate(DISTRIBUTION_BANDS[1:])],
-        default=Value(len(DISTRIBUTION_BANDS) - 1),
-        output_field=IntegerField(),
-    )
-    counts = defaultdict(int)
-    for d in (
-        grid.filter(counted=1, pct__isnull=False)
-        .annotate(band=band)
-        .values("a_id", "band")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        counts[(d["a_id"], d["band"])] = d["n"]
-    for column in columns:
-        column.distribution = [
-            (label, counts[(column.assignment_id, i)]) for i, (_, label) in enumerate(DISTRIBUTION_BANDS)
-        ]
+        column.distribution = [(label, s[f"band_{i}"]) for i, (_, label) in enumerate(DISTRIBUTION_BANDS)]
     counted_means = [r.mean_percent for r in rows if r.mean_percent is not None]
     mean = grid.aggregate(m=Avg("pct", filter=Q(counted=1)))["m"] if counted_means else None
     return Markbook(school_class, columns, rows, sort, class_mean_percent=round_half_up(mean, 1))

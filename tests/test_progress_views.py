@@ -187,9 +187,9 @@ def make_class(teacher, students: int, assignments: int, prompt=None):
 def test_progress_pages_query_budget_does_not_grow(client, teacher, django_assert_num_queries, students, assignments):
     school_class, first = make_class(teacher, students, assignments)
     client.force_login(teacher)
-    # session, user, class; assignments, scheme maxima, rows, cells, column figures,
-    # distributions, class mean
-    with django_assert_num_queries(10):
+    # session, user, class; assignments, scheme maxima, rows, cells, column figures and
+    # distribution, class mean
+    with django_assert_num_queries(9):
         assert client.get(reverse("classroom:markbook", args=[school_class.pk])).status_code == 200
     # session, user, class; assignments, scheme maxima, criterion levels, top levels,
     # criterion means, attention (missing, unanswered), falling marks (window)
@@ -199,8 +199,8 @@ def test_progress_pages_query_budget_does_not_grow(client, teacher, django_asser
     # scheme maxima, total percentages, knowledge checks
     with django_assert_num_queries(8):
         assert client.get(reverse("classroom:student_progress", args=[first.pk])).status_code == 200
-    # session, user, class; the markbook's seven figure queries; per-criterion levels
-    with django_assert_num_queries(11):
+    # session, user, class; the markbook's six figure queries; per-criterion levels
+    with django_assert_num_queries(10):
         response = client.get(reverse("classroom:markbook_export", args=[school_class.pk]) + "?shape=long")
         assert response.status_code == 200
 
@@ -232,3 +232,17 @@ def test_department_view_query_budget_does_not_grow(client, head, teacher, djang
         response = client.get(reverse("classroom:department_progress") + f"?prompt={prompt.pk}")
         assert response.status_code == 200
     assert len(response.context["view"].rows) == classes
+
+
+def test_markbook_links_drafts_and_missing_drafts_to_the_essay(client, teacher, school_class, known):
+    client.force_login(teacher)
+    html = client.get(reverse("classroom:markbook", args=[school_class.pk])).content.decode()
+    cat_a2 = known["a2"].submissions.get(student=known["cat"])  # a draft after the due date: missing
+    assert reverse("classroom:submission_detail", args=[cat_a2.pk]) in html
+
+
+def test_overview_page_says_which_way_each_skill_moved(client, teacher, school_class, known):
+    client.force_login(teacher)
+    html = " ".join(client.get(reverse("classroom:class_overview", args=[school_class.pk])).content.decode().split())
+    assert 'level <span aria-hidden="true">▲</span> up 0.5; mark <span aria-hidden="true">▲</span> up 0.5' in html
+    assert 'level no change; mark <span aria-hidden="true">▲</span> up 1.0' in html

@@ -25,12 +25,17 @@ EXPORT_SEPARATORS = {"comma": ",", "tab": "\t"}
 def markbook(request: HttpRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     book = progress.markbook(school_class, request.GET.get("sort", "name"))
-    # One reverse() for the page rather than one per cell.
+    # One reverse() per route for the page rather than one per cell.
     mark_url = reverse("classroom:mark_submission", args=[0]).replace("/0/", "/{}/")
+    essay_url = reverse("classroom:submission_detail", args=[0]).replace("/0/", "/{}/")
     for row in book.rows:
         for column, cell in zip(book.columns, row.cells, strict=True):
-            if cell.submission_id and cell.kind in MARKABLE_KINDS and not column.names_hidden:
+            if not cell.submission_id or column.names_hidden:
+                continue
+            if cell.kind in MARKABLE_KINDS:
                 cell.url = mark_url.format(cell.submission_id)
+            elif cell.kind in ("draft", "missing"):
+                cell.url = essay_url.format(cell.submission_id)
     return render(
         request,
         "classroom/progress/markbook.html",
