@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -514,6 +515,79 @@ class SubmissionError(Exception):
     """A change to a submission was refused; the message is for the student and nothing changed."""
 
 
+@dataclass(frozen=True)
+class SubmissionStatus:
+    """Where one student's essay stands, and the words each reader sees for it.
+
+    The one place these labels live: the student's home list and writing page read
+    `student_words`, the teacher's assignment page `teacher_words`. `key` is one of KEYS:
+    "late" is work submitted late and not yet marked; "marked" is a complete mark the student
+    cannot see yet; "released" is feedback the student can read (released by hand, or complete
+    with the assignment's feedback date passed). `is_late` stays true through marking.
+    """
+
+    key: str
+    is_late: bool = False
+
+    KEYS = ("not_started", "draft", "submitted", "late", "returned", "marked", "released")
+    _TEACHER_WORDS = {
+        "not_started": "Not started",
+        "draft": "Drafting",
+        "submitted": "Submitted",
+        "late": "Submitted late",
+        "returned": "Returned for redraft",
+        "marked": "Marked, not released",
+        "released": "Feedback released",
+    }
+    # Until the feedback is visible, marked work reads as submitted: the student learns nothing
+    # of the mark before release. Released work is always shown as a link to the feedback.
+    _STUDENT_WORDS = {
+        "not_started": "Not started",
+        "draft": "Drafting",
+        "submitted": "Submitted",
+        "late": "Submitted late",
+        "returned": "Returned for redraft",
+        "marked": "Submitted — your teacher is marking it",
+        "released": "Marked — read your feedback",
+    }
+
+    @classmethod
+    def of(cls, state: str | None, is_late: bool | None, feedback_date_passed: bool = False) -> SubmissionStatus:
+        """The status of a submission in `state` (None: the student has not opened it yet)."""
+        late = bool(is_late)
+        match state:
+            case None | Submission.State.NOT_STARTED:
+                return cls("not_started")
+            case Submission.State.DRAFT:
+                return cls("draft")
+            case Submission.State.SUBMITTED:
+                return cls("late" if late else "submitted", late)
+            case Submission.State.RETURNED:
+                return cls("returned", late)
+            case Submission.State.MARKED if not feedback_date_passed:
+                return cls("marked", late)
+            case Submission.State.MARKED | Submission.State.RELEASED:
+                return cls("released", late)
+        raise ValueError(f"Unknown submission state: {state!r}")
+
+    @property
+    def feedback_ready(self) -> bool:
+        return self.key == "released"
+
+    @property
+    def teacher_words(self) -> str:
+        words = self._TEACHER_WORDS[self.key]
+        if self.is_late and self.key in ("returned", "marked", "released"):
+            return f"{words} (submitted late)"
+        return words
+
+    @property
+    def student_words(self) -> str:
+        if self.key == "marked" and self.is_late:
+            return "Submitted late — your teacher is marking it"
+        return self._STUDENT_WORDS[self.key]
+
+
 class SubmissionQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> SubmissionQuerySet:
         """Students: their own; teachers: submissions in classes they teach; heads: all."""
@@ -742,6 +816,11 @@ class Submission(models.Model):
     @property
     def is_markable(self) -> bool:
         return self.state in self.MARKABLE_STATES
+
+    @property
+    def status(self) -> SubmissionStatus:
+        """Where this essay stands, in words (see SubmissionStatus)."""
+        return SubmissionStatus.of(self.state, self.is_late, self.assignment.feedback_date_passed)
 
     @property
     def marking_label(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,7 @@ from tests.factories import (
     StudentFactory,
     SubmissionFactory,
 )
+from tests.test_marking import mark_fully
 
 pytestmark = pytest.mark.django_db
 
@@ -451,3 +453,87 @@ def test_another_class_is_not_listed_on_a_class_assignment_list(client, cast, sc
     client.force_login(cast["head"])
     response = client.get(reverse("classroom:assignment_list", args=[school_class.pk]))
     assert "Theirs" not in response.content.decode()
+
+
+# --- Marked and released work on the teacher's assignment page -----------------------------
+
+
+def _hand_in(assignment, student, late=False):
+    submission = SubmissionFactory(assignment=assignment, student=student, text="Words for the marker to read")
+    return submission.submit(by=student, at=assignment.due_at + dt.timedelta(hours=1) if late else None)
+
+
+def _summary(html: str) -> str:
+    return " ".join(re.search(r'<p id="state-summary">(.*?)</p>', html, re.S).group(1).split())
+
+
+def test_assignment_page_counts_marked_and_released_work_and_still_flags_late(
+    client, cast, school_class, marking_assignment
+):
+    students = {name: StudentFactory(last_name=name) for name in ("Marker", "Latemark", "Released", "Waiting")}
+    for student in students.values():
+        school_class.enrol(student)
+    mark_fully(_hand_in(marking_assignment, students["Marker"]), cast["teacher"])
+    mark_fully(_hand_in(marking_assignment, students["Latemark"], late=True), cast["teacher"])
+    released = mark_fully(_hand_in(marking_assignment, students["Released"], late=True), cast["teacher"])
+    released.release(by=cast["teacher"])
+    _hand_in(marking_assignment, students["Waiting"])
+    client.force_login(cast["teacher"])
+    response = client.get(reverse("classroom:assignment_detail", args=[marking_assignment.pk]))
+    rows = {row.student.last_name: (row.status, row.status_words) for row in response.context["rows"]}
+    assert rows == {
+        "Marker": ("marked", "Marked, not released"),
+        "Latemark": ("marked", "Marked, not released (submitted late)"),
+        "Released": ("released", "Feedback released (submitted late)"),
+        "Waiting": ("submitted", "Submitted"),
+        "Student": ("not_started", "Not started"),
+    }
+    assert response.context["counts"] == {"marked": 2, "released": 1, "submitted": 1, "not_started": 1}
+    assert _summary(response.content.decode()) == (
+        "Not started: 1 · Drafting: 0 · Submitted: 1 · Submitted late: 0 · Returned for redraft: 0 · "
+        "Marked, not released: 2 · Feedback released: 1"
+    )
+
+
+def test_assignment_page_counts_marked_work_as_released_once_the_feedback_date_passes(
+    client, cast, marking_assignment, essay
+):
+    mark_fully(essay, cast["teacher"])
+    marking_assignment.feedback_release = Assignment.FeedbackRelease.AT_DATE
+    marking_assignment.feedback_release_at = timezone.now() + dt.timedelta(days=1)
+    marking_assignment.save(update_fields=["feedback_release", "feedback_release_at"])
+    client.force_login(cast["teacher"])
+    url = reverse("classroom:assignment_detail", args=[marking_assignment.pk])
+    assert client.get(url).context["counts"] == {"marked": 1}
+    marking_assignment.feedback_release_at = timezone.now() - dt.timedelta(minutes=1)
+    marking_assignment.save(update_fields=["feedback_release_at"])
+    response = client.get(url)
+    assert response.context["counts"] == {"released": 1}
+    assert "Feedback released: 1" in _summary(response.content.decode())
+
+
+def test_teacher_reads_marked_late_work_labelled_as_on_the_assignment_page(client, cast, marking_assignment, student):
+    submission = _hand_in(marking_assignment, student, late=True)
+    mark_fully(submission, cast["teacher"])
+    client.force_login(cast["teacher"])
+    html = client.get(reverse("classroom:submission_detail", args=[submission.pk])).content.decode()
+    assert "<strong>Marked, not released (submitted late)</strong>" in html
+    assert "The submitted essay" in html and "The essay so far" not in html
+
+
+@pytest.mark.parametrize("students", [5, 50])
+def test_teacher_assignment_page_query_budget_with_marked_and_released_work(
+    client, cast, school_class, marking_assignment, django_assert_num_queries, students
+):
+    for index, student in enumerate(StudentFactory.create_batch(students)):
+        school_class.enrol(student)
+        if index % 3 == 0:
+            continue
+        mark = mark_fully(_hand_in(marking_assignment, student, late=index % 2 == 0), cast["teacher"])
+        if index % 3 == 2:
+            mark.release(by=cast["teacher"])
+    client.force_login(cast["teacher"])
+    # session, user, assignment+class+prompt, submissions, extensions, students
+    with django_assert_num_queries(6):
+        response = client.get(reverse("classroom:assignment_detail", args=[marking_assignment.pk]))
+    assert response.context["counts"]["marked"] and response.context["counts"]["released"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -187,3 +188,53 @@ def test_a_redrafted_and_resubmitted_essay_keeps_its_draft_mark(cast, essay):
     essay.submit(by=cast["student"])
     assert Mark.objects.get(pk=mark.pk).total == 7
     assert SubmissionFactory._meta.model.objects.get(pk=essay.pk).state == Submission.State.SUBMITTED
+
+
+# --- The same status words on the home list and the writing page -----------------------------
+
+_STATUS = re.compile(r'<(?:span|strong|a) class="[^"]*\bstatus status-(\w+)"[^>]*>(.*?)</(?:span|strong|a)>', re.S)
+
+
+def _status_words(html: str) -> list[tuple[str, str]]:
+    """(key, words) of each status label on a page, without the word count the home list adds."""
+    return [(key, re.sub(r", \d+ words?$", "", " ".join(text.split()))) for key, text in _STATUS.findall(html)]
+
+
+@pytest.mark.parametrize(
+    ("state", "key", "words"),
+    [
+        ("submitted", "submitted", "Submitted"),
+        ("late", "late", "Submitted late"),
+        ("returned", "returned", "Returned for redraft"),
+        ("marked", "marked", "Submitted — your teacher is marking it"),
+        ("marked_late", "marked", "Submitted late — your teacher is marking it"),
+        ("released", "released", "Marked — read your feedback"),
+        ("released_late", "released", "Marked — read your feedback"),
+    ],
+)
+def test_student_reads_the_same_status_on_the_home_list_and_the_writing_page(
+    client, cast, marking_assignment, student, state, key, words
+):
+    essay = SubmissionFactory(assignment=marking_assignment, student=student, text="Five words for the marker")
+    late = state.endswith("_late") or state == "late"
+    essay.submit(by=student, at=marking_assignment.due_at + datetime.timedelta(minutes=5) if late else None)
+    if state == "returned":
+        essay.return_for_redraft(by=cast["teacher"])
+    if state.startswith(("marked", "released")):
+        mark = mark_fully(essay, cast["teacher"])
+        if state.startswith("released"):
+            mark.release(by=cast["teacher"])
+    client.force_login(student)
+    home = client.get(reverse("home")).content.decode()
+    writing = client.get(reverse("classroom:write", args=[marking_assignment.pk])).content.decode()
+    assert _status_words(home) == [(key, words)]
+    assert _status_words(writing) == [(key, words)]
+    linked = feedback_url(essay) in home, feedback_url(essay) in writing
+    assert linked == ((True, True) if key == "released" else (False, False))
+
+
+def test_marked_work_on_the_home_list_shows_no_word_count_after_its_label(client, cast, essay):
+    mark_fully(essay, cast["teacher"])
+    client.force_login(cast["student"])
+    html = client.get(reverse("home")).content.decode()
+    assert re.search(r"Submitted — your teacher is marking it</span>", html)

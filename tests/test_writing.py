@@ -28,6 +28,7 @@ from tests.factories import (
     SubmissionFactory,
     link_sources,
 )
+from tests.test_marking import mark_fully
 
 pytestmark = pytest.mark.django_db
 
@@ -526,3 +527,56 @@ def test_writing_page_query_budget(client, cast, school_class, django_assert_num
     # session, user, assignment+class+prompt, submission, prompt's sources, this student's extension
     with django_assert_num_queries(6):
         assert client.get(reverse("classroom:write", args=[assignment.pk])).status_code == 200
+
+
+# --- The writing page once the essay is marked -----------------------------------------------
+
+
+def _write_page(client, essay) -> str:
+    client.force_login(essay.student)
+    return client.get(reverse("classroom:write", args=[essay.assignment_id])).content.decode()
+
+
+def test_writing_page_links_released_feedback_instead_of_an_essay_box(client, cast, essay):
+    mark_fully(essay, cast["teacher"]).release(by=cast["teacher"])
+    html = _write_page(client, essay)
+    feedback = reverse("classroom:feedback", args=[essay.assignment_id])
+    assert re.search(rf'<a class="[^"]*" href="{feedback}">Marked — read your feedback</a>', html)
+    assert 'id="essay-form"' not in html and 'name="text"' not in html
+
+
+def test_writing_page_shows_marked_unreleased_work_as_being_marked_without_a_feedback_link(client, cast, essay):
+    mark_fully(essay, cast["teacher"])
+    html = _write_page(client, essay)
+    assert "Submitted — your teacher is marking it" in html
+    assert reverse("classroom:feedback", args=[essay.assignment_id]) not in html
+    assert 'id="essay-form"' not in html and 'name="text"' not in html
+
+
+def test_writing_page_says_late_work_being_marked_was_submitted_late(client, cast, marking_assignment, student):
+    essay = SubmissionFactory(assignment=marking_assignment, student=student, text="Handed in after the bell")
+    essay.submit(by=student, at=marking_assignment.due_at + dt.timedelta(minutes=5))
+    mark_fully(essay, cast["teacher"])
+    assert "Submitted late — your teacher is marking it" in _write_page(client, essay)
+
+
+def test_writing_page_links_feedback_once_its_release_date_passes(client, cast, essay):
+    mark_fully(essay, cast["teacher"])
+    assignment = essay.assignment
+    assignment.feedback_release = Assignment.FeedbackRelease.AT_DATE
+    assignment.feedback_release_at = timezone.now() - dt.timedelta(minutes=1)
+    assignment.save(update_fields=["feedback_release", "feedback_release_at"])
+    feedback = reverse("classroom:feedback", args=[essay.assignment_id])
+    assert feedback in _write_page(client, essay)
+    assert client.get(feedback).status_code == 200
+
+
+def test_marked_essay_cannot_be_changed_from_the_writing_page(client, cast, essay):
+    mark_fully(essay, cast["teacher"])
+    client.force_login(essay.student)
+    response = client.post(
+        reverse("classroom:write", args=[essay.assignment_id]), {"text": "Rewritten", "base_revision": essay.revision}
+    )
+    assert response.status_code == 409
+    essay.refresh_from_db()
+    assert essay.text != "Rewritten" and essay.state == Submission.State.MARKED

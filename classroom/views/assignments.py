@@ -21,27 +21,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import permissions
 from classroom.forms_assignments import AssignmentForm, DeadlinesForm, EssayForm, ExtensionForm
-from classroom.models import Assignment, Extension, Submission, SubmissionError, User
+from classroom.models import Assignment, Extension, Submission, SubmissionError, SubmissionStatus, User
 
 # Submitted, or further on (marked, feedback released…): every state the student cannot edit.
 HANDED_IN = [state for state in Submission.State.values if state not in Submission.EDITABLE_STATES]
 
 # ----------------------------------------------------------------------------------------
-# Status labels shared by the student home and the teacher's assignment page.
-
-
-def status_label(state: str | None, is_late: bool | None) -> tuple[str, str]:
-    """(key, words) for a submission state: not started, drafting, submitted, late, returned…"""
-    if state in (None, Submission.State.NOT_STARTED):
-        return "not_started", "Not started"
-    if state == Submission.State.DRAFT:
-        return "draft", "Drafting"
-    if state == Submission.State.SUBMITTED:
-        return ("late", "Submitted late") if is_late else ("submitted", "Submitted")
-    if state == Submission.State.RETURNED:
-        return "returned", "Returned for redraft"
-    # Later states (marked, released) added by the marking issue.
-    return state, Submission.State(state).label if state in Submission.State.values else state.replace("_", " ")
+# The student home. Status words come from SubmissionStatus (classroom/models.py), the one
+# place for the home list, the writing page and the teacher's assignment page.
 
 
 @dataclass
@@ -69,9 +56,11 @@ def student_assignments(student: User) -> tuple[list[StudentAssignment], list[St
     queryset = Assignment.objects.visible_to(student).with_status_for(student).select_related("school_class")
     for assignment in queryset.order_by("due_at", "pk"):
         due = assignment.ext_due_at or assignment.due_at
-        status, words = status_label(assignment.my_state, assignment.my_is_late)
+        status = SubmissionStatus.of(assignment.my_state, assignment.my_is_late, assignment.feedback_date_passed)
         rows.append(
-            StudentAssignment(assignment, due, assignment.my_cutoff, status, words, assignment.my_word_count or 0)
+            StudentAssignment(
+                assignment, due, assignment.my_cutoff, status.key, status.student_words, assignment.my_word_count or 0
+            )
         )
     open_rows = [row for row in rows if row.is_open]
     closed_rows = [row for row in rows if not row.is_open]
@@ -214,17 +203,23 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
+    feedback_date_passed = assignment.feedback_date_passed
     rows = []
     counts: dict[str, int] = {}
     for student in students:
         submission = submissions.get(student.pk)
-        status, words = status_label(submission.state if submission else None, submission and submission.is_late)
-        counts[status] = counts.get(status, 0) + 1
-        rows.append(StudentRow(student, submission, extensions.get(student.pk), status, words))
+        if submission is None:
+            status = SubmissionStatus.of(None, False)
+        else:
+            status = SubmissionStatus.of(submission.state, submission.is_late, feedback_date_passed)
+        counts[status.key] = counts.get(status.key, 0) + 1
+        rows.append(StudentRow(student, submission, extensions.get(student.pk), status.key, status.teacher_words))
+    # Every state in order, each student in exactly one, so the figures add up to the class.
+    summary = [(key, SubmissionStatus(key).teacher_words, counts.get(key, 0)) for key in SubmissionStatus.KEYS]
     return render(
         request,
         "classroom/assignments/detail.html",
-        {"assignment": assignment, "rows": rows, "counts": counts, "nav": "classes"},
+        {"assignment": assignment, "rows": rows, "counts": counts, "summary": summary, "nav": "classes"},
     )
 
 
