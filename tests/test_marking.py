@@ -563,3 +563,10 @@ def test_queue_counts_and_filters_by_marking_state(client, cast, essay, school_c
         assert f'{label} <span class="badge text-bg-light">1</span>' in html
     shown = client.get(url + "?show=marked").content.decode()
     assert others[1].student.display_name in shown and essay.student.display_name not in shown
+
+
+def test_marking_page_for_a_draft_explains_it_cannot_be_marked_yet(client, teacher, marking_assignment, student):
+    draft = SubmissionFactory(assignment=marking_assignment, student=student)
+    client.force_login(teacher)
+    html = client.get(reverse("classroom:mark_submission", args=[draft.pk])).content.decode()
+    assert "Not ready to mark (drafting): an essay can be marked once it has been submitted." in html
