@@ -7,7 +7,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev migrate lint format clean prod-smoke backup-roundtrip
+.PHONY: help run test install install-dev migrate lint format clean prod-smoke backup-roundtrip screenshots
 
 help:
 	@echo "make run    set up .venv, migrate, load the unit and demo accounts, serve on http://$(HOST):$(PORT)"
@@ -59,3 +59,8 @@ prod-smoke: install
 
 backup-roundtrip: install-dev
 	VENV=$(VENV) bash scripts/backup_roundtrip.sh
+
+# The README's pictures: the app served the production way on a throwaway database, demo
+# data, then the system Chromium; PNGs into docs/screenshots/ (README "Screenshots").
+screenshots: install-dev
+	$(BIN)/python scripts/screenshots.py

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 WIDTH = 640
 HEIGHT = 340
-LEFT = 48
+# Wide enough for the first essay's title: x labels are rotated back towards the left.
+LEFT = 136
 RIGHT = 16
 TOP = 16
 BOTTOM = 96

@@ -285,11 +285,15 @@
       if (blocked) return;
       form.dataset.ready = "1";
       submitting = true;
-      if (form.requestSubmit) {
-        form.requestSubmit(submitter);
-      } else {
-        form.submit();
-      }
+      // With nothing left to save the promise settles while this submit event is still
+      // being dispatched, and Chromium ignores requestSubmit() then: go on the next task.
+      window.setTimeout(function () {
+        if (form.requestSubmit) {
+          form.requestSubmit(submitter);
+        } else {
+          form.submit();
+        }
+      }, 0);
     });
   });
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dj_database_url
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
@@ -231,3 +232,17 @@ def production_server(
                 _stop(process)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def production_site(browser) -> Iterator[ProductionServer]:
+    """A production-way server for the tests of one module (import this fixture there).
+
+    It asks for `browser` first, so that without Chromium the tests are skipped (or fail
+    with REQUIRE_BROWSER=1) before any time is spent building the server.
+    """
+    try:
+        with production_server() as server:
+            yield server
+    except ServerError as error:
+        pytest.fail(f"The production-way server did not start: {error}")
