@@ -58,6 +58,9 @@
   var idleTimer = null;
   var retryTimer = null;
   var blocked = false; // a conflict or a closed essay: wait for the student
+  // While the page is being left, a save's answer may arrive after the next page has read
+  // the server's (older) text: keep the local copy so that page can reconcile from it.
+  var leaving = false;
   var submitting = false;
 
   // Mirrors count_words() in classroom/models.py: runs of non-space holding a letter or digit.
@@ -106,6 +109,7 @@
   }
 
   function clearLocalIf(text) {
+    if (leaving) return;
     var local = readLocal();
     if (local && local.text === text) {
       try {
@@ -243,10 +247,15 @@
   });
   box.addEventListener("blur", function () { save(); });
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") save({ keepalive: true });
+    leaving = document.visibilityState === "hidden";
+    if (leaving) save({ keepalive: true });
   });
   window.addEventListener("pagehide", function () {
+    leaving = true;
     if (!submitting) save({ keepalive: true });
+  });
+  window.addEventListener("pageshow", function () {
+    leaving = false;
   });
   window.addEventListener("online", function () { save(); });
 
