@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    set up .venv, migrate, load the unit and demo accounts, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install the test tools and run the whole test suite"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff, then mypy"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Crisis Classroom needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
@@ -45,15 +45,16 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DEBUG=True $(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
 
-# Production checks (need PostgreSQL on 127.0.0.1:5432; README "Self-hosting").
+# Production checks (need PostgreSQL on 127.0.0.1:5432; docs/self-hosting.md).
 prod-smoke: install
 	VENV=$(VENV) bash scripts/prod_smoke.sh
 

@@ -17,26 +17,23 @@ import sys
 import time
 from pathlib import Path
 
+import django
+from django.db import connection
+from django.db.models import Count, Q
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DEBUG", "True")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisis.settings")
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.db.models import Count, Q  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from classroom.models import Assignment, Mark, SchoolClass, User  # noqa: E402
-
 
 def pick():
     """The biggest seeded class, its teacher, its student with the most released marks, a head."""
+    from classroom.models import Assignment, Mark, SchoolClass, User  # models load after django.setup()
+
     school_class = (
         SchoolClass.objects.annotate(n=Count("enrolments", filter=Q(enrolments__removed_at__isnull=True)))
         .order_by("-n", "pk")
@@ -80,6 +77,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
+    django.setup()
+    from classroom.models import Mark, SchoolClass, User  # models load after django.setup()
 
     school_class, teacher, student_id, head, prompt_id = pick()
     students = User.objects.filter(role=User.Role.STUDENT).count()

@@ -1,7 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from classroom.models import Enrolment, SchoolClass, User
+from classroom.models import (
+    Assignment,
+    CommentBankEntry,
+    Enrolment,
+    Extension,
+    Mark,
+    SchoolClass,
+    Submission,
+    SubmissionRevision,
+    User,
+)
 
 
 @admin.register(User)
@@ -9,7 +19,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "first_name", "last_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active", "is_staff")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("School role", {"fields": ("role", "must_change_password")}),
     )
     add_fieldsets = (
@@ -34,7 +44,6 @@ class SchoolClassAdmin(admin.ModelAdmin):
 
 
 # --- assignments and essay writing ---------------------------------------------------------
-from classroom.models import Assignment, Extension, Submission, SubmissionRevision  # noqa: E402
 
 
 class ExtensionInline(admin.TabularInline):
@@ -76,8 +85,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         return False
 
 
-# --- marking (classroom/views/marking.py) ---
-from classroom.models import CommentBankEntry, Mark  # noqa: E402
+# --- marking -----------------------------------------------------------------------------
 
 
 @admin.register(CommentBankEntry)
@@ -92,8 +100,8 @@ class CommentBankEntryAdmin(admin.ModelAdmin):
 class MarkAdmin(admin.ModelAdmin):
     """Read-only: marks change only through their methods (record_mark, complete, release…)."""
 
-    list_display = ("submission", "marker", "state", "total", "spag", "released_at", "seen_at")
-    list_filter = ("state",)
+    list_display = ("submission", "marker", "completed_at", "total", "spag", "released_at", "seen_at")
+    list_filter = ("submission__state",)
     search_fields = ("submission__student__username", "submission__assignment__title")
 
     def has_change_permission(self, request, obj=None) -> bool:

@@ -1,12 +1,24 @@
-"""Forms for classes and rosters. (Assignments' forms are in forms_assignments.py.)"""
+"""Forms, in the order of the view modules: classes and rosters, assignments and writing, marking."""
 
 from __future__ import annotations
+
+from typing import cast
 
 from django import forms
 from django.db.models import QuerySet
 
 from classroom import roster
-from classroom.models import SchoolClass, User
+from classroom.models import (
+    MAX_COMMENT_CHARS,
+    MAX_ESSAY_CHARS,
+    MAX_FEEDBACK_CHARS,
+    Assignment,
+    CommentBankEntry,
+    SchoolClass,
+    User,
+)
+
+# --- classes and rosters ---
 
 
 class SchoolClassForm(forms.ModelForm):
@@ -100,7 +112,8 @@ class StudentForm(forms.Form):
     field_order = ["given_name", "family_name", "username"]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         row = roster.RosterRow(
@@ -135,3 +148,274 @@ class RosterUploadForm(forms.Form):
         except roster.RosterError as exc:
             raise forms.ValidationError(str(exc)) from None
         return upload
+
+
+# --- assignments and writing ---
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """The browser's own date-and-time picker, in the school's time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs=attrs, format=DATETIME_FORMAT)
+
+
+class AssignmentForm(forms.ModelForm):
+    """Set (or, before it opens, edit) an assignment. The model's clean() checks the dates."""
+
+    title = forms.CharField(
+        max_length=200, required=False, help_text="Leave empty to use the essay question as the title."
+    )
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "prompt",
+            "title",
+            "instructions",
+            "opens_at",
+            "due_at",
+            "late_cutoff",
+            "time_limit_minutes",
+            "anonymous_marking",
+            "feedback_release",
+            "feedback_release_at",
+        ]
+        labels = {
+            "prompt": "Essay question",
+            "opens_at": "Opens at",
+            "due_at": "Due at",
+            "late_cutoff": "Late work cut-off",
+            "time_limit_minutes": "Time limit (minutes)",
+            "anonymous_marking": "Mark anonymously (hide names while marking)",
+            "feedback_release": "Release feedback",
+            "feedback_release_at": "Release feedback at",
+        }
+        help_texts = {
+            "instructions": "Optional, Markdown. Leave empty to use the essay question's own instructions.",
+            "time_limit_minutes": "Optional. A timed essay ends this many minutes after a student first opens it.",
+        }
+        widgets = {
+            "instructions": forms.Textarea(attrs={"rows": 4}),
+            "opens_at": DateTimeLocalInput(),
+            "due_at": DateTimeLocalInput(),
+            "late_cutoff": DateTimeLocalInput(),
+            "feedback_release_at": DateTimeLocalInput(),
+        }
+
+    def __init__(self, *args, prompts=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        prompt_field = cast(forms.ModelChoiceField, self.fields["prompt"])
+        if prompts is not None:
+            prompt_field.queryset = prompts
+        prompt_field.empty_label = None
+
+    def clean(self) -> dict:
+        super().clean()
+        cleaned = self.cleaned_data
+        if not cleaned.get("title") and cleaned.get("prompt"):
+            cleaned["title"] = cleaned["prompt"].question[:200]
+            self.instance.title = cleaned["title"]
+        if not cleaned.get("title"):
+            self.add_error("title", "Give the assignment a title.")
+        return cleaned
+
+
+class DeadlinesForm(forms.Form):
+    """After an assignment opens, only its deadlines can move (later)."""
+
+    due_at = forms.DateTimeField(label="Due at", widget=DateTimeLocalInput())
+    late_cutoff = forms.DateTimeField(
+        label="Late work cut-off",
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text="Empty: late work is accepted at any time.",
+    )
+
+
+class ExtensionForm(forms.Form):
+    student = forms.ModelChoiceField(queryset=User.objects.none(), label="Student", empty_label=None)
+    due_at = forms.DateTimeField(label="Their due date", widget=DateTimeLocalInput())
+    late_cutoff = forms.DateTimeField(
+        label="Their late cut-off",
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text="Optional. Empty: the later of the class cut-off and their due date.",
+    )
+
+    def __init__(self, *args, students=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if students is not None:
+            cast(forms.ModelChoiceField, self.fields["student"]).queryset = students
+
+    def clean(self) -> dict:
+        super().clean()
+        cleaned = self.cleaned_data
+        due, cutoff = cleaned.get("due_at"), cleaned.get("late_cutoff")
+        if due and cutoff and cutoff < due:
+            self.add_error("late_cutoff", "The cut-off cannot be before the due date.")
+        return cleaned
+
+
+class VersionedForm(forms.Form):
+    """A form saved with a version check (classroom.models.Versioned): it must say which
+    revision the editor last saw, or nothing is saved."""
+
+    base_revision = forms.IntegerField(
+        min_value=0,
+        widget=forms.HiddenInput(),
+        error_messages={
+            "invalid": "The page sent a broken version number: reload the page (your text is kept below).",
+            "required": "The page did not say which version it saved: reload the page.",
+        },
+    )
+
+
+class EssayForm(VersionedForm):
+    """The essay box, with the revision the writer last saw (for the version check)."""
+
+    text = forms.CharField(
+        label="Your essay",
+        required=False,
+        strip=False,
+        max_length=MAX_ESSAY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 20, "spellcheck": "true"}),
+        error_messages={"max_length": f"The essay is too long to save (over {MAX_ESSAY_CHARS:,} characters)."},
+    )
+
+
+# --- marking, the comment bank and DIRT ---
+
+NO_LEVEL = "0"  # "No rewardable material": no level, 0 marks
+
+
+def _feedback_box() -> forms.Textarea:
+    # .bank-target: static/js/marking.js inserts comment-bank text and expands #codes here.
+    return forms.Textarea(attrs={"rows": 3, "class": "form-control bank-target"})
+
+
+class MarkForm(VersionedForm):
+    """One level (radio) and one mark per criterion, then the written feedback.
+
+    The form checks that each chosen level is one of its criterion's levels and that the
+    mark lies in the level's band; `Submission.record_mark` checks again and totals.
+    """
+
+    www = forms.CharField(label="What went well", required=False, max_length=MAX_FEEDBACK_CHARS, widget=_feedback_box())
+    ebi = forms.CharField(label="Even better if", required=False, max_length=MAX_FEEDBACK_CHARS, widget=_feedback_box())
+    improvement_task = forms.CharField(
+        label="Improvement task (optional)",
+        required=False,
+        max_length=MAX_FEEDBACK_CHARS,
+        widget=_feedback_box(),
+        help_text="Something specific for the student to do in response (DIRT).",
+    )
+
+    def __init__(self, *args, criteria: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        for criterion in criteria:
+            levels = list(criterion.levels.all())
+            choices = [(NO_LEVEL, "No rewardable material (0 marks)")] + [
+                (str(level.pk), f"Level {level.number} ({level.band})") for level in levels
+            ]
+            self.fields[f"level-{criterion.pk}"] = forms.ChoiceField(
+                label=f"{criterion.code} level", choices=choices, required=False, widget=forms.RadioSelect
+            )
+            self.fields[f"marks-{criterion.pk}"] = forms.IntegerField(
+                label=f"{criterion.code} mark", required=False, min_value=0, max_value=criterion.max_marks
+            )
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        scores: dict[int, tuple[int | None, int]] = {}
+        for criterion in self.criteria:
+            level_key, marks_key = f"level-{criterion.pk}", f"marks-{criterion.pk}"
+            if level_key in self.errors or marks_key in self.errors:
+                continue
+            level_value, marks = data.get(level_key) or "", data.get(marks_key)
+            if not level_value:
+                if marks is not None:
+                    self.add_error(level_key, f"{criterion.code}: choose the level first, then a mark in its band.")
+                continue
+            if level_value == NO_LEVEL:
+                if marks not in (None, 0):
+                    self.add_error(marks_key, f"{criterion.code}: with no rewardable material the mark is 0.")
+                    continue
+                scores[criterion.pk] = (None, 0)
+                continue
+            level = next(lv for lv in criterion.levels.all() if str(lv.pk) == level_value)
+            if marks is None:
+                if level.min_marks != level.max_marks:
+                    message = f"{criterion.code}: choose a mark in level {level.number} ({level.band})."
+                    self.add_error(marks_key, message)
+                    continue
+                marks = level.min_marks
+            if not level.min_marks <= marks <= level.max_marks:
+                self.add_error(marks_key, f"{criterion.code}: level {level.number} allows {level.band}, not {marks}.")
+                continue
+            scores[criterion.pk] = (level.pk, marks)
+        data["scores"] = scores
+        return data
+
+
+class CommentForm(forms.Form):
+    """A comment on the essay: anchored when start/end/quote come with it (from selected text)."""
+
+    comment = forms.CharField(
+        label="Comment",
+        max_length=MAX_COMMENT_CHARS,
+        widget=_feedback_box(),
+        help_text="Type #code to insert a comment from the bank.",
+    )
+    start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    end = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    quote = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+
+
+class CommentEditForm(forms.Form):
+    comment = forms.CharField(label="Comment", max_length=MAX_COMMENT_CHARS, widget=_feedback_box())
+
+
+class BankEntryForm(forms.ModelForm):
+    class Meta:
+        model = CommentBankEntry
+        fields = ["code", "text", "criterion_code"]
+        labels = {"code": "Short code", "text": "Text of the bank comment", "criterion_code": "Criterion"}
+        widgets = {
+            "code": forms.TextInput(attrs={"class": "form-control"}),
+            "text": forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+            "criterion_code": forms.Select(attrs={"class": "form-select"}),
+        }
+
+    def __init__(self, *args, owner, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].lower()
+        clash = CommentBankEntry.objects.filter(owner=self.owner, code=code)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(f"You already have a comment with the code #{code}.")
+        return code
+
+    def save(self, commit: bool = True) -> CommentBankEntry:
+        self.instance.owner = self.owner
+        return super().save(commit=commit)
+
+
+class DirtForm(VersionedForm):
+    text = forms.CharField(
+        label="Your response",
+        required=False,
+        max_length=MAX_FEEDBACK_CHARS,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "form-control"}),
+    )

@@ -1,4 +1,4 @@
-"""The teaching workflow: people, classes and (in later modules) their work.
+"""The teaching workflow: people, classes, assignments, essays, marks and feedback.
 
 State changes are methods named for the change; views never set a state field by hand.
 """
@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypedDict, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -19,9 +20,20 @@ from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from classroom import status
+from classroom.status import EDITABLE_STATES, MARKABLE_STATES, State, Status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from crisis.models import Criterion, Level, MarkScheme
+
 # No 0/O, 1/I/L: a code read aloud or copied from the board must not be misread.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 8
+# No 0/o, 1/l/i: a code copied from a printed slip must not be misread.
+ONE_TIME_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+ONE_TIME_CODE_LENGTH = 10
 
 
 class User(AbstractUser):
@@ -37,7 +49,7 @@ class User(AbstractUser):
         default=False, help_text="Set when a teacher resets the password to a one-time code."
     )
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -75,8 +87,6 @@ class User(AbstractUser):
         The code is returned to be shown once and is stored only as a hash. Changing the
         password also ends the user's existing sessions.
         """
-        from classroom.roster import new_one_time_code
-
         code = new_one_time_code()
         # One UPDATE of both fields; hashing (slow on purpose) happens before it, outside any lock.
         self.set_password(code)
@@ -85,7 +95,7 @@ class User(AbstractUser):
         return code
 
 
-class SchoolClassQuerySet(models.QuerySet):
+class SchoolClassQuerySet(models.QuerySet["SchoolClass"]):
     def visible_to(self, user: User) -> SchoolClassQuerySet:
         """Classes a user may see: heads all, teachers those they teach, students their own."""
         if not user.is_authenticated or not user.is_active:
@@ -110,6 +120,11 @@ class SchoolClassQuerySet(models.QuerySet):
 
 def new_join_code() -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def new_one_time_code() -> str:
+    """A first password for a new or reset student account, shown once."""
+    return "".join(secrets.choice(ONE_TIME_CODE_ALPHABET) for _ in range(ONE_TIME_CODE_LENGTH))
 
 
 class SchoolClass(models.Model):
@@ -265,7 +280,24 @@ def effective_deadlines(
     return extension_due_at, max(late_cutoff, extension_due_at)
 
 
-class AssignmentQuerySet(models.QuerySet):
+class StudentStatus(TypedDict):
+    """What `AssignmentQuerySet.with_status_for` adds to each assignment."""
+
+    ext_due_at: datetime | None
+    ext_cutoff: datetime | None
+    my_state: str | None
+    my_word_count: int | None
+    my_is_late: bool | None
+    my_submitted_at: datetime | None
+    my_updated_at: datetime | None
+    my_cutoff: datetime | None
+
+
+if TYPE_CHECKING:
+    AssignmentWithStatus = WithAnnotations["Assignment", StudentStatus]
+
+
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def visible_to(self, user: User) -> AssignmentQuerySet:
         """Assignments of classes the user may see; students see them only once open."""
         classes = SchoolClass.objects.visible_to(user)
@@ -274,7 +306,7 @@ class AssignmentQuerySet(models.QuerySet):
             qs = qs.filter(opens_at__lte=timezone.now())
         return qs
 
-    def with_status_for(self, student: User) -> AssignmentQuerySet:
+    def with_status_for(self, student: User) -> models.QuerySet[AssignmentWithStatus]:
         """Annotate each assignment with one student's deadlines and submission, in one query.
 
         Adds `ext_due_at`, `ext_cutoff`, `my_state`, `my_word_count`, `my_is_late`,
@@ -292,7 +324,7 @@ class AssignmentQuerySet(models.QuerySet):
             my_updated_at=Subquery(submission.values("updated_at")[:1]),
         )
         # The SQL twin of effective_deadlines(); tests check the two agree.
-        return qs.annotate(
+        qs = qs.annotate(
             my_cutoff=Case(
                 When(ext_due_at__isnull=True, then=F("late_cutoff")),
                 When(ext_cutoff__isnull=False, then=Greatest("ext_cutoff", "ext_due_at")),
@@ -301,8 +333,10 @@ class AssignmentQuerySet(models.QuerySet):
                 output_field=models.DateTimeField(),
             )
         )
+        # The plugin types annotate()'s fields as Any; StudentStatus names their real types.
+        return cast("models.QuerySet[AssignmentWithStatus]", qs)
 
-    def open_for(self, student: User) -> AssignmentQuerySet:
+    def open_for(self, student: User) -> models.QuerySet[AssignmentWithStatus]:
         """Assignments the student can still submit: open, and before their cut-off (if any)."""
         now = timezone.now()
         return (
@@ -321,9 +355,7 @@ class Assignment(models.Model):
     retroactively.
     """
 
-    class FeedbackRelease(models.TextChoices):
-        MANUAL = "manual", "When I release it"
-        AT_DATE = "at_date", "At a date and time"
+    FeedbackRelease = status.FeedbackRelease
 
     school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="assignments")
     prompt = models.ForeignKey("crisis.EssayPrompt", on_delete=models.PROTECT, related_name="assignments")
@@ -404,7 +436,7 @@ class Assignment(models.Model):
             self.save(update_fields=["due_at", "late_cutoff"])
 
     def deadlines_for(
-        self, student: User, extension: Extension | None | bool = False
+        self, student: User, extension: Extension | None | Literal[False] = False
     ) -> tuple[datetime, datetime | None]:
         """(due, cut-off) for one student. Pass `extension` if already loaded (None: none)."""
         if extension is False:
@@ -432,7 +464,7 @@ class Assignment(models.Model):
         with transaction.atomic():
             self.extensions.filter(student_id=student_pk).delete()
 
-    # --- marking (classroom/views/marking.py) ---
+    # --- marking ---
 
     @property
     def names_hidden(self) -> bool:
@@ -442,11 +474,7 @@ class Assignment(models.Model):
     @property
     def feedback_date_passed(self) -> bool:
         """Release "at a date": complete marks become visible to students from that moment."""
-        return (
-            self.feedback_release == self.FeedbackRelease.AT_DATE
-            and self.feedback_release_at is not None
-            and self.feedback_release_at <= timezone.now()
-        )
+        return status.feedback_date_passed(self.feedback_release, self.feedback_release_at, timezone.now())
 
     def reveal_names(self, by: User) -> None:
         """Show students' names in marking from now on (irreversible); idempotent."""
@@ -455,34 +483,6 @@ class Assignment(models.Model):
                 names_revealed_at=timezone.now(), names_revealed_by=by
             )
             self.refresh_from_db(fields=["names_revealed_at", "names_revealed_by"])
-
-    def give_candidate_numbers(self, submissions: list[Submission]) -> None:
-        """Give each submission that lacks one a random candidate number, unique in the assignment.
-
-        Random, not derived from the student, so a number cannot be worked back to a name.
-        Costs no query when every submission already has its number.
-        """
-        missing = [s for s in submissions if s.candidate_number is None]
-        if not missing:
-            return
-        rng = secrets.SystemRandom()
-        with transaction.atomic():
-            # Lock the assignment so two markers opening the queue at once cannot pick the same number.
-            Assignment.objects.select_for_update().filter(pk=self.pk).first()
-            taken = dict(self.submissions.filter(candidate_number__isnull=False).values_list("pk", "candidate_number"))
-            used = set(taken.values())
-            for submission in missing:
-                if submission.pk in taken:
-                    submission.candidate_number = taken[submission.pk]
-                    continue
-                number = rng.randint(1000, 9999)
-                while number in used:
-                    number = rng.randint(1000, 9999)
-                used.add(number)
-                Submission.objects.filter(pk=submission.pk, candidate_number__isnull=True).update(
-                    candidate_number=number
-                )
-                submission.candidate_number = number
 
 
 class Extension(models.Model):
@@ -515,80 +515,75 @@ class SubmissionError(Exception):
     """A change to a submission was refused; the message is for the student and nothing changed."""
 
 
-@dataclass(frozen=True)
-class SubmissionStatus:
-    """Where one student's essay stands, and the words each reader sees for it.
+class VersionConflict(Exception):
+    """A versioned save was refused: the object changed since the editor's base revision, or it
+    can no longer be edited (essay submitted, response handed in, mark released). Nothing changed.
 
-    The one place these labels live: the student's home list and writing page read
-    `student_words`, the teacher's assignment page `teacher_words`. `key` is one of KEYS:
-    "late" is work submitted late and not yet marked; "marked" is a complete mark the student
-    cannot see yet; "released" is feedback the student can read (released by hand, or complete
-    with the assignment's feedback date passed). `is_late` stays true through marking.
+    Carries what the editor needs to show the conflict: the current revision, the current text
+    (where the object has one), whether it can still be edited, and words for the user.
     """
 
-    key: str
-    is_late: bool = False
+    def __init__(self, revision: int, *, editable: bool, message: str, text: str | None = None) -> None:
+        super().__init__(message)
+        self.revision = revision
+        self.editable = editable
+        self.message = message
+        self.text = text
 
-    KEYS = ("not_started", "draft", "submitted", "late", "returned", "marked", "released")
-    _TEACHER_WORDS = {
-        "not_started": "Not started",
-        "draft": "Drafting",
-        "submitted": "Submitted",
-        "late": "Submitted late",
-        "returned": "Returned for redraft",
-        "marked": "Marked, not released",
-        "released": "Feedback released",
-    }
-    # Until the feedback is visible, marked work reads as submitted: the student learns nothing
-    # of the mark before release. Released work is always shown as a link to the feedback.
-    _STUDENT_WORDS = {
-        "not_started": "Not started",
-        "draft": "Drafting",
-        "submitted": "Submitted",
-        "late": "Submitted late",
-        "returned": "Returned for redraft",
-        "marked": "Submitted — your teacher is marking it",
-        "released": "Marked — read your feedback",
-    }
+
+class Versioned(models.Model):
+    """Optimistic locking for anything edited in a browser with autosave (essays, marks, DIRT).
+
+    Every save names the revision it was based on; it succeeds only if that revision is still
+    current and the object is still editable, and then the revision goes up by one. Two tabs
+    saving from the same revision cannot both win, and nothing is ever last-writer-wins.
+    A subclass says when it is editable (`editable_q`, `is_editable`) and in what words a
+    conflict is explained (`conflict_messages`).
+    """
+
+    revision = models.PositiveIntegerField(default=0, help_text="Goes up by one on every save (optimistic locking).")
+
+    Conflict = VersionConflict
+    # (changed elsewhere, can no longer be changed): words for the person editing.
+    conflict_messages: tuple[str, str] = ("This was changed elsewhere.", "This can no longer be changed.")
+    conflict_text_field: str | None = "text"
+
+    class Meta:
+        abstract = True
 
     @classmethod
-    def of(cls, state: str | None, is_late: bool | None, feedback_date_passed: bool = False) -> SubmissionStatus:
-        """The status of a submission in `state` (None: the student has not opened it yet)."""
-        late = bool(is_late)
-        match state:
-            case None | Submission.State.NOT_STARTED:
-                return cls("not_started")
-            case Submission.State.DRAFT:
-                return cls("draft")
-            case Submission.State.SUBMITTED:
-                return cls("late" if late else "submitted", late)
-            case Submission.State.RETURNED:
-                return cls("returned", late)
-            case Submission.State.MARKED if not feedback_date_passed:
-                return cls("marked", late)
-            case Submission.State.MARKED | Submission.State.RELEASED:
-                return cls("released", late)
-        raise ValueError(f"Unknown submission state: {state!r}")
+    def editable_q(cls) -> Q:
+        return Q()
 
     @property
-    def feedback_ready(self) -> bool:
-        return self.key == "released"
+    def is_editable(self) -> bool:
+        return True
 
-    @property
-    def teacher_words(self) -> str:
-        words = self._TEACHER_WORDS[self.key]
-        if self.is_late and self.key in ("returned", "marked", "released"):
-            return f"{words} (submitted late)"
-        return words
+    def _save_if_current(self, base_revision: int, **fields) -> None:
+        """One conditional UPDATE of `fields` (revision + 1) if `base_revision` is current and the
+        row still editable; VersionConflict, with nothing changed, if not. Call inside atomic()."""
+        manager = type(self)._default_manager
+        updated = manager.filter(Q(pk=self.pk, revision=base_revision) & self.editable_q()).update(
+            revision=F("revision") + 1, **fields
+        )
+        if not updated:
+            raise manager.get(pk=self.pk).conflict()
+        self.refresh_from_db(fields=["revision", *fields])
 
-    @property
-    def student_words(self) -> str:
-        if self.key == "marked" and self.is_late:
-            return "Submitted late — your teacher is marking it"
-        return self._STUDENT_WORDS[self.key]
+    def _check_current(self, base_revision: int) -> None:
+        """For a row already locked by the caller: VersionConflict unless current and editable."""
+        if base_revision != self.revision or not self.is_editable:
+            raise self.conflict()
+
+    def conflict(self) -> VersionConflict:
+        """The conflict to report against this (freshly read) object."""
+        changed, closed = self.conflict_messages
+        text = getattr(self, self.conflict_text_field) if self.conflict_text_field else None
+        editable = self.is_editable
+        return VersionConflict(self.revision, editable=editable, message=changed if editable else closed, text=text)
 
 
-class SubmissionQuerySet(models.QuerySet):
+class SubmissionQuerySet(models.QuerySet["Submission"]):
     def visible_to(self, user: User) -> SubmissionQuerySet:
         """Students: their own; teachers: submissions in classes they teach; heads: all."""
         if not user.is_authenticated or not user.is_active:
@@ -600,40 +595,38 @@ class SubmissionQuerySet(models.QuerySet):
         return self.filter(student=user)
 
 
-class Submission(models.Model):
+class Submission(Versioned):
     """One student's essay for one assignment: the draft until submitted, then the work.
 
-    State changes only through the methods below. Later issues add marking states after
-    RETURNED (e.g. marked, released) to `State`.
+    The lifecycle (`State`, classroom/status.py) changes only through the methods below, and
+    every change of state goes through `_move`, which checks the state it moves from while
+    the row is locked (or, for autosave, in the UPDATE's WHERE clause).
     """
 
-    class State(models.TextChoices):
-        NOT_STARTED = "not_started", "Not started"
-        DRAFT = "draft", "Drafting"
-        SUBMITTED = "submitted", "Submitted"
-        RETURNED = "returned", "Returned for redraft"
-        # Marking (classroom/views/marking.py): set only by Mark.complete / release / withdraw.
-        MARKED = "marked", "Marked"
-        RELEASED = "released", "Feedback released"
-
-    # States in which the student may change the text.
-    EDITABLE_STATES = (State.NOT_STARTED, State.DRAFT, State.RETURNED)
-
-    class Conflict(Exception):  # noqa: N818 - reads as Submission.Conflict
-        """The draft changed since the writer's base revision (another tab, or submitted)."""
-
-        def __init__(self, revision: int, text: str, state: str) -> None:
-            super().__init__(f"The essay is at revision {revision} ({state}).")
-            self.revision = revision
-            self.text = text
-            self.state = state
+    State = State
+    EDITABLE_STATES = EDITABLE_STATES
+    MARKABLE_STATES = MARKABLE_STATES
+    # The lifecycle's edges: (from, to). Anything else is refused.
+    TRANSITIONS = frozenset(
+        {(state, State.SUBMITTED) for state in EDITABLE_STATES}
+        | {
+            (State.SUBMITTED, State.RETURNED),
+            (State.SUBMITTED, State.MARKED),
+            (State.MARKED, State.RELEASED),
+            (State.RELEASED, State.MARKED),
+        }
+    )
+    conflict_messages = (
+        "This essay was changed in another tab or on another device.",
+        "This essay has already been submitted, so it cannot be changed.",
+    )
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    # PROTECT: deleting a pupil never deletes their coursework silently.
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
     text = models.TextField(blank=True)
     word_count = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=20, choices=State.choices, default=State.NOT_STARTED)
-    revision = models.PositiveIntegerField(default=0, help_text="Goes up by one on every save (optimistic locking).")
     started_at = models.DateTimeField(null=True, blank=True, help_text="When the student first opened it.")
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
@@ -641,7 +634,7 @@ class Submission(models.Model):
     )
     is_late = models.BooleanField(default=False)
     text_sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the submitted text.")
-    # Marking: a random number shown instead of the name under anonymous marking.
+    # A random number shown instead of the name under anonymous marking, given on first submit.
     candidate_number = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     returned_at = models.DateTimeField(null=True, blank=True)
     returned_by = models.ForeignKey(
@@ -660,6 +653,11 @@ class Submission(models.Model):
                 fields=["assignment", "candidate_number"],
                 condition=Q(candidate_number__isnull=False),
                 name="one_candidate_number_per_assignment",
+            ),
+            models.CheckConstraint(condition=Q(state__in=State.values), name="submission_state_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=[State.NOT_STARTED, State.DRAFT]) | Q(submitted_at__isnull=False),
+                name="submission_handed_in_has_time",
             ),
         ]
         indexes = [models.Index(fields=["student", "state"])]
@@ -681,18 +679,41 @@ class Submission(models.Model):
         submission.assignment, submission.student = assignment, student
         return submission
 
+    @classmethod
+    def editable_q(cls) -> Q:
+        return Q(state__in=EDITABLE_STATES)
+
     @property
     def is_editable(self) -> bool:
-        return self.state in self.EDITABLE_STATES
+        return self.state in EDITABLE_STATES
+
+    @property
+    def is_markable(self) -> bool:
+        return self.state in MARKABLE_STATES
+
+    @property
+    def can_be_returned(self) -> bool:
+        return (self.state, State.RETURNED) in self.TRANSITIONS
 
     @property
     def has_been_returned(self) -> bool:
         return self.returned_at is not None
 
-    def deadlines(self, extension: Extension | None | bool = False) -> tuple[datetime, datetime | None]:
+    def deadlines(self, extension: Extension | None | Literal[False] = False) -> tuple[datetime, datetime | None]:
         return self.assignment.deadlines_for(self.student, extension)
 
-    def time_deadline(self, extension: Extension | None | bool = False) -> datetime | None:
+    def status(self, due_at: datetime | None = None, now: datetime | None = None) -> Status:
+        """Where this essay stands, with its words (classroom/status.py); `due_at` is the
+        student's own due date if the caller has it (else it is looked up)."""
+        now = now or timezone.now()
+        if due_at is None and self.state in (State.NOT_STARTED, State.DRAFT):
+            due_at, _ = self.deadlines()
+        due_passed = due_at is not None and due_at < now
+        assignment = self.assignment
+        date_passed = status.feedback_date_passed(assignment.feedback_release, assignment.feedback_release_at, now)
+        return Status.of(self.state, self.is_late, due_passed=due_passed, date_passed=date_passed)
+
+    def time_deadline(self, extension: Extension | None | Literal[False] = False) -> datetime | None:
         """When a timed essay's time runs out for this student (None: not timed or not started)."""
         limit = self.assignment.time_limit_minutes
         if not limit or self.started_at is None or self.has_been_returned:
@@ -700,11 +721,29 @@ class Submission(models.Model):
         due, cutoff = self.deadlines(extension)
         return min(self.started_at + timedelta(minutes=limit), cutoff or due)
 
+    @classmethod
+    def _locked(cls, pk: int) -> Submission:
+        return cls.objects.select_for_update().select_related("assignment").get(pk=pk)
+
+    def _move(self, to: str, refusal: Exception, **fields) -> None:
+        """Move this submission, which the caller holds locked, to state `to`, setting `fields`.
+
+        The one guard of the lifecycle: refused (raising `refusal`, nothing changed) unless
+        (current state, to) is one of TRANSITIONS.
+        """
+        if (self.state, to) not in self.TRANSITIONS:
+            raise refusal
+        self.state = to
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=["state", *fields])
+
     def save_draft(self, text: str, base_revision: int, at: datetime | None = None) -> Submission:
-        """Save the text if `base_revision` is still current; raises Submission.Conflict if not.
+        """Save the text if `base_revision` is still current; raises VersionConflict if not.
 
         One conditional UPDATE, so two tabs saving from the same revision cannot both win,
-        and a save racing a submit can never change submitted text.
+        and a save racing a submit can never change submitted text. A first save makes the
+        essay a draft; an essay returned for redraft stays "returned" until handed in again.
         """
         now = at or timezone.now()
         if len(text) > MAX_ESSAY_CHARS:
@@ -712,21 +751,14 @@ class Submission(models.Model):
         time_up = self.time_deadline()
         if time_up is not None and now > time_up + TIME_LIMIT_GRACE:
             raise SubmissionError("Time is up for this timed essay: your last saved text is kept.")
-        words = count_words(text)
         with transaction.atomic():
-            updated = Submission.objects.filter(
-                pk=self.pk, revision=base_revision, state__in=self.EDITABLE_STATES
-            ).update(
+            self._save_if_current(
+                base_revision,
                 text=text,
-                word_count=words,
-                revision=F("revision") + 1,
-                state=self.State.DRAFT,
+                word_count=count_words(text),
+                state=Case(When(state=State.RETURNED, then=Value(State.RETURNED)), default=Value(State.DRAFT)),
                 updated_at=now,
             )
-            if not updated:
-                current = Submission.objects.filter(pk=self.pk).values("revision", "text", "state").get()
-                raise Submission.Conflict(current["revision"], current["text"], current["state"])
-            self.refresh_from_db(fields=["text", "word_count", "revision", "state", "updated_at"])
             self._snapshot(SubmissionRevision.Reason.AUTOSAVE, now, throttle=True)
         return self
 
@@ -734,11 +766,12 @@ class Submission(models.Model):
         """Hand the saved text in, in one locked step; a second call returns the first result.
 
         Records the time, word count, SHA-256 and whether it is late against the student's
-        own due date. Refused (SubmissionError, draft kept) after their cut-off or when empty.
+        own due date, and gives the essay its candidate number for anonymous marking.
+        Refused (SubmissionError, draft kept) after their cut-off or when empty.
         """
         now = at or timezone.now()
         with transaction.atomic():
-            locked = Submission.objects.select_for_update().select_related("assignment").get(pk=self.pk)
+            locked = Submission._locked(self.pk)
             if not locked.is_editable:
                 self.refresh_from_db()
                 return self
@@ -754,40 +787,51 @@ class Submission(models.Model):
                         "Your draft is kept: speak to your teacher."
                     )
                 is_late = now > due
-            locked.state = self.State.SUBMITTED
-            locked.submitted_at = now
-            locked.submitted_by = by
-            locked.is_late = is_late
-            locked.word_count = count_words(locked.text)
-            locked.text_sha256 = hashlib.sha256(locked.text.encode()).hexdigest()
-            locked.revision += 1
-            locked.save(
-                update_fields=[
-                    "state",
-                    "submitted_at",
-                    "submitted_by",
-                    "is_late",
-                    "word_count",
-                    "text_sha256",
-                    "revision",
-                ]
+            locked._move(
+                State.SUBMITTED,
+                SubmissionError("This essay has already been submitted."),
+                submitted_at=now,
+                submitted_by=by,
+                is_late=is_late,
+                word_count=count_words(locked.text),
+                text_sha256=hashlib.sha256(locked.text.encode()).hexdigest(),
+                revision=locked.revision + 1,
+                candidate_number=locked.candidate_number or locked._new_candidate_number(),
             )
             locked._snapshot(SubmissionRevision.Reason.SUBMIT, now)
         self.refresh_from_db()
         return self
 
+    def _new_candidate_number(self) -> int:
+        """A random four-digit number not yet used in the assignment (the assignment row is
+        locked so two essays handed in at once cannot draw the same number).
+
+        Random, not derived from the student, so a number cannot be worked back to a name.
+        """
+        Assignment.objects.select_for_update().filter(pk=self.assignment_id).first()
+        used = set(
+            Submission.objects.filter(assignment_id=self.assignment_id, candidate_number__isnull=False).values_list(
+                "candidate_number", flat=True
+            )
+        )
+        rng = secrets.SystemRandom()
+        number = rng.randint(1000, 9999)
+        while number in used:
+            number = rng.randint(1000, 9999)
+        return number
+
     def return_for_redraft(self, by: User, at: datetime | None = None) -> Submission:
         """Give submitted work back to the student to improve and resubmit; history is kept."""
         now = at or timezone.now()
         with transaction.atomic():
-            locked = Submission.objects.select_for_update().get(pk=self.pk)
-            if locked.state != self.State.SUBMITTED:
-                raise SubmissionError("Only submitted work can be returned for redraft.")
-            locked.state = self.State.RETURNED
-            locked.returned_at = now
-            locked.returned_by = by
-            locked.revision += 1
-            locked.save(update_fields=["state", "returned_at", "returned_by", "revision"])
+            locked = Submission._locked(self.pk)
+            locked._move(
+                State.RETURNED,
+                SubmissionError("Only submitted work can be returned for redraft."),
+                returned_at=now,
+                returned_by=by,
+                revision=locked.revision + 1,
+            )
             locked._snapshot(SubmissionRevision.Reason.RETURN, now)
         self.refresh_from_db()
         return self
@@ -809,19 +853,6 @@ class Submission(models.Model):
             created_at=at,
         )
 
-    # --- marking (classroom/views/marking.py) ---
-
-    MARKABLE_STATES = (State.SUBMITTED, State.MARKED, State.RELEASED)
-
-    @property
-    def is_markable(self) -> bool:
-        return self.state in self.MARKABLE_STATES
-
-    @property
-    def status(self) -> SubmissionStatus:
-        """Where this essay stands, in words (see SubmissionStatus)."""
-        return SubmissionStatus.of(self.state, self.is_late, self.assignment.feedback_date_passed)
-
     @property
     def marking_label(self) -> str:
         """How marking pages name the writer: "Candidate 0142" until names are revealed."""
@@ -836,39 +867,41 @@ class Submission(models.Model):
         by: User,
         scores: dict[int, tuple[int | None, int]],
         *,
+        base_revision: int,
         www: str = "",
         ebi: str = "",
         improvement_task: str = "",
-        base_revision: int | None = None,
+        keep: frozenset[int] | set[int] = frozenset(),
     ) -> Mark:
         """Save the marker's levels, marks and feedback on this essay's (draft or complete) mark.
 
         `scores` maps criterion id to (level id or None for "no rewardable material", marks).
         Checked against the prompt's mark scheme (MarkError, nothing saved); the total is
-        computed here. Raises Mark.Conflict if `base_revision` is no longer current.
+        computed here. Criteria in `keep` (the marker's entry for them was not valid) keep
+        their saved level and mark. Raises VersionConflict if `base_revision` is no longer
+        current or the mark has been released.
         """
         with transaction.atomic():
-            locked = Submission.objects.select_for_update().get(pk=self.pk)
+            locked = Submission._locked(self.pk)
             if not locked.is_markable:
                 raise MarkError("Only submitted work can be marked.")
             mark, _ = Mark.objects.select_for_update().get_or_create(submission=locked, defaults={"marker": by})
-            if mark.is_released:
-                raise MarkError("This mark has been released: withdraw the release before changing it.")
-            if base_revision is not None and base_revision != mark.revision:
-                raise Mark.Conflict(mark.revision)
+            mark.submission = locked
+            mark._check_current(base_revision)
             scheme = self.assignment.prompt.mark_scheme
-            cleaned = validate_scores(scheme, scores, require_all=mark.state == Mark.State.COMPLETE)
+            cleaned = validate_scores(scheme, scores, require_all=mark.is_complete, keep=keep)
             for name, value in (("www", www), ("ebi", ebi), ("improvement_task", improvement_task)):
                 if len(value) > MAX_FEEDBACK_CHARS:
                     raise MarkError(f"The feedback is too long (over {MAX_FEEDBACK_CHARS:,} characters).")
                 setattr(mark, name, value)
-            mark.criterion_marks.all().delete()
+            mark.criterion_marks.exclude(criterion_id__in=keep).delete()
             CriterionMark.objects.bulk_create(
                 CriterionMark(mark=mark, criterion=criterion, level=level, marks=marks)
                 for criterion, level, marks in cleaned
             )
-            mark.total = sum(marks for criterion, _, marks in cleaned if not criterion.is_spag)
-            spag = [marks for criterion, _, marks in cleaned if criterion.is_spag]
+            totals = mark.criterion_marks.values_list("criterion__is_spag", "marks")
+            mark.total = sum(marks for is_spag, marks in totals if not is_spag)
+            spag = [marks for is_spag, marks in totals if is_spag]
             mark.spag = spag[0] if spag else None
             mark.marker = by
             mark.revision += 1
@@ -902,7 +935,7 @@ class SubmissionRevision(models.Model):
         return f"{self.submission} r{self.revision} ({self.get_reason_display()})"
 
 
-# --- Marking and feedback (classroom/views/marking.py) -----------------------------------
+# --- Marking and feedback ---------------------------------------------------------------
 #
 # A Mark belongs to one submitted essay. The marker saves it as often as they like (a draft,
 # autosaved with an optimistic `revision` like essays); "complete" moves the submission to
@@ -921,21 +954,28 @@ class MarkError(Exception):
     """A marking change was refused; the message is for the marker and nothing changed."""
 
 
-def validate_scores(scheme, scores: dict[int, tuple[int | None, int]], require_all: bool) -> list[tuple]:
+class DirtError(Exception):
+    """A change to a response to feedback was refused; the message is for the reader, nothing changed."""
+
+
+def validate_scores(
+    scheme: MarkScheme, scores: dict[int, tuple[int | None, int]], require_all: bool, keep: Collection[int] = ()
+) -> list[tuple[Criterion, Level | None, int]]:
     """Check (level, marks) per criterion against the scheme; [(criterion, level, marks)] or MarkError.
 
     A level must belong to its criterion and the marks must lie in that level's band. No level
-    means "no rewardable material" and 0 marks. With `require_all`, every criterion needs a mark.
+    means "no rewardable material" and 0 marks. With `require_all`, every criterion needs a mark
+    (those in `keep` keep the one already saved).
     """
     criteria = {criterion.pk: criterion for criterion in scheme.criteria.all()}
     errors = []
     unknown = set(scores) - set(criteria)
     if unknown:
         raise MarkError("The marks do not belong to this essay's mark scheme: nothing was saved.")
-    cleaned = []
+    cleaned: list[tuple[Criterion, Level | None, int]] = []
     for criterion in sorted(criteria.values(), key=lambda c: (c.order, c.pk)):
         if criterion.pk not in scores:
-            if require_all:
+            if require_all and criterion.pk not in keep:
                 errors.append(f"{criterion.code}: choose a level and a mark.")
             continue
         level_id, marks = scores[criterion.pk]
@@ -956,45 +996,34 @@ def validate_scores(scheme, scores: dict[int, tuple[int | None, int]], require_a
     return cleaned
 
 
-class MarkQuerySet(models.QuerySet):
+class MarkQuerySet(models.QuerySet["Mark"]):
     def visible_to_student(self, now: datetime | None = None) -> MarkQuerySet:
-        """Released marks, and complete ones whose assignment's release date has passed."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(released_at__isnull=False)
-            | Q(
-                state=Mark.State.COMPLETE,
-                submission__assignment__feedback_release=Assignment.FeedbackRelease.AT_DATE,
-                submission__assignment__feedback_release_at__lte=now,
-            )
-        )
+        """Marks the student may read (classroom/status.py: feedback_visible)."""
+        return self.filter(status.feedback_visible_q("submission__", "submission__assignment__", now or timezone.now()))
 
 
-class Mark(models.Model):
-    """The teacher's mark and feedback on one submission."""
+class Mark(Versioned):
+    """The teacher's mark and feedback on one submission.
 
-    class State(models.TextChoices):
-        DRAFT = "draft", "In progress"
-        COMPLETE = "complete", "Complete"
+    In progress until `completed_at` is set; the submission's state says whether it has been
+    released (Submission.TRANSITIONS: SUBMITTED → MARKED → RELEASED, and back to MARKED).
+    """
 
-    class Conflict(Exception):  # noqa: N818 - reads as Mark.Conflict
-        """The mark changed since the marker's base revision (another tab or marker)."""
-
-        def __init__(self, revision: int) -> None:
-            super().__init__(f"The mark is at revision {revision}.")
-            self.revision = revision
+    conflict_messages = (
+        "This mark was changed in another tab or by another marker.",
+        "This mark has been released: withdraw the release before changing it.",
+    )
+    conflict_text_field = None
 
     submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="mark")
     marker = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     www = models.TextField("What went well", blank=True)
     ebi = models.TextField("Even better if", blank=True)
     improvement_task = models.TextField(blank=True)
     total = models.PositiveSmallIntegerField(default=0, help_text="Sum of the content criteria (not SPaG).")
     spag = models.PositiveSmallIntegerField(null=True, blank=True)
-    revision = models.PositiveIntegerField(default=0, help_text="Goes up by one on every save (optimistic locking).")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -1011,7 +1040,11 @@ class Mark(models.Model):
 
     @property
     def is_complete(self) -> bool:
-        return self.state == self.State.COMPLETE
+        return self.completed_at is not None
+
+    @property
+    def is_editable(self) -> bool:
+        return not self.is_released
 
     @property
     def is_released(self) -> bool:
@@ -1019,7 +1052,7 @@ class Mark(models.Model):
 
     @property
     def is_visible_to_student(self) -> bool:
-        return self.is_released or (self.is_complete and self.submission.assignment.feedback_date_passed)
+        return status.feedback_visible(self.submission.state, self.submission.assignment.feedback_date_passed)
 
     @property
     def can_withdraw(self) -> bool:
@@ -1038,7 +1071,11 @@ class Mark(models.Model):
         return mark
 
     def _locked(self) -> Mark:
-        return Mark.objects.select_for_update().select_related("submission").get(pk=self.pk)
+        """This mark, locked, with its submission locked first (the one lock order: essay, then mark)."""
+        submission = Submission._locked(self.submission_id)
+        mark = Mark.objects.select_for_update().get(pk=self.pk)
+        mark.submission = submission
+        return mark
 
     def complete(self, by: User) -> Mark:
         """Finish marking: every criterion needs a mark. The submission becomes MARKED."""
@@ -1046,21 +1083,18 @@ class Mark(models.Model):
             locked = self._locked()
             if locked.is_released:
                 raise MarkError("This mark has already been released.")
-            scheme = locked.submission.assignment.prompt.mark_scheme
+            submission = locked.submission
+            scheme = submission.assignment.prompt.mark_scheme
             done = set(locked.criterion_marks.values_list("criterion_id", flat=True))
             missing = [c.code for c in scheme.criteria.all() if c.pk not in done]
             if missing:
                 raise MarkError(f"Give a level and a mark for {', '.join(missing)} before completing the mark.")
-            now = timezone.now()
+            if submission.state != State.MARKED:
+                submission._move(State.MARKED, MarkError("Only submitted work can be marked."))
             if not locked.is_complete:
-                locked.state = self.State.COMPLETE
-                locked.completed_at = now
+                locked.completed_at = timezone.now()
                 locked.revision += 1
-                locked.save(update_fields=["state", "completed_at", "revision"])
-            submission = locked.submission
-            if submission.state == Submission.State.SUBMITTED:
-                submission.state = Submission.State.MARKED
-                submission.save(update_fields=["state"])
+                locked.save(update_fields=["completed_at", "revision"])
         self.refresh_from_db()
         return self
 
@@ -1071,10 +1105,12 @@ class Mark(models.Model):
             if not locked.is_complete:
                 raise MarkError("Complete the mark before releasing it.")
             if not locked.is_released:
+                locked.submission._move(
+                    State.RELEASED, MarkError("Only a complete mark on submitted work can be released.")
+                )
                 locked.released_at = timezone.now()
                 locked.released_by = by
                 locked.save(update_fields=["released_at", "released_by"])
-                Submission.objects.filter(pk=locked.submission_id).update(state=Submission.State.RELEASED)
         self.refresh_from_db()
         return self
 
@@ -1088,10 +1124,10 @@ class Mark(models.Model):
                 raise MarkError("The student has already read this feedback, so the release cannot be withdrawn.")
             if locked.submission.assignment.feedback_date_passed:
                 raise MarkError("The assignment's feedback date has passed, so the feedback stays visible.")
+            locked.submission._move(State.MARKED, MarkError("This mark has not been released."))
             locked.released_at = None
             locked.released_by = None
             locked.save(update_fields=["released_at", "released_by"])
-            Submission.objects.filter(pk=locked.submission_id).update(state=Submission.State.MARKED)
         self.refresh_from_db()
         return self
 
@@ -1107,16 +1143,23 @@ class Mark(models.Model):
 
     @classmethod
     def release_all_complete(cls, assignment: Assignment, by: User) -> int:
-        """Release every complete, unreleased mark of an assignment in one transaction; how many."""
+        """Release every complete, unreleased mark of an assignment in one transaction; how many.
+
+        Each essay moves MARKED → RELEASED under its row lock; one being redrafted is left alone.
+        """
         now = timezone.now()
         with transaction.atomic():
-            marks = cls.objects.select_for_update().filter(
-                submission__assignment=assignment, state=cls.State.COMPLETE, released_at__isnull=True
+            submissions = list(
+                Submission.objects.select_for_update()
+                .filter(assignment=assignment, state=State.MARKED, mark__completed_at__isnull=False)
+                .order_by("pk")
             )
-            pks = list(marks.values_list("pk", flat=True))
-            cls.objects.filter(pk__in=pks).update(released_at=now, released_by=by)
-            Submission.objects.filter(mark__pk__in=pks).update(state=Submission.State.RELEASED)
-        return len(pks)
+            for submission in submissions:
+                submission._move(State.RELEASED, MarkError("Only marked work can be released."))
+            cls.objects.filter(submission__in=submissions, released_at__isnull=True).update(
+                released_at=now, released_by=by
+            )
+        return len(submissions)
 
     # --- comments anchored to the essay ---
 
@@ -1197,7 +1240,8 @@ class Annotation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["mark", "number"], name="one_annotation_number_per_mark"),
             models.CheckConstraint(
-                condition=Q(start__isnull=True, end__isnull=True) | Q(start__lt=F("end")),
+                condition=Q(start__isnull=True, end__isnull=True)
+                | Q(start__isnull=False, end__isnull=False, start__gte=0, start__lt=F("end")),
                 name="annotation_start_before_end",
             ),
         ]
@@ -1227,7 +1271,7 @@ class Annotation(models.Model):
             self.delete()
 
 
-class CommentBankQuerySet(models.QuerySet):
+class CommentBankQuerySet(models.QuerySet["CommentBankEntry"]):
     def for_teacher(self, user: User) -> CommentBankQuerySet:
         """The starter bank (no owner) and the teacher's own entries."""
         return self.filter(Q(owner__isnull=True) | Q(owner=user))
@@ -1265,25 +1309,25 @@ class CommentBankEntry(models.Model):
         return self.owner_id is None
 
 
-class DirtResponse(models.Model):
-    """The student's answer to the feedback (Directed Improvement and Reflection Time)."""
+class DirtResponse(Versioned):
+    """The student's answer to the feedback (Directed Improvement and Reflection Time).
+
+    There is no row until the student first saves (no page view writes to the database).
+    """
+
+    conflict_messages = (
+        "Your response was changed in another tab.",
+        "Your response has already been submitted, so it cannot be changed.",
+    )
 
     mark = models.OneToOneField(Mark, on_delete=models.CASCADE, related_name="dirt")
     text = models.TextField(blank=True)
-    revision = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-
-    class Conflict(Exception):  # noqa: N818 - reads as DirtResponse.Conflict
-        def __init__(self, revision: int, text: str, submitted: bool) -> None:
-            super().__init__(f"The response is at revision {revision}.")
-            self.revision = revision
-            self.text = text
-            self.submitted = submitted
 
     def __str__(self) -> str:
         return f"Response to {self.mark}"
@@ -1293,31 +1337,43 @@ class DirtResponse(models.Model):
         return self.submitted_at is not None
 
     @classmethod
+    def editable_q(cls) -> Q:
+        return Q(submitted_at__isnull=True)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.submitted_at is None
+
+    @classmethod
     def for_mark(cls, mark: Mark) -> DirtResponse:
-        response, _ = cls.objects.get_or_create(mark=mark)
-        return response
+        """The response to `mark`: the saved row, or an unsaved empty one (revision 0)."""
+        try:
+            return mark.dirt
+        except cls.DoesNotExist:
+            return cls(mark=mark)
 
     def save_text(self, text: str, base_revision: int) -> DirtResponse:
-        """Save if `base_revision` is current and not yet submitted; DirtResponse.Conflict otherwise."""
+        """Save if `base_revision` is current and not yet submitted; VersionConflict otherwise.
+        The first save creates the row."""
         if len(text) > MAX_FEEDBACK_CHARS:
-            raise MarkError(f"The response is too long (over {MAX_FEEDBACK_CHARS:,} characters).")
+            raise DirtError(f"The response is too long (over {MAX_FEEDBACK_CHARS:,} characters).")
         with transaction.atomic():
-            updated = DirtResponse.objects.filter(pk=self.pk, revision=base_revision, submitted_at__isnull=True).update(
-                text=text, revision=F("revision") + 1, updated_at=timezone.now()
-            )
-            if not updated:
-                current = DirtResponse.objects.filter(pk=self.pk).values("revision", "text", "submitted_at").get()
-                raise DirtResponse.Conflict(current["revision"], current["text"], current["submitted_at"] is not None)
+            if self.pk is None:
+                existing, _ = DirtResponse.objects.get_or_create(mark=self.mark)
+                self.pk = existing.pk
+            self._save_if_current(base_revision, text=text, updated_at=timezone.now())
         self.refresh_from_db()
         return self
 
     def submit(self) -> DirtResponse:
         """Hand the response in (once; then it is read-only). A second call changes nothing."""
+        if self.pk is None:
+            raise DirtError("Write your response before you submit it.")
         with transaction.atomic():
             locked = DirtResponse.objects.select_for_update().get(pk=self.pk)
             if locked.submitted_at is None:
                 if not locked.text.strip():
-                    raise MarkError("Write your response before you submit it.")
+                    raise DirtError("Write your response before you submit it.")
                 locked.submitted_at = timezone.now()
                 locked.revision += 1
                 locked.save(update_fields=["submitted_at", "revision"])
@@ -1328,7 +1384,7 @@ class DirtResponse(models.Model):
         with transaction.atomic():
             locked = DirtResponse.objects.select_for_update().get(pk=self.pk)
             if locked.submitted_at is None:
-                raise MarkError("The student has not submitted a response yet.")
+                raise DirtError("The student has not submitted a response yet.")
             if locked.acknowledged_at is None:
                 locked.acknowledged_at = timezone.now()
                 locked.acknowledged_by = by

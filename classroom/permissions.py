@@ -9,10 +9,28 @@ querysets as detail pages, so the two cannot disagree.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from typing import TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from classroom.models import SchoolClass, User
+from classroom.models import (
+    Annotation,
+    Assignment,
+    CommentBankEntry,
+    CommentBankQuerySet,
+    Enrolment,
+    Mark,
+    SchoolClass,
+    SchoolClassQuerySet,
+    Submission,
+    User,
+)
+from crisis import models as content
+
+_M = TypeVar("_M", bound=Model)
+_A = TypeVar("_A", bound=content.Authored)
 
 
 def require_teacher(user: User) -> None:
@@ -31,14 +49,14 @@ def require_head(user: User) -> None:
         raise PermissionDenied("Only the head of department can do that.")
 
 
-def _get_or_404(queryset, pk: int):
+def _get_or_404(queryset: QuerySet[_M], pk: int | str) -> _M:
     try:
         return queryset.get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404("Not found.") from None
 
 
-def classes_visible_to(user: User):
+def classes_visible_to(user: User) -> SchoolClassQuerySet:
     return SchoolClass.objects.visible_to(user)
 
 
@@ -62,20 +80,19 @@ def student_for_teacher(user: User, pk: int) -> User:
     return _get_or_404(students, pk)
 
 
-# --- classes and rosters (classroom/views/classes.py) -----------------------------------
+# --- classes and rosters ----------------------------------------------------------------
 # Managing a class (its page, settings, co-teachers, roster, join code, students'
 # passwords) is for the class's teachers and heads of department: students 403, other
 # teachers 404. Joining a class with its code is for students only (teachers 403).
-from classroom.models import Enrolment  # noqa: E402 - kept with the section it serves
 
 
-def archived_classes_for_teacher(user: User):
+def archived_classes_for_teacher(user: User) -> SchoolClassQuerySet:
     """The archived classes a teacher sees (the same classes as their home page, archived)."""
     require_teacher(user)
     return SchoolClass.objects.visible_to(user).filter(archived=True)
 
 
-def co_teacher_candidates(user: User):
+def co_teacher_candidates(user: User) -> QuerySet[User]:
     """Accounts that may be added as co-teachers: active teachers and heads of department.
 
     Which classes they can be added to is decided by `class_for_teacher` (heads: any)."""
@@ -108,12 +125,9 @@ def class_teacher_for_teacher(user: User, class_pk: int, teacher_pk: int) -> tup
 # authoring pages, "make my copy". Editing: a shipped item never (it is changed by copying
 # it); a teacher's item only by its owner or a head of department (403 for other teachers,
 # who can already see it).
-from django.db.models import Q  # noqa: E402 - kept with the section it serves
-
-from crisis import models as content  # noqa: E402
 
 
-def content_for_reader(user: User, queryset, pk: int):
+def content_for_reader(user: User, queryset: content.AuthoredQuerySet[_A], pk: int) -> _A:
     """A content item (Unit, Lesson, Source, EssayPrompt, MarkScheme) any signed-in user may read."""
     if not user.is_authenticated:
         raise PermissionDenied("Sign in to read the unit.")
@@ -125,14 +139,14 @@ def can_see_indicative(user: User) -> bool:
     return user.is_authenticated and user.is_teacher
 
 
-def can_edit_content(user: User, obj) -> bool:
+def can_edit_content(user: User, obj: content.Authored) -> bool:
     """For templates to show or hide an Edit button; views call require_content_editor."""
     if not user.is_authenticated or not user.is_teacher or obj.is_shipped:
         return False
     return obj.owner_id == user.pk or user.is_head
 
 
-def require_content_editor(user: User, obj):
+def require_content_editor(user: User, obj: _A) -> _A:
     """The item, if the user may change it; 403 otherwise (students, shipped items, others' copies)."""
     require_teacher(user)
     if obj.is_shipped:
@@ -142,13 +156,13 @@ def require_content_editor(user: User, obj):
     return obj
 
 
-def content_for_editor(user: User, queryset, pk: int):
+def content_for_editor(user: User, queryset: content.AuthoredQuerySet[_A], pk: int) -> _A:
     """Students 403, missing items 404, then require_content_editor."""
     require_teacher(user)
     return require_content_editor(user, _get_or_404(queryset.visible_to(user), pk))
 
 
-def content_for_copier(user: User, queryset, pk: int):
+def content_for_copier(user: User, queryset: content.AuthoredQuerySet[_A], pk: int) -> _A:
     """Any teacher may copy anything they can read."""
     require_teacher(user)
     return _get_or_404(queryset.visible_to(user), pk)
@@ -161,13 +175,13 @@ def criterion_for_editor(user: User, pk: int) -> content.Criterion:
     return criterion
 
 
-def mark_schemes_for_author(user: User):
+def mark_schemes_for_author(user: User) -> content.AuthoredQuerySet[content.MarkScheme]:
     """Mark schemes a teacher may attach to their own prompt: shipped ones and their own."""
     require_teacher(user)
     return content.MarkScheme.objects.filter(Q(owner__isnull=True) | Q(owner=user))
 
 
-def attempt_for_student(user: User, lesson: content.Lesson, pk: int) -> content.KnowledgeCheckAttempt:
+def attempt_for_student(user: User, lesson: content.Lesson, pk: int | str) -> content.KnowledgeCheckAttempt:
     """One of the user's own knowledge-check attempts on this lesson; anyone else's is 404."""
     if not user.is_authenticated:
         raise PermissionDenied
@@ -178,7 +192,6 @@ def attempt_for_student(user: User, lesson: content.Lesson, pk: int) -> content.
 # Teachers manage assignments of classes they teach (heads: every class); students see
 # assignments of their own classes once open, and only their own submission. Everyone
 # else gets 404.
-from classroom.models import Assignment, Submission  # noqa: E402
 
 
 def assignment_for_teacher(user: User, pk: int) -> Assignment:
@@ -208,20 +221,19 @@ def submission_for_teacher(user: User, pk: int) -> Submission:
     return _get_or_404(queryset, pk)
 
 
-def prompts_for_setter(user: User):
+def prompts_for_setter(user: User) -> content.AuthoredQuerySet[content.EssayPrompt]:
     """Essay prompts a teacher may set: the shipped ones and their own copies."""
     require_teacher(user)
     return content.EssayPrompt.objects.filter(Q(owner__isnull=True) | Q(owner=user))
 
 
-# --- marking and feedback (classroom/views/marking.py) ----------------------------------
+# --- marking and feedback ---------------------------------------------------------------
 # Marking (the queue, the marking page, comments, release, DIRT acknowledgement) is for
 # the teachers of the class and heads of department: students 403, other teachers 404.
 # A student reads only their own feedback, and only once it is released (or its release
 # date has passed): anything else is 404, as if it did not exist. Comment bank: a teacher
 # reads the starter bank and their own entries; only the owner changes an entry (other
 # teachers' entries 404, the starter bank 403).
-from classroom.models import Annotation, CommentBankEntry, Mark  # noqa: E402
 
 
 def submission_for_marker(user: User, pk: int) -> Submission:
@@ -239,7 +251,7 @@ def annotation_for_marker(user: User, pk: int) -> Annotation:
     return _get_or_404(queryset.select_related("mark__submission__assignment"), pk)
 
 
-def bank_entries_for_teacher(user: User):
+def bank_entries_for_teacher(user: User) -> CommentBankQuerySet:
     require_teacher(user)
     return CommentBankEntry.objects.for_teacher(user)
 
@@ -267,7 +279,7 @@ def feedback_for_student(user: User, assignment_pk: int) -> Mark:
         raise Http404("Not found.") from None
 
 
-# --- progress (classroom/views/progress.py) ---------------------------------------------
+# --- progress ---------------------------------------------------------------------------
 # Markbook, class overview and exports: the class's teachers and heads (students 403, other
 # teachers 404). A student's progress: the student themself (anyone else's is 404 to a
 # student), a teacher of any class the student is or was in, or a head. The department view

@@ -8,7 +8,7 @@ floats (explicit casts, so no integer division) and rounded in Python at the edg
 
 Definitions (the pages and the README say the same):
 - A mark *counts* once the student can see it: released, or complete with its assignment's
-  feedback date passed (`Mark.objects.visible_to_student`). Marked-but-unreleased work shows
+  feedback date passed (classroom/status.py: `feedback_visible_q`). Marked-but-unreleased work shows
   in the teacher's markbook as "marked" and counts in no average.
 - A percentage is the content total over the scheme's content maximum (SPaG is separate).
 - *Missing*: nothing handed in (no submission, not started or a draft) and the student's own
@@ -31,20 +31,22 @@ Definitions (the pages and the README say the same):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, overload
 
 from django.db.models import (
     Avg,
     Case,
-    CharField,
     Count,
     F,
     FilteredRelation,
     FloatField,
     IntegerField,
     Max,
+    OrderBy,
     OuterRef,
     Q,
     QuerySet,
@@ -56,7 +58,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Lead, RowNumber
 from django.utils import timezone
 
-from classroom.models import Assignment, CriterionMark, Enrolment, Mark, SchoolClass, Submission, User
+from classroom.models import Assignment, CriterionMark, Enrolment, Mark, SchoolClass, User
+from classroom.status import STATUSES, feedback_visible_q, status_case
 from crisis.models import Criterion, EssayPrompt, KnowledgeCheckAttempt, Level
 
 FALLING_THRESHOLD = 10  # percentage points
@@ -64,6 +67,12 @@ DISTRIBUTION_BANDS = [(0, "0–39%"), (40, "40–59%"), (60, "60–79%"), (80, "
 CRITERION_ORDER = ["AO1", "AO2", "AO3", "AO4", "SPAG"]
 
 
+@overload
+def round_half_up(value: float, places: int = 0) -> float: ...
+@overload
+def round_half_up(value: None, places: int = 0) -> None: ...
+@overload
+def round_half_up(value: float | None, places: int = 0) -> float | None: ...
 def round_half_up(value: float | None, places: int = 0) -> float | int | None:
     """Round like a person would (2.5 → 3), the same on every database."""
     if value is None:
@@ -78,17 +87,6 @@ def criterion_sort_key(code: str) -> tuple[int, str]:
 
 
 # --- building blocks -----------------------------------------------------------------------
-
-
-def counted_q(mark: str, assignment: str, now: datetime) -> Q:
-    """Marks a student can see (the SQL of Mark.objects.visible_to_student) at the given paths."""
-    return Q(**{f"{mark}released_at__isnull": False}) | Q(
-        **{
-            f"{mark}state": Mark.State.COMPLETE,
-            f"{assignment}feedback_release": Assignment.FeedbackRelease.AT_DATE,
-            f"{assignment}feedback_release_at__lte": now,
-        }
-    )
 
 
 def lookup(key: str, mapping: dict, output_field=None):
@@ -139,8 +137,7 @@ def _grid(school_class: SchoolClass, maxima: dict[int, int], now: datetime):
     """One row per (active student, assignment) of the class, LEFT JOINed to the submission,
     its mark and the student's extension; annotated with the cell's kind and percentage."""
     assignment = "school_class__assignments__"
-    submitted_states = [Submission.State.SUBMITTED, Submission.State.MARKED, Submission.State.RELEASED]
-    counted = counted_q("sub__mark__", assignment, now)
+    counted = feedback_visible_q("sub__", assignment, now)
     return (
         Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True)
         .filter(school_class__assignments__isnull=False)
@@ -159,16 +156,13 @@ def _grid(school_class: SchoolClass, maxima: dict[int, int], now: datetime):
             pct=percent_of("sub__mark__total", lookup(f"{assignment}id", maxima)),
         )
         .annotate(
-            kind=Case(
-                When(counted=1, then=Value("released")),
-                When(sub__mark__state=Mark.State.COMPLETE, then=Value("marked")),
-                When(sub__state__in=submitted_states, sub__is_late=True, then=Value("late")),
-                When(sub__state__in=submitted_states, then=Value("to_mark")),
-                When(sub__state=Submission.State.RETURNED, then=Value("draft")),
-                When(due__lt=now, then=Value("missing")),
-                When(sub__state=Submission.State.DRAFT, then=Value("draft")),
-                default=Value("not_started"),
-                output_field=CharField(),
+            kind=status_case(
+                state="sub__state",
+                is_late="sub__is_late",
+                due="due",
+                release=f"{assignment}feedback_release",
+                release_at=f"{assignment}feedback_release_at",
+                now=now,
             )
         )
     )
@@ -176,16 +170,7 @@ def _grid(school_class: SchoolClass, maxima: dict[int, int], now: datetime):
 
 # --- the markbook --------------------------------------------------------------------------
 
-KIND_LABELS = {
-    "released": ("Released", "✔"),
-    "marked": ("Marked, not released", "◐"),
-    "to_mark": ("To mark", "●"),
-    "late": ("Late, to mark", "◷"),
-    "missing": ("Missing", "✖"),
-    "draft": ("Draft", "✎"),
-    "not_started": ("Not started", "–"),
-}
-KINDS = list(KIND_LABELS)
+KINDS = list(STATUSES)  # a cell's kind is its status key (classroom/status.py)
 
 
 @dataclass
@@ -200,11 +185,11 @@ class Cell:
 
     @property
     def label(self) -> str:
-        return KIND_LABELS[self.kind][0]
+        return STATUSES[self.kind].teacher
 
     @property
     def icon(self) -> str:
-        return KIND_LABELS[self.kind][1]
+        return STATUSES[self.kind].symbol
 
     @property
     def shows_mark(self) -> bool:
@@ -256,7 +241,7 @@ class Markbook:
 SORTS = {"name", "average"}
 
 
-def _class_assignments(school_class: SchoolClass) -> list[dict]:
+def _class_assignments(school_class: SchoolClass) -> list[Mapping[str, Any]]:
     return list(
         Assignment.objects.filter(school_class=school_class)
         .order_by("due_at", "pk")
@@ -276,7 +261,7 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
     grid = _grid(school_class, usable, now)
 
     names = ("student__last_name", "student__first_name", "student__username")
-    order = [*names, "student_id"]
+    order: list[str | OrderBy] = [*names, "student_id"]
     if sort == "average":
         order = [F("mean_pct").desc(nulls_last=True), *order]
     if assignments:
@@ -391,7 +376,7 @@ def criterion_levels(school_class: SchoolClass, now: datetime | None = None) -> 
     now = now or timezone.now()
     rows = (
         CriterionMark.objects.filter(mark__submission__assignment__school_class=school_class)
-        .filter(counted_q("mark__", "mark__submission__assignment__", now))
+        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
         .values("mark__submission__student_id", "mark__submission__assignment_id", "criterion__code", "level__number")
     )
     levels: dict[tuple[int, int], list[tuple[str, int]]] = defaultdict(list)
@@ -504,13 +489,13 @@ def student_progress(student: User, now: datetime | None = None) -> StudentProgr
     now = now or timezone.now()
     marks_qs = (
         Mark.objects.filter(submission__student=student)
-        .filter(counted_q("", "submission__assignment__", now))
+        .filter(feedback_visible_q("submission__", "submission__assignment__", now))
         .select_related("submission__assignment__school_class", "submission__assignment__prompt", "dirt")
         .order_by("submission__assignment__due_at", "submission__assignment_id")
     )
     crit_qs = (
         CriterionMark.objects.filter(mark__submission__student=student)
-        .filter(counted_q("mark__", "mark__submission__assignment__", now))
+        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
         .annotate(
             top=Subquery(
                 Level.objects.filter(criterion=OuterRef("criterion")).order_by("-max_marks").values("max_marks")[:1]
@@ -566,13 +551,13 @@ def student_progress(student: User, now: datetime | None = None) -> StudentProgr
     by_assignment = {s.assignment_id: s for s in summaries}
     cells: dict[int, dict[str, CriterionPoint]] = defaultdict(dict)
     for r in crit_qs:
-        s = by_assignment.get(r["mark__submission__assignment_id"])
-        if s is None:
+        summary = by_assignment.get(r["mark__submission__assignment_id"])
+        if summary is None:
             continue
-        cells[s.assignment_id][r["criterion__code"]] = CriterionPoint(
-            assignment_id=s.assignment_id,
-            title=s.title,
-            due_at=s.due_at,
+        cells[summary.assignment_id][r["criterion__code"]] = CriterionPoint(
+            assignment_id=summary.assignment_id,
+            title=summary.title,
+            due_at=summary.due_at,
             code=r["criterion__code"],
             level=r["level__number"],
             marks=r["marks"],
@@ -649,8 +634,8 @@ class Attention:
 @dataclass
 class ClassOverview:
     school_class: SchoolClass
-    latest: dict | None
-    previous: dict | None
+    latest: Mapping[str, Any] | None
+    previous: Mapping[str, Any] | None
     criteria: list[CriterionChange]
     attention: list[Attention]
     threshold: int = FALLING_THRESHOLD
@@ -661,7 +646,7 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
     criterion means, students' attention figures, latest-versus-previous marks (window)."""
     now = now or timezone.now()
     active = Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True).values("student_id")
-    counted_mark = counted_q("submissions__mark__", "", now) & Q(submissions__student__in=active)
+    counted_mark = feedback_visible_q("submissions__", "", now) & Q(submissions__student__in=active)
     assignments = list(
         Assignment.objects.filter(school_class=school_class)
         .annotate(n_counted=Count("submissions", filter=counted_mark))
@@ -680,7 +665,7 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
         pair = [latest["pk"]] + ([previous["pk"]] if previous else [])
         crit = CriterionMark.objects.filter(
             mark__submission__assignment_id__in=pair, mark__submission__student__in=active
-        ).filter(counted_q("mark__", "mark__submission__assignment__", now))
+        ).filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
         dist: dict[str, dict[int, int]] = defaultdict(dict)
         for d in (
             crit.filter(mark__submission__assignment_id=latest["pk"])
@@ -696,7 +681,7 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
             .annotate(n=Max("number"))
             .values_list("criterion__code", "n")
         )
-        means: dict[tuple[int, str], dict] = {}
+        means: dict[tuple[int, str], Mapping[str, Any]] = {}
         for m in (
             crit.values("mark__submission__assignment_id", "criterion__code")
             .annotate(
@@ -755,7 +740,7 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
         partition = [F("submission__student_id")]
         latest_two = (
             Mark.objects.filter(submission__assignment__school_class=school_class, submission__student__in=active)
-            .filter(counted_q("", "submission__assignment__", now))
+            .filter(feedback_visible_q("submission__", "submission__assignment__", now))
             .annotate(pct=percent_of("total", lookup("submission__assignment_id", usable)))
             .annotate(
                 rn=Window(RowNumber(), partition_by=partition, order_by=order),
@@ -822,7 +807,7 @@ def department(prompt_id: int | None, now: datetime | None = None) -> Department
             codes_max[code] = max(codes_max.get(code, 0), info.criterion_max[pk])
 
     marks = Mark.objects.filter(submission__assignment__in=family).filter(
-        counted_q("", "submission__assignment__", now)
+        feedback_visible_q("submission__", "submission__assignment__", now)
     )
     rows: dict[int, DepartmentRow] = {}
     for r in (
@@ -837,9 +822,9 @@ def department(prompt_id: int | None, now: datetime | None = None) -> Department
         rows[pk] = DepartmentRow(
             pk, r["submission__assignment__school_class__name"], r["n"], round_half_up(r["mean_pct"], 1), {}
         )
-    for r in (
+    for c in (
         CriterionMark.objects.filter(mark__submission__assignment__in=family)
-        .filter(counted_q("mark__", "mark__submission__assignment__", now))
+        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
         .values("mark__submission__assignment__school_class_id", "criterion__code")
         .annotate(
             mean_marks=Avg(Cast("marks", FloatField())),
@@ -847,8 +832,8 @@ def department(prompt_id: int | None, now: datetime | None = None) -> Department
         )
         .order_by()
     ):
-        row = rows.get(r["mark__submission__assignment__school_class_id"])
+        row = rows.get(c["mark__submission__assignment__school_class_id"])
         if row is not None:
-            row.criteria[r["criterion__code"]] = (round_half_up(r["mean_marks"], 2), round_half_up(r["mean_pct"], 1))
+            row.criteria[c["criterion__code"]] = (round_half_up(c["mean_marks"], 2), round_half_up(c["mean_pct"], 1))
     codes = sorted(codes_max, key=criterion_sort_key)
     return DepartmentView(prompts, prompt, codes, list(rows.values()), codes_max)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -21,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from classroom.models import Enrolment, SchoolClass, User
+from classroom.models import Enrolment, SchoolClass, User, new_one_time_code
 
 # Each new account's one-time password is hashed with Argon2 (~0.1 s each here), all within
 # one request: 100 rows (about 12 s) stays well inside gunicorn's 30-second worker timeout, and is more
@@ -35,10 +34,6 @@ USERNAME_RULE = (
     "may use only lower-case letters a–z, digits, dots, hyphens and underscores, "
     "and must start and end with a letter or digit"
 )
-
-# No 0/o, 1/l/i: a code copied from a printed slip must not be misread.
-ONE_TIME_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-ONE_TIME_CODE_LENGTH = 10
 
 # Letters that Unicode decomposition does not reduce to ASCII on its own.
 _SPECIAL_LETTERS = str.maketrans(
@@ -103,10 +98,6 @@ class RosterRow:
     def from_session(cls, data: list) -> RosterRow:
         line, given, family, requested = data
         return cls(line=int(line), given_name=str(given), family_name=str(family), requested_username=str(requested))
-
-
-def new_one_time_code() -> str:
-    return "".join(secrets.choice(ONE_TIME_CODE_ALPHABET) for _ in range(ONE_TIME_CODE_LENGTH))
 
 
 # --- usernames -----------------------------------------------------------------------

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib import admin
 
 from crisis.models import (
@@ -18,8 +20,10 @@ from crisis.models import (
 
 
 class AuthoredAdmin(admin.ModelAdmin):
-    list_filter = (("owner", admin.EmptyFieldListFilter),)
-    raw_id_fields = ("owner",)
+    list_filter: ClassVar[tuple[str | tuple[str, type[admin.FieldListFilter]], ...]] = (
+        ("owner", admin.EmptyFieldListFilter),
+    )
+    raw_id_fields: ClassVar[tuple[str, ...]] = ("owner",)
     readonly_fields = ("copied_from", "created_at", "updated_at")
 
     @admin.display(boolean=True, description="Shipped")

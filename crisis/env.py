@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import overload
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -17,6 +18,10 @@ _TRUE = "true"
 _FALSE = "false"
 
 
+@overload
+def env_str(name: str, default: str, environ: Mapping[str, str] | None = None) -> str: ...
+@overload
+def env_str(name: str, default: None = None, environ: Mapping[str, str] | None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
     """A string, or `default` when the variable is unset or blank.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.text import slugify
@@ -21,6 +23,9 @@ from crisis.models import (
     Unit,
     validate_bands,
 )
+
+# The browser's date picker reads and sends ISO dates, whatever the locale's display format.
+DATE_PICKER = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class KnowledgeCheckForm(forms.Form):
@@ -63,8 +68,10 @@ class LessonForm(forms.ModelForm):
     def __init__(self, *args, unit: Unit, **kwargs):
         super().__init__(*args, **kwargs)
         self.unit = unit
-        self.fields["sources"].queryset = unit.sources.select_related("owner").order_by("owner_id", "label", "pk")
-        self.fields["sources"].label_from_instance = lambda s: (
+        sources_field = cast(forms.ModelMultipleChoiceField, self.fields["sources"])
+        sources_field.queryset = unit.sources.select_related("owner").order_by("owner_id", "label", "pk")
+        # A per-instance override of the label method: django-stubs types it as a method, not an attribute.
+        sources_field.label_from_instance = lambda s: (  # type: ignore[method-assign,assignment]
             f"{s.label}: {s.title}" + (f" ({s.owner.display_name}'s copy)" if s.owner_id else "")
         )
 
@@ -92,7 +99,7 @@ TimelineFormSet = forms.inlineformset_factory(
     Lesson,
     TimelineEvent,
     fields=["sort_date", "when", "event"],
-    widgets={"sort_date": forms.DateInput(attrs={"type": "date"}), "event": forms.Textarea(attrs={"rows": 2})},
+    widgets={"sort_date": DATE_PICKER, "event": forms.Textarea(attrs={"rows": 2})},
     labels={"sort_date": "Date (for ordering)", "when": "Date as shown"},
     extra=1,
     can_delete=True,
@@ -119,7 +126,8 @@ class QuestionForm(forms.ModelForm):
             self.initial.setdefault("answer_number", self.instance.answer + 1)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         choices = [line.strip() for line in (data.get("choices_text") or "").splitlines() if line.strip()]
         if "choices_text" in data and len(choices) < 2:
             self.add_error("choices_text", "Give at least two choices, one per line.")
@@ -146,7 +154,7 @@ class SourceForm(forms.ModelForm):
             "origin", "purpose", "audience", "excerpt", "citation", "licence", "shows",
         ]  # fmt: skip
         widgets = {
-            "date": forms.DateInput(attrs={"type": "date"}),
+            "date": DATE_PICKER,
             "origin": forms.Textarea(attrs={"rows": 2}),
             "purpose": forms.Textarea(attrs={"rows": 2}),
             "audience": forms.Textarea(attrs={"rows": 2}),
@@ -190,10 +198,11 @@ class PromptForm(forms.ModelForm):
     def __init__(self, *args, unit: Unit, mark_schemes, **kwargs):
         super().__init__(*args, **kwargs)
         self.unit = unit
-        self.fields["mark_scheme"].queryset = mark_schemes
+        cast(forms.ModelChoiceField, self.fields["mark_scheme"]).queryset = mark_schemes
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         word_min, word_max = data.get("word_min") or 0, data.get("word_max") or 0
         if word_max and word_min > word_max:
             self.add_error("word_max", "The most words must be at least the fewest.")

@@ -8,6 +8,7 @@ are read-only in the app; a teacher edits a shipped item by making their own cop
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,9 +16,16 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
-class AuthoredQuerySet(models.QuerySet):
-    def visible_to(self, user) -> AuthoredQuerySet:
+_M = TypeVar("_M", bound=models.Model)
+_A = TypeVar("_A", bound="Authored")
+
+
+class AuthoredQuerySet(models.QuerySet[_A]):
+    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> AuthoredQuerySet[_A]:
         """Content anyone signed in may read: shipped items and every teacher's items and copies.
 
         Content is shared school-wide (a department's resources, not anyone's private work);
@@ -27,14 +35,14 @@ class AuthoredQuerySet(models.QuerySet):
             return self.none()
         return self.all()
 
-    def shipped(self) -> AuthoredQuerySet:
+    def shipped(self) -> AuthoredQuerySet[_A]:
         return self.filter(owner__isnull=True)
 
-    def owned(self) -> AuthoredQuerySet:
+    def owned(self) -> AuthoredQuerySet[_A]:
         return self.filter(owner__isnull=False)
 
 
-def _copy_row(obj: models.Model, **changes) -> models.Model:
+def _copy_row(obj: _M, **changes: Any) -> _M:
     """A new, saved row with obj's field values and `changes` applied (no related rows)."""
     values = {
         field.attname: getattr(obj, field.attname)
@@ -42,7 +50,7 @@ def _copy_row(obj: models.Model, **changes) -> models.Model:
         if not field.primary_key and field.attname not in ("created_at", "updated_at")
     }
     values.update(changes)
-    return type(obj).objects.create(**values)
+    return type(obj)._default_manager.create(**values)
 
 
 class Authored(models.Model):
@@ -96,7 +104,7 @@ class Lesson(Authored):
     summary = models.CharField(max_length=300, blank=True)
     body = models.TextField(help_text="Markdown. Headings with ##, lists, **bold**, > quotations. No HTML.")
     objectives = models.TextField(blank=True, help_text="One learning objective per line.")
-    sources = models.ManyToManyField(
+    sources: models.ManyToManyField[Source] = models.ManyToManyField(
         "Source", blank=True, related_name="lessons", help_text="Sources from the pack this lesson uses."
     )
 

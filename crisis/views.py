@@ -8,16 +8,20 @@ or a head of department.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, ProtectedError
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseFormSet, BaseInlineFormSet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from classroom import permissions
+from classroom.types import AuthedRequest
 from crisis.forms import (
     CriterionFormSet,
     IndicativePointFormSet,
@@ -38,15 +42,24 @@ from crisis.models import EssayPrompt, Lesson, MarkScheme, PromptSource, Source,
 NAV = "content"
 
 
-def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+def _render(request: AuthedRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
     return render(request, template, {"nav": NAV, **context}, status=status)
+
+
+def _set_non_form_error(formset: BaseFormSet[Any], message: str) -> None:
+    """Show `message` above a formset that validated but could not be saved.
+
+    Django has no public way to add a formset-wide error after validation; this sets what
+    `non_form_errors()` returns (a private attribute, so django-stubs does not declare it).
+    """
+    formset._non_form_errors = formset.error_class([message])  # type: ignore[attr-defined]
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
 @login_required
-def units(request: HttpRequest) -> HttpResponse:
+def units(request: AuthedRequest) -> HttpResponse:
     """The units list; with a single unit (the usual case) it opens that unit."""
     unit_list = list(Unit.objects.visible_to(request.user).order_by("owner_id", "title"))
     if len(unit_list) == 1:
@@ -55,7 +68,7 @@ def units(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     unit = permissions.content_for_reader(request.user, Unit.objects.all(), pk)
     # unit; lessons+owner; sources+owner; prompts+owner (+ session and user)
     lessons = list(unit.lessons.select_related("owner").order_by("order", "pk"))
@@ -84,7 +97,7 @@ def _lesson_queryset():
 
 
 @login_required
-def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def lesson_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """The lesson, and its knowledge check: a student's answers are stored, a teacher's are not."""
     lesson = permissions.content_for_reader(request.user, _lesson_queryset(), pk)
     questions = list(lesson.questions.all())
@@ -121,7 +134,7 @@ def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def source_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     queryset = Source.objects.select_related("unit", "owner", "copied_from")
     source = permissions.content_for_reader(request.user, queryset, pk)
     return _render(
@@ -147,7 +160,7 @@ def _prompt_queryset(with_indicative: bool):
 
 
 @login_required
-def prompt_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def prompt_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     teacher_view = permissions.can_see_indicative(request.user)
     prompt = permissions.content_for_reader(request.user, _prompt_queryset(teacher_view), pk)
     indicative = []
@@ -174,7 +187,7 @@ def prompt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- making a copy ---------------------------------------------------------------------------
 
 
-def _copy(request: HttpRequest, queryset, pk: int, edit_url: str) -> HttpResponse:
+def _copy(request: AuthedRequest, queryset, pk: int, edit_url: str) -> HttpResponse:
     original = permissions.content_for_copier(request.user, queryset, pk)
     copy = original.make_copy(request.user)
     messages.success(request, "This is your own copy: change it as you like; the original stays as it was.")
@@ -183,29 +196,29 @@ def _copy(request: HttpRequest, queryset, pk: int, edit_url: str) -> HttpRespons
 
 @login_required
 @require_POST
-def lesson_copy(request: HttpRequest, pk: int) -> HttpResponse:
+def lesson_copy(request: AuthedRequest, pk: int) -> HttpResponse:
     return _copy(request, Lesson.objects.all(), pk, "content:lesson_edit")
 
 
 @login_required
 @require_POST
-def source_copy(request: HttpRequest, pk: int) -> HttpResponse:
+def source_copy(request: AuthedRequest, pk: int) -> HttpResponse:
     return _copy(request, Source.objects.all(), pk, "content:source_edit")
 
 
 @login_required
 @require_POST
-def prompt_copy(request: HttpRequest, pk: int) -> HttpResponse:
+def prompt_copy(request: AuthedRequest, pk: int) -> HttpResponse:
     return _copy(request, EssayPrompt.objects.all(), pk, "content:prompt_edit")
 
 
 # --- authoring: lessons ----------------------------------------------------------------------
 
 
-def _lesson_form(request: HttpRequest, unit: Unit, lesson: Lesson | None) -> HttpResponse:
+def _lesson_form(request: AuthedRequest, unit: Unit, lesson: Lesson | None) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = LessonForm(data, instance=lesson, unit=unit)
-    formsets = {
+    formsets: dict[str, BaseInlineFormSet[Any, Any, Any]] = {
         "terms": KeyTermFormSet(data, instance=lesson, prefix="terms"),
         "timeline": TimelineFormSet(data, instance=lesson, prefix="timeline"),
         "questions": QuestionFormSet(data, instance=lesson, prefix="questions"),
@@ -231,14 +244,14 @@ def _lesson_form(request: HttpRequest, unit: Unit, lesson: Lesson | None) -> Htt
 
 
 @login_required
-def lesson_create(request: HttpRequest, unit_pk: int) -> HttpResponse:
+def lesson_create(request: AuthedRequest, unit_pk: int) -> HttpResponse:
     permissions.require_teacher(request.user)
     unit = permissions.content_for_reader(request.user, Unit.objects.all(), unit_pk)
     return _lesson_form(request, unit, None)
 
 
 @login_required
-def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def lesson_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     lesson = permissions.content_for_editor(request.user, Lesson.objects.select_related("unit"), pk)
     return _lesson_form(request, lesson.unit, lesson)
 
@@ -246,7 +259,7 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- authoring: sources ----------------------------------------------------------------------
 
 
-def _source_form(request: HttpRequest, unit: Unit, source: Source | None) -> HttpResponse:
+def _source_form(request: AuthedRequest, unit: Unit, source: Source | None) -> HttpResponse:
     form = SourceForm(request.POST or None, instance=source, unit=unit)
     if request.method == "POST" and form.is_valid():
         if source is None:
@@ -258,14 +271,14 @@ def _source_form(request: HttpRequest, unit: Unit, source: Source | None) -> Htt
 
 
 @login_required
-def source_create(request: HttpRequest, unit_pk: int) -> HttpResponse:
+def source_create(request: AuthedRequest, unit_pk: int) -> HttpResponse:
     permissions.require_teacher(request.user)
     unit = permissions.content_for_reader(request.user, Unit.objects.all(), unit_pk)
     return _source_form(request, unit, None)
 
 
 @login_required
-def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def source_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     source = permissions.content_for_editor(request.user, Source.objects.select_related("unit"), pk)
     return _source_form(request, source.unit, source)
 
@@ -273,7 +286,7 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- authoring: prompts ----------------------------------------------------------------------
 
 
-def _prompt_form(request: HttpRequest, unit: Unit, prompt: EssayPrompt | None) -> HttpResponse:
+def _prompt_form(request: AuthedRequest, unit: Unit, prompt: EssayPrompt | None) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     schemes = permissions.mark_schemes_for_author(request.user)
     if prompt is not None:
@@ -281,7 +294,7 @@ def _prompt_form(request: HttpRequest, unit: Unit, prompt: EssayPrompt | None) -
         schemes = schemes | MarkScheme.objects.filter(pk=prompt.mark_scheme_id)
     form = PromptForm(data, instance=prompt, unit=unit, mark_schemes=schemes.distinct().order_by("owner_id", "name"))
     unit_sources = unit.sources.select_related("owner").order_by("owner_id", "label", "pk")
-    formsets = {
+    formsets: dict[str, BaseInlineFormSet[Any, Any, Any]] = {
         "sources": PromptSourceFormSet(data, instance=prompt, prefix="sources", sources=unit_sources),
         "points": IndicativePointFormSet(data, instance=prompt, prefix="points"),
     }
@@ -301,14 +314,14 @@ def _prompt_form(request: HttpRequest, unit: Unit, prompt: EssayPrompt | None) -
 
 
 @login_required
-def prompt_create(request: HttpRequest, unit_pk: int) -> HttpResponse:
+def prompt_create(request: AuthedRequest, unit_pk: int) -> HttpResponse:
     permissions.require_teacher(request.user)
     unit = permissions.content_for_reader(request.user, Unit.objects.all(), unit_pk)
     return _prompt_form(request, unit, None)
 
 
 @login_required
-def prompt_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def prompt_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     prompt = permissions.content_for_editor(request.user, EssayPrompt.objects.select_related("unit"), pk)
     return _prompt_form(request, prompt.unit, prompt)
 
@@ -319,7 +332,7 @@ IN_USE = "Nothing was saved: a criterion or level you deleted has already been u
 
 
 @login_required
-def markscheme_create(request: HttpRequest) -> HttpResponse:
+def markscheme_create(request: AuthedRequest) -> HttpResponse:
     permissions.require_teacher(request.user)
     form = MarkSchemeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -331,7 +344,7 @@ def markscheme_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def markscheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def markscheme_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     scheme = permissions.content_for_editor(request.user, MarkScheme.objects.all(), pk)
     data = request.POST if request.method == "POST" else None
     form = MarkSchemeForm(data, instance=scheme)
@@ -342,7 +355,7 @@ def markscheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form.save()
                 formset.save()
         except ProtectedError:
-            formset._non_form_errors = formset.error_class([IN_USE])
+            _set_non_form_error(formset, IN_USE)
         else:
             messages.success(request, "Mark scheme saved.")
             return redirect("content:markscheme_edit", scheme.pk)
@@ -355,7 +368,7 @@ def markscheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def criterion_levels(request: HttpRequest, pk: int) -> HttpResponse:
+def criterion_levels(request: AuthedRequest, pk: int) -> HttpResponse:
     """A criterion's levels, checked together so bands stay contiguous and never overlap."""
     criterion = permissions.criterion_for_editor(request.user, pk)
     formset = LevelFormSet(request.POST or None, instance=criterion, prefix="levels")
@@ -364,10 +377,10 @@ def criterion_levels(request: HttpRequest, pk: int) -> HttpResponse:
             with transaction.atomic():
                 formset.save()
         except ProtectedError:
-            formset._non_form_errors = formset.error_class([IN_USE])
+            _set_non_form_error(formset, IN_USE)
         except IntegrityError:
-            formset._non_form_errors = formset.error_class(
-                ["Two levels ended up with the same number or a band's lowest mark is above its highest."]
+            _set_non_form_error(
+                formset, "Two levels ended up with the same number or a band's lowest mark is above its highest."
             )
         else:
             messages.success(request, f"Levels for {criterion.code} saved.")

@@ -23,7 +23,7 @@ else
   exit 1
 fi
 if [ ! -r "$ENV_FILE" ]; then
-  echo "Cannot read $ENV_FILE (see README, Self-hosting)." >&2
+  echo "Cannot read $ENV_FILE (see docs/self-hosting.md)." >&2
   exit 1
 fi
 

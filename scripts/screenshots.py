@@ -70,7 +70,7 @@ def seed() -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from classroom.demo_coursework import PAST_TITLE
+    from classroom.demo.coursework import PAST_TITLE
     from classroom.models import Assignment, CommentBankEntry, DirtResponse, Mark, SchoolClass, Submission, User
     from crisis.models import EssayPrompt
 
@@ -98,7 +98,7 @@ def seed() -> dict:
             levels = sorted(criterion.levels.all(), key=lambda level: level.number)
             level = levels[max(0, min(len(levels) - 1, ability + rng.choice([-1, 0, 0, 1])))]
             scores[criterion.pk] = (level.pk, rng.randint(level.min_marks, level.max_marks))
-        return submission.record_mark(teacher, scores, **feedback)
+        return submission.record_mark(teacher, scores, base_revision=0, **feedback)
 
     def anchor(mark: Mark, quote: str, comment: str, bank_code: str | None = None) -> None:
         text = mark.submission.text

@@ -1,8 +1,25 @@
 from __future__ import annotations
 
-import factory
+import datetime
 
-from classroom.models import SchoolClass, User
+import factory
+from django.utils import timezone
+
+from classroom.models import Assignment, SchoolClass, Submission, User, count_words
+from crisis.models import (
+    Criterion,
+    EssayPrompt,
+    IndicativePoint,
+    KeyTerm,
+    KnowledgeQuestion,
+    Lesson,
+    Level,
+    MarkScheme,
+    PromptSource,
+    Source,
+    TimelineEvent,
+    Unit,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -18,7 +35,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy's signature
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -47,34 +64,18 @@ class SchoolClassFactory(factory.django.DjangoModelFactory):
     year_group = 10
 
     @factory.post_generation
-    def teachers(obj, create, extracted, **kwargs):  # noqa: N805
+    def teachers(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.teachers.add(*extracted)
 
     @factory.post_generation
-    def students(obj, create, extracted, **kwargs):  # noqa: N805
+    def students(obj, create, extracted, **kwargs):
         if create and extracted:
             for student in extracted:
                 obj.enrol(student)
 
 
 # --- content (crisis): units, lessons, sources, prompts, mark schemes -----------------------
-import datetime  # noqa: E402 - kept with the section it serves
-
-from crisis.models import (  # noqa: E402
-    Criterion,
-    EssayPrompt,
-    IndicativePoint,
-    KeyTerm,
-    KnowledgeQuestion,
-    Lesson,
-    Level,
-    MarkScheme,
-    PromptSource,
-    Source,
-    TimelineEvent,
-    Unit,
-)
 
 
 class UnitFactory(factory.django.DjangoModelFactory):
@@ -161,7 +162,7 @@ class MarkSchemeFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Mark scheme {n}")
 
     @factory.post_generation
-    def criteria(obj, create, extracted, **kwargs):  # noqa: N805
+    def criteria(obj, create, extracted, **kwargs):
         if not create:
             return
         for order in range(4 if extracted is None else extracted):
@@ -192,9 +193,6 @@ def link_sources(prompt: EssayPrompt, sources: list[Source]) -> None:
 
 
 # --- assignments and essay writing (classroom) ----------------------------------------------
-from django.utils import timezone  # noqa: E402
-
-from classroom.models import Assignment, Submission, count_words  # noqa: E402
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):
@@ -226,7 +224,7 @@ class SubmissionFactory(factory.django.DjangoModelFactory):
     started_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation
-    def submitted(obj, create, extracted, **kwargs):  # noqa: N805
+    def submitted(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.submit(by=obj.student)
 

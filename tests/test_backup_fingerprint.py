@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from classroom.management.commands import backup_fingerprint
 from classroom.models import SchoolClass, User
+from tests.factories import SubmissionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,26 +60,6 @@ def test_changing_one_value_changes_that_tables_digest_but_not_its_count(cast, s
     assert after[User._meta.db_table] == before[User._meta.db_table]
 
 
-def test_each_essay_gets_the_sha256_of_its_text(monkeypatch, cast):
-    # Any model with a text field shows the per-row hashing; class names stand in for essays.
-    monkeypatch.setattr(backup_fingerprint, "ESSAY_TEXT", ("classroom", "SchoolClass", "name"))
-    SchoolClass.objects.filter(name="10H History").update(name="Khrushchev’s letter — “a knot of war”")
-    output = fingerprint()
-    expected = [
-        f"essay classroom.schoolclass pk={pk} sha256={hashlib.sha256(name.encode('utf-8')).hexdigest()}"
-        for pk, name in SchoolClass.objects.order_by("pk").values_list("pk", "name")
-    ]
-    assert [line for line in output.splitlines() if line.startswith("essay ")] == expected
-    assert output.splitlines()[-1].endswith(f"essays={len(expected)}")
-
-
-def test_without_an_essay_model_there_are_no_essay_lines(monkeypatch, cast):
-    monkeypatch.setattr(backup_fingerprint, "ESSAY_TEXT", ("classroom", "NoSuchModel", "text"))
-    output = fingerprint()
-    assert not [line for line in output.splitlines() if line.startswith("essay ")]
-    assert output.splitlines()[-1].endswith("essays=0")
-
-
 def test_the_total_line_adds_up_the_tables(cast):
     output = fingerprint()
     counted = tables(output)
@@ -110,14 +91,11 @@ def test_the_fingerprint_only_reads(cast):
 
 
 def test_submitted_essays_are_listed_with_the_sha256_of_their_text():
-    from tests import factories
-
-    if backup_fingerprint.essay_model() is None or not hasattr(factories, "SubmissionFactory"):
-        pytest.skip("no Submission model with a text field yet")
     texts = ["Хрущёв’s “knot of war” — loosened.\r\n\r\n", "The hotline (1963) 🪢"]
-    essays = [factories.SubmissionFactory(text=text, submitted=True) for text in texts]
+    essays = [SubmissionFactory(text=text, submitted=True) for text in texts]
     lines = [line for line in fingerprint().splitlines() if line.startswith("essay ")]
     assert lines == [
         f"essay classroom.submission pk={essay.pk} sha256={hashlib.sha256(text.encode('utf-8')).hexdigest()}"
         for essay, text in zip(essays, texts, strict=True)
     ]
+    assert fingerprint().splitlines()[-1].endswith(f"essays={len(texts)}")

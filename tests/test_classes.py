@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from classroom import permissions, roster
-from classroom.models import Enrolment, SchoolClass, User
+from classroom.models import ONE_TIME_CODE_LENGTH, Enrolment, SchoolClass, User, new_one_time_code
 from tests.conftest import PASSWORD
 from tests.factories import SchoolClassFactory, StudentFactory, TeacherFactory
 
@@ -492,10 +492,10 @@ def test_head_can_reset_any_students_password(client, cast, other_class):
 
 
 def test_one_time_codes_use_an_unambiguous_alphabet():
-    codes = {roster.new_one_time_code() for _ in range(50)}
+    codes = {new_one_time_code() for _ in range(50)}
     assert len(codes) == 50
     for code in codes:
-        assert len(code) == roster.ONE_TIME_CODE_LENGTH
+        assert len(code) == ONE_TIME_CODE_LENGTH
         assert not set(code) & set("0o1lI")
 
 

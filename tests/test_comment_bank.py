@@ -11,6 +11,7 @@ from django.urls import reverse
 from classroom.comment_bank import BankFileError, expand_codes, load_starter_bank
 from classroom.models import Annotation, CommentBankEntry
 from crisis.content.loader import CONTENT_DIR
+from tests.helpers import FULL, mark_post
 
 pytestmark = pytest.mark.django_db
 
@@ -81,8 +82,6 @@ def test_typing_a_code_in_a_comment_inserts_the_bank_text(client, cast, essay, s
 
 
 def test_codes_in_the_written_feedback_are_expanded(client, cast, essay, starter):
-    from tests.test_marking import FULL, mark_post
-
     client.force_login(cast["teacher"])
     client.post(reverse("classroom:mark_submission", args=[essay.pk]), mark_post(essay, FULL, ebi="#date"))
     assert essay.__class__.objects.get(pk=essay.pk).mark.ebi == "Give the exact date."

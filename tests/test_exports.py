@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from classroom.models import Submission
 from tests.factories import StudentFactory
-from tests.progress_data import build_class, give_mark, hand_in
+from tests.helpers import build_class, give_mark, hand_in
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from classroom.models import DirtResponse, Mark, Submission
 from tests.factories import SubmissionFactory
-from tests.test_marking import mark_fully
+from tests.helpers import mark_fully
 
 pytestmark = pytest.mark.django_db
 
@@ -73,15 +73,32 @@ def test_the_student_sees_comments_levels_descriptors_total_and_feedback(client,
     assert "Indicative content" not in html and "Appears to mention" not in html
 
 
-def test_first_view_records_seen_at_once(client, cast, essay, released):
+def test_the_page_reports_it_was_seen_once_and_reading_alone_writes_nothing(client, cast, essay, released):
     client.force_login(cast["student"])
-    client.get(feedback_url(essay))
+    seen_url = reverse("classroom:feedback_seen", args=[essay.assignment_id])
+    html = client.get(feedback_url(essay)).content.decode()
+    assert f'action="{seen_url}"' in html  # static/js/seen.js posts this form as the page loads
+    released.refresh_from_db()
+    assert released.seen_at is None
+    assert client.post(seen_url).status_code == 204
     released.refresh_from_db()
     first = released.seen_at
     assert first is not None
-    client.get(feedback_url(essay))
+    assert client.post(seen_url).status_code == 204
     released.refresh_from_db()
     assert released.seen_at == first
+    assert f'action="{seen_url}"' not in client.get(feedback_url(essay)).content.decode()
+
+
+def test_only_the_student_can_report_their_feedback_seen(client, cast, essay, released):
+    seen_url = reverse("classroom:feedback_seen", args=[essay.assignment_id])
+    for actor, status in (("teacher", 403), ("outsider", 404), ("head", 403)):
+        client.force_login(cast[actor])
+        assert client.post(seen_url).status_code == status
+    client.logout()
+    assert client.post(seen_url).status_code == 302
+    released.refresh_from_db()
+    assert released.seen_at is None
 
 
 def test_feedback_released_at_a_date_is_visible_only_after_it(client, cast, essay):
@@ -95,6 +112,7 @@ def test_feedback_released_at_a_date_is_visible_only_after_it(client, cast, essa
     assignment.feedback_release_at = timezone.now() - datetime.timedelta(minutes=1)
     assignment.save(update_fields=["feedback_release_at"])
     assert client.get(feedback_url(essay)).status_code == 200
+    client.post(reverse("classroom:feedback_seen", args=[essay.assignment_id]))
     mark.refresh_from_db()
     essay.refresh_from_db()
     assert mark.released_at is not None and mark.seen_at is not None
@@ -129,7 +147,7 @@ def test_dirt_autosave_then_conflict_then_submit_once(client, cast, essay, relea
     response = DirtResponse.objects.get(mark=released)
     assert response.is_submitted and response.text == "I will add dates: 20 June 1963."
     late = client.post(url, {"text": "Changed after submit", "base_revision": response.revision})
-    assert late.status_code == 409 and late.json()["submitted"] is True
+    assert late.status_code == 409 and late.json()["editable"] is False
     again = client.post(save, {"text": "Changed again", "base_revision": response.revision, "action": "submit"})
     assert again.status_code == 409
     response.refresh_from_db()
@@ -175,7 +193,7 @@ def test_student_feedback_query_budget(client, cast, essay, released, django_ass
     for n in range(comments - 2):
         released.annotations.create(number=10 + n, comment=f"Extra {n}")
     client.force_login(cast["student"])
-    client.get(feedback_url(essay))  # the first visit records seen_at
+    client.post(reverse("classroom:feedback_seen", args=[essay.assignment_id]))  # as seen.js does
     # session, user, mark, criteria, levels, criterion marks, annotations, DIRT response
     with django_assert_num_queries(8):
         client.get(feedback_url(essay))

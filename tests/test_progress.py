@@ -1,4 +1,4 @@
-"""Progress figures on a small hand-made class with known answers (see tests/progress_data.py)."""
+"""Progress figures on a small hand-made class with known answers (see tests/helpers.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from classroom import progress
 from classroom.models import DirtResponse, Mark
 from crisis.models import EssayPrompt
 from tests.factories import AssignmentFactory
-from tests.progress_data import build_class, give_mark, hand_in
+from tests.helpers import build_class, give_mark, hand_in
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from tests.factories import (
     StudentFactory,
     marking_scheme,
 )
-from tests.progress_data import build_class, draft, give_mark, hand_in
+from tests.helpers import build_class, draft, give_mark, hand_in
 
 pytestmark = pytest.mark.django_db
 

@@ -44,7 +44,7 @@ def test_seed_demo_runs_in_production_only_when_forced(settings):
 
 
 def test_seed_demo_adds_marked_and_open_coursework_once_the_unit_is_loaded(settings, capsys):
-    from classroom.demo_coursework import OPEN_TITLE, PAST_TITLE
+    from classroom.demo.coursework import OPEN_TITLE, PAST_TITLE
     from classroom.models import Assignment, Mark, Submission
 
     settings.DEBUG = True

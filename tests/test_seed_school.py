@@ -59,10 +59,13 @@ def test_seeded_school_has_the_right_shape(settings, prompts):
 
 def test_marks_are_consistent_with_the_mark_scheme_bands(settings, prompts):
     seed(settings)
-    for cm in CriterionMark.objects.select_related("level", "criterion"):
+    criterion_marks = list(CriterionMark.objects.select_related("level", "criterion"))
+    marks = list(Mark.objects.prefetch_related("criterion_marks__criterion"))
+    assert criterion_marks and marks, "the seed made no marks to check"
+    for cm in criterion_marks:
         assert cm.level.criterion_id == cm.criterion_id
         assert cm.level.min_marks <= cm.marks <= cm.level.max_marks
-    for mark in Mark.objects.prefetch_related("criterion_marks__criterion"):
+    for mark in marks:
         content = sum(cm.marks for cm in mark.criterion_marks.all() if not cm.criterion.is_spag)
         spag = [cm.marks for cm in mark.criterion_marks.all() if cm.criterion.is_spag]
         assert mark.total == content and [mark.spag] == spag

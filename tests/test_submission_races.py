@@ -111,7 +111,7 @@ def test_autosave_racing_submit_never_changes_or_reopens_submitted_work(cast, as
         if saved == "saved":
             assert final.text == late_text  # the save landed first, and was submitted
         else:
-            assert isinstance(saved, Submission.Conflict) and saved.state == Submission.State.SUBMITTED
+            assert isinstance(saved, Submission.Conflict) and not saved.editable
             assert final.text == "Draft before submitting."
         # A stale autosave afterwards is refused and the work stays submitted.
         with pytest.raises(Submission.Conflict):

@@ -28,7 +28,7 @@ from tests.factories import (
     SubmissionFactory,
     link_sources,
 )
-from tests.test_marking import mark_fully
+from tests.helpers import mark_fully
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,18 @@ def test_writing_page_has_prompt_sources_labelled_box_and_status_region(client, 
     assert 'src="/static/js/essay.js"' in html
 
 
-def test_first_visit_starts_the_submission_once(client, cast, assignment):
+def test_opening_the_writing_page_writes_nothing_until_the_first_save(client, cast, assignment):
+    client.force_login(cast["student"])
+    response = client.get(reverse("classroom:write", args=[assignment.pk]))
+    assert response.status_code == 200 and not Submission.objects.exists()
+    assert 'name="base_revision" value="0"' in response.content.decode()
+    assert _autosave(client, assignment, "First words.", 0).status_code == 200
+    submission = Submission.objects.get()
+    assert submission.started_at is not None and submission.text == "First words."
+
+
+def test_first_visit_to_a_timed_essay_starts_its_clock_once(client, cast, assignment):
+    type(assignment).objects.filter(pk=assignment.pk).update(time_limit_minutes=45)
     client.force_login(cast["student"])
     with time_machine.travel(timezone.now(), tick=False):
         client.get(reverse("classroom:write", args=[assignment.pk]))
@@ -184,7 +195,7 @@ def test_stale_autosave_gets_409_with_the_current_version_and_changes_nothing(cl
     assert response.status_code == 409
     assert response.json()["revision"] == 1
     assert response.json()["text"] == "Tab one"
-    assert response.json()["state"] == "draft"
+    assert response.json()["status"] == "conflict" and response.json()["editable"] is True
     assert Submission.objects.get().text == "Tab one"
 
 
@@ -194,8 +205,8 @@ def test_autosave_after_submit_is_409_already_submitted(client, cast, assignment
     client.force_login(cast["student"])
     response = _autosave(client, assignment, "Sneaky change", 1)
     assert response.status_code == 409
-    assert response.json()["state"] == "submitted"
-    assert response.json()["error"] == "already submitted"
+    assert response.json()["editable"] is False
+    assert response.json()["error"] == "This essay has already been submitted, so it cannot be changed."
     submission.refresh_from_db()
     assert submission.text == "A first draft of the essay."
     assert submission.state == Submission.State.SUBMITTED

@@ -7,73 +7,34 @@ state goes through a model method (Submission.save_draft / submit / return_for_r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
+from classroom import autosave as autosave_json
 from classroom import permissions
-from classroom.forms_assignments import AssignmentForm, DeadlinesForm, EssayForm, ExtensionForm
-from classroom.models import Assignment, Extension, Submission, SubmissionError, SubmissionStatus, User
+from classroom.forms import AssignmentForm, DeadlinesForm, EssayForm, ExtensionForm
+from classroom.models import Assignment, Extension, Submission, SubmissionError, User
+from classroom.status import KEYS, MARKABLE_STATES, Status, feedback_date_passed
+from classroom.types import AuthedRequest
 
 # Submitted, or further on (marked, feedback released…): every state the student cannot edit.
-HANDED_IN = [state for state in Submission.State.values if state not in Submission.EDITABLE_STATES]
-
-# ----------------------------------------------------------------------------------------
-# The student home. Status words come from SubmissionStatus (classroom/models.py), the one
-# place for the home list, the writing page and the teacher's assignment page.
-
-
-@dataclass
-class StudentAssignment:
-    """One assignment as one student sees it on their home page."""
-
-    assignment: Assignment
-    due_at: datetime
-    cutoff: datetime | None
-    status: str
-    status_words: str
-    word_count: int
-
-    @property
-    def is_open(self) -> bool:
-        now = timezone.now()
-        if self.cutoff is not None and now > self.cutoff:
-            return False
-        return self.status in ("not_started", "draft", "returned") or now <= self.due_at
-
-
-def student_assignments(student: User) -> tuple[list[StudentAssignment], list[StudentAssignment]]:
-    """The student's open and closed assignments, in one query whatever their number."""
-    rows = []
-    queryset = Assignment.objects.visible_to(student).with_status_for(student).select_related("school_class")
-    for assignment in queryset.order_by("due_at", "pk"):
-        due = assignment.ext_due_at or assignment.due_at
-        status = SubmissionStatus.of(assignment.my_state, assignment.my_is_late, assignment.feedback_date_passed)
-        rows.append(
-            StudentAssignment(
-                assignment, due, assignment.my_cutoff, status.key, status.student_words, assignment.my_word_count or 0
-            )
-        )
-    open_rows = [row for row in rows if row.is_open]
-    closed_rows = [row for row in rows if not row.is_open]
-    closed_rows.reverse()  # most recent first
-    return open_rows, closed_rows
-
+HANDED_IN = MARKABLE_STATES
 
 # ----------------------------------------------------------------------------------------
 # Teacher pages
 
 
 @login_required
-def assignment_list(request: HttpRequest, pk: int) -> HttpResponse:
+def assignment_list(request: AuthedRequest, pk: int) -> HttpResponse:
     """A class's assignments with how many students have started and submitted."""
     school_class = permissions.class_for_teacher(request.user, pk)
     assignments = (
@@ -98,12 +59,12 @@ def assignment_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
+def assignment_create(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     prompts = permissions.prompts_for_setter(request.user)
     # A sensible start: open now, due in a week at 09:00.
     week = timezone.localtime() + timedelta(days=7)
-    initial = {"due_at": week.replace(hour=9, minute=0, second=0, microsecond=0)}
+    initial: dict[str, object] = {"due_at": week.replace(hour=9, minute=0, second=0, microsecond=0)}
     if request.GET.get("prompt", "").isdigit():
         initial["prompt"] = request.GET["prompt"]
     assignment = Assignment(school_class=school_class, created_by=request.user)
@@ -121,9 +82,10 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def assignment_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Everything before the assignment opens; afterwards only the deadlines, and only later."""
     assignment = permissions.assignment_for_teacher(request.user, pk)
+    form: AssignmentForm | DeadlinesForm
     if assignment.is_editable():
         prompts = permissions.prompts_for_setter(request.user)
         form = AssignmentForm(request.POST or None, instance=assignment, prompts=prompts)
@@ -153,7 +115,7 @@ def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def assignment_extensions(request: HttpRequest, pk: int) -> HttpResponse:
+def assignment_extensions(request: AuthedRequest, pk: int) -> HttpResponse:
     """Give students their own due dates (and remove them again)."""
     assignment = permissions.assignment_for_teacher(request.user, pk)
     students = assignment.school_class.active_students().order_by("last_name", "first_name", "username")
@@ -190,7 +152,7 @@ class StudentRow:
 
 
 @login_required
-def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def assignment_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """Every student of the class with the state of their essay, word count and last save."""
     assignment = permissions.assignment_for_teacher(request.user, pk)
     submissions = {s.student_id: s for s in assignment.submissions.defer("text")}
@@ -203,19 +165,20 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
-    feedback_date_passed = assignment.feedback_date_passed
+    now = timezone.now()
+    date_passed = feedback_date_passed(assignment.feedback_release, assignment.feedback_release_at, now)
     rows = []
     counts: dict[str, int] = {}
     for student in students:
         submission = submissions.get(student.pk)
-        if submission is None:
-            status = SubmissionStatus.of(None, False)
-        else:
-            status = SubmissionStatus.of(submission.state, submission.is_late, feedback_date_passed)
-        counts[status.key] = counts.get(status.key, 0) + 1
-        rows.append(StudentRow(student, submission, extensions.get(student.pk), status.key, status.teacher_words))
-    # Every state in order, each student in exactly one, so the figures add up to the class.
-    summary = [(key, SubmissionStatus(key).teacher_words, counts.get(key, 0)) for key in SubmissionStatus.KEYS]
+        extension = extensions.get(student.pk)
+        due_passed = (extension.due_at if extension else assignment.due_at) < now
+        state, is_late = (submission.state, submission.is_late) if submission else (None, False)
+        theirs = Status.of(state, is_late, due_passed=due_passed, date_passed=date_passed)
+        counts[theirs.key] = counts.get(theirs.key, 0) + 1
+        rows.append(StudentRow(student, submission, extension, theirs.key, theirs.teacher_words))
+    # Every status in order, each student in exactly one, so the figures add up to the class.
+    summary = [(key, Status(key).label, counts.get(key, 0)) for key in KEYS]
     return render(
         request,
         "classroom/assignments/detail.html",
@@ -224,7 +187,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def submission_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """A student's essay, read-only with its paragraphs, and how it grew (revision history)."""
     submission = permissions.submission_for_teacher(request.user, pk)
     revisions = submission.revisions.order_by("-created_at", "-pk")
@@ -237,29 +200,39 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def submission_return(request: HttpRequest, pk: int) -> HttpResponse:
-    """Return submitted work for redraft, after a confirmation step."""
+def submission_return(request: AuthedRequest, pk: int, from_marking: bool = False) -> HttpResponse:
+    """Return submitted work for redraft, after a confirmation step.
+
+    Reached from the assignment page and, as `mark_return` (`from_marking`), from the marking
+    page: then the student is named as marking pages name them (a candidate number under
+    anonymous marking) and the teacher goes back to the marking queue.
+    """
     submission = permissions.submission_for_teacher(request.user, pk)
+    writer = submission.marking_label if from_marking else submission.student.display_name
     if request.method == "POST":
         try:
             submission.return_for_redraft(by=request.user)
         except SubmissionError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"{submission.student.display_name}'s essay has been returned for redraft.")
-        return redirect("classroom:assignment_detail", submission.assignment_id)
-    return render(
-        request,
-        "classroom/assignments/return_confirm.html",
-        {"submission": submission, "assignment": submission.assignment, "nav": "classes"},
-    )
+            messages.success(request, f"The essay of {writer} has been returned for redraft.")
+        back = "classroom:marking_queue" if from_marking else "classroom:assignment_detail"
+        return redirect(back, submission.assignment_id)
+    context = {
+        "submission": submission,
+        "assignment": submission.assignment,
+        "writer": writer,
+        "from_marking": from_marking,
+        "nav": "classes",
+    }
+    return render(request, "classroom/assignments/return_confirm.html", context)
 
 
 # ----------------------------------------------------------------------------------------
 # Writing
 
 
-def _writing_context(request: HttpRequest, assignment: Assignment, submission: Submission | None) -> dict:
+def _writing_context(request: AuthedRequest, assignment: Assignment, submission: Submission | None) -> dict:
     prompt = assignment.prompt
     sources = [link.source for link in prompt.source_links.select_related("source").order_by("order", "pk")]
     context = {
@@ -273,19 +246,21 @@ def _writing_context(request: HttpRequest, assignment: Assignment, submission: S
     if submission is not None:
         extension = assignment.extensions.filter(student=submission.student).first()
         due, cutoff = submission.deadlines(extension)
+        now = timezone.now()
         context.update(
             due_at=due,
             cutoff=cutoff,
             extension=extension,
             time_deadline=submission.time_deadline(extension) if submission.is_editable else None,
-            now=timezone.now(),
+            now=now,
+            status=submission.status(due, now),
         )
     return context
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def write(request: HttpRequest, pk: int) -> HttpResponse:
+def write(request: AuthedRequest, pk: int) -> HttpResponse:
     """The writing page. Works without JavaScript: Save draft and Submit… are ordinary POSTs."""
     assignment = permissions.assignment_for_member(request.user, pk)
     if not request.user.is_student:
@@ -293,7 +268,13 @@ def write(request: HttpRequest, pk: int) -> HttpResponse:
         if request.method == "POST":
             permissions.require_student(request.user)
         return render(request, "classroom/assignments/write.html", _writing_context(request, assignment, None))
-    submission = Submission.start(assignment, request.user)
+    if request.method == "POST" or assignment.time_limit_minutes:
+        # A timed essay's clock starts when the student first opens it; otherwise the
+        # submission is made by the first save and a page view writes nothing.
+        submission = Submission.start(assignment, request.user)
+    else:
+        submission = Submission.objects.filter(assignment=assignment, student=request.user).first() or Submission()
+        submission.assignment, submission.student = assignment, request.user
     status = 200
     conflict = None
     if request.method == "POST" and submission.is_editable:
@@ -333,44 +314,25 @@ def write(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def autosave(request: HttpRequest, pk: int) -> JsonResponse:
-    """The browser's autosave: 200 with the new revision, 409 if the essay changed elsewhere."""
+def autosave(request: AuthedRequest, pk: int) -> JsonResponse:
+    """The browser's autosave of the essay (the JSON shape is classroom/autosave.py's)."""
     assignment = permissions.assignment_for_writer(request.user, pk)
     submission = Submission.start(assignment, request.user)
     form = EssayForm(request.POST)
     if not form.is_valid():
-        message = " ".join(error for errors in form.errors.values() for error in errors)
-        return JsonResponse({"error": message}, status=400)
+        return autosave_json.invalid_form(form)
     try:
         submission.save_draft(form.cleaned_data["text"], form.cleaned_data["base_revision"])
     except Submission.Conflict as error:
-        return JsonResponse(
-            {
-                "revision": error.revision,
-                "text": error.text,
-                "state": error.state,
-                "error": "already submitted"
-                if error.state not in Submission.EDITABLE_STATES
-                else "This essay was changed in another tab or device.",
-            },
-            status=409,
-        )
+        return autosave_json.conflict(error)
     except SubmissionError as error:
-        return JsonResponse({"error": str(error), "state": submission.state}, status=400)
-    saved = timezone.localtime(submission.updated_at)
-    return JsonResponse(
-        {
-            "revision": submission.revision,
-            "saved_at": saved.isoformat(),
-            "saved_at_display": saved.strftime("%H:%M"),
-            "word_count": submission.word_count,
-        }
-    )
+        return autosave_json.invalid(str(error))
+    return autosave_json.saved(submission.revision, submission.updated_at, word_count=submission.word_count)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def submit(request: HttpRequest, pk: int) -> HttpResponse:
+def submit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Confirm, then hand in the saved text (one atomic step; a double click is harmless)."""
     assignment = permissions.assignment_for_writer(request.user, pk)
     submission = Submission.start(assignment, request.user)

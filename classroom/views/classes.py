@@ -8,7 +8,7 @@ import secrets
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -17,17 +17,20 @@ from django.views.decorators.http import require_POST
 from classroom import permissions, roster
 from classroom.forms import CoTeacherForm, JoinClassForm, RosterUploadForm, SchoolClassForm, StudentForm
 from classroom.models import SchoolClass, User
+from classroom.types import AuthedRequest
 
 NAV = "classes"
 
 
-def _confirm(request: HttpRequest, *, title: str, question: str, button: str, cancel_url: str, **extra) -> HttpResponse:
+def _confirm(
+    request: AuthedRequest, *, title: str, question: str, button: str, cancel_url: str, **extra
+) -> HttpResponse:
     context = {"title": title, "question": question, "button": button, "cancel_url": cancel_url, "nav": NAV, **extra}
     return render(request, "classroom/classes/confirm.html", context)
 
 
 def _codes_page(
-    request: HttpRequest, school_class: SchoolClass, created: list[tuple[User, str]], *, reset: bool = False
+    request: AuthedRequest, school_class: SchoolClass, created: list[tuple[User, str]], *, reset: bool = False
 ) -> HttpResponse:
     """The one and only showing of one-time codes: rendered straight from the POST that
     made them, never stored, never cached."""
@@ -41,7 +44,7 @@ def _codes_page(
 
 
 @login_required
-def class_create(request: HttpRequest) -> HttpResponse:
+def class_create(request: AuthedRequest) -> HttpResponse:
     permissions.require_teacher(request.user)
     form = SchoolClassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -54,7 +57,7 @@ def class_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def class_archived(request: HttpRequest) -> HttpResponse:
+def class_archived(request: AuthedRequest) -> HttpResponse:
     classes = (
         permissions.archived_classes_for_teacher(request.user)
         .annotate(student_count=Count("enrolments", filter=Q(enrolments__removed_at__isnull=True)))
@@ -64,7 +67,7 @@ def class_archived(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def class_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     enrolments = school_class.enrolments.select_related("student").order_by(
         "student__last_name", "student__first_name", "student__username"
@@ -82,7 +85,7 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def class_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     form = SchoolClassForm(request.POST or None, instance=school_class)
     if request.method == "POST" and form.is_valid():
@@ -95,7 +98,7 @@ def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def class_teachers(request: HttpRequest, pk: int) -> HttpResponse:
+def class_teachers(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     teachers = list(school_class.teachers.order_by("last_name", "first_name", "username"))
     candidates = permissions.co_teacher_candidates(request.user)
@@ -120,7 +123,7 @@ def class_teachers(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def class_teacher_remove(request: HttpRequest, pk: int, teacher_pk: int) -> HttpResponse:
+def class_teacher_remove(request: AuthedRequest, pk: int, teacher_pk: int) -> HttpResponse:
     school_class, teacher = permissions.class_teacher_for_teacher(request.user, pk, teacher_pk)
     try:
         school_class.remove_teacher(teacher)
@@ -136,7 +139,7 @@ def class_teacher_remove(request: HttpRequest, pk: int, teacher_pk: int) -> Http
 
 @login_required
 @require_POST
-def class_archive(request: HttpRequest, pk: int) -> HttpResponse:
+def class_archive(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     school_class.archive()
     messages.success(
@@ -147,7 +150,7 @@ def class_archive(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def class_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
+def class_unarchive(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     school_class.unarchive()
     messages.success(request, f"{school_class.name} is back among your classes.")
@@ -155,7 +158,7 @@ def class_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def class_rotate_code(request: HttpRequest, pk: int) -> HttpResponse:
+def class_rotate_code(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     if request.method == "POST":
         code = school_class.rotate_join_code()
@@ -174,11 +177,12 @@ def class_rotate_code(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def class_join(request: HttpRequest) -> HttpResponse:
+def class_join(request: AuthedRequest) -> HttpResponse:
     permissions.require_student(request.user)
     form = JoinClassForm(request.POST or None, student=request.user)
     if request.method == "POST" and form.is_valid():
         school_class = form.school_class
+        assert school_class is not None  # a valid form has found the class
         if school_class.active_students().filter(pk=request.user.pk).exists():
             messages.info(request, f"You are already in {school_class.name}.")
         else:
@@ -192,7 +196,7 @@ def class_join(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def student_create(request: HttpRequest, pk: int) -> HttpResponse:
+def student_create(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     form = StudentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -212,7 +216,7 @@ def _import_session_key(school_class: SchoolClass) -> str:
 
 
 def _preview(
-    request: HttpRequest, school_class: SchoolClass, rows: list[roster.RosterRow], *, token: str = "", changed=False
+    request: AuthedRequest, school_class: SchoolClass, rows: list[roster.RosterRow], *, token: str = "", changed=False
 ) -> HttpResponse:
     context = {
         "school_class": school_class,
@@ -227,7 +231,7 @@ def _preview(
 
 
 @login_required
-def student_import(request: HttpRequest, pk: int) -> HttpResponse:
+def student_import(request: AuthedRequest, pk: int) -> HttpResponse:
     """Step 1: upload a CSV file and see exactly what would be created."""
     school_class = permissions.class_for_teacher(request.user, pk)
     form = RosterUploadForm(request.POST or None, request.FILES or None)
@@ -250,7 +254,7 @@ def student_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def student_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def student_import_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
     """Step 2: check the previewed rows again and create them all, or nothing."""
     school_class = permissions.class_for_teacher(request.user, pk)
     key = _import_session_key(school_class)
@@ -284,7 +288,7 @@ def student_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def student_remove(request: HttpRequest, pk: int, student_pk: int) -> HttpResponse:
+def student_remove(request: AuthedRequest, pk: int, student_pk: int) -> HttpResponse:
     enrolment = permissions.enrolment_for_teacher(request.user, pk, student_pk)
     school_class, student = enrolment.school_class, enrolment.student
     if request.method == "POST":
@@ -306,7 +310,7 @@ def student_remove(request: HttpRequest, pk: int, student_pk: int) -> HttpRespon
 
 @login_required
 @require_POST
-def student_restore(request: HttpRequest, pk: int, student_pk: int) -> HttpResponse:
+def student_restore(request: AuthedRequest, pk: int, student_pk: int) -> HttpResponse:
     enrolment = permissions.enrolment_for_teacher(request.user, pk, student_pk)
     enrolment.school_class.enrol(enrolment.student)
     messages.success(request, f"{enrolment.student.display_name} is back in {enrolment.school_class.name}.")
@@ -314,7 +318,7 @@ def student_restore(request: HttpRequest, pk: int, student_pk: int) -> HttpRespo
 
 
 @login_required
-def student_reset_password(request: HttpRequest, pk: int, student_pk: int) -> HttpResponse:
+def student_reset_password(request: AuthedRequest, pk: int, student_pk: int) -> HttpResponse:
     enrolment = permissions.enrolment_for_teacher(request.user, pk, student_pk)
     school_class, student = enrolment.school_class, enrolment.student
     if request.method == "POST":

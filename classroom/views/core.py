@@ -6,22 +6,24 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from classroom import permissions
-from classroom.views.assignments import student_assignments
+from classroom.home import student_assignments
+from classroom.models import SchoolClass
+from classroom.types import AuthedRequest
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """Students land on their work, teachers on their classes."""
     user = request.user
     if user.is_teacher:
-        classes = (
+        classes: QuerySet[SchoolClass] = (
             permissions.classes_visible_to(user)
             .active()
             .annotate(student_count=Count("enrolments", filter=Q(enrolments__removed_at__isnull=True)))
@@ -41,7 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthedRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()

@@ -9,119 +9,37 @@ Under anonymous marking, marking pages name students only by `Submission.marking
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
+from classroom import autosave as autosave_json
 from classroom import permissions
 from classroom.comment_bank import entries_by_code, expand_codes
-from classroom.forms_marking import NO_LEVEL, BankEntryForm, CommentEditForm, CommentForm, DirtForm, MarkForm
+from classroom.essay import essay_with_notes
+from classroom.forms import NO_LEVEL, BankEntryForm, CommentEditForm, CommentForm, DirtForm, MarkForm
 from classroom.indicative import match_points, merge_spans
 from classroom.models import (
     Annotation,
     Assignment,
     CommentBankEntry,
+    DirtError,
     DirtResponse,
     Mark,
     MarkError,
     Submission,
-    SubmissionError,
+    VersionConflict,
 )
+from classroom.status import MARKING_FILTERS, Status, marking_filter
+from classroom.types import AuthedRequest
 from crisis.models import Criterion, Level
-
-# ----------------------------------------------------------------------------------------
-# The essay as HTML: paragraphs and line breaks kept, every character escaped, numbered
-# highlights for anchored comments and (for markers) indicative-content matches. Each run
-# of text sits in a <span class="seg" data-start="N"> giving its offset in the stored
-# text (in characters, i.e. Unicode code points), so the browser can turn a selection back
-# into offsets (static/js/marking.js).
-
-_LINE = re.compile(r"[^\r\n]+")
-
-
-@dataclass
-class _Piece:
-    start: int
-    end: int
-    notes: tuple[int, ...]
-    hit: bool
-    line: int
-    new_paragraph: bool
-
-
-def render_essay(text: str, anchors: list[tuple[int, int, int]], hits: list[tuple[int, int]]) -> SafeString:
-    """HTML for the essay. `anchors` are (number, start, end) of comments; `hits` (start, end)."""
-    lines = list(_LINE.finditer(text))
-    if not lines:
-        return mark_safe('<p class="text-body-secondary">The essay is empty.</p>')
-    cuts = {start for _, start, _ in anchors} | {end for _, _, end in anchors}
-    cuts |= {start for start, _ in hits} | {end for _, end in hits}
-    pieces: list[_Piece] = []
-    previous_end = None
-    for index, line in enumerate(lines):
-        gap = text[previous_end : line.start()] if previous_end is not None else ""
-        new_paragraph = previous_end is None or gap.count("\n") >= 2 or (gap.count("\n") == 0 and gap.count("\r") >= 2)
-        points = sorted({line.start(), line.end()} | {c for c in cuts if line.start() < c < line.end()})
-        for position, (a, b) in enumerate(zip(points, points[1:], strict=False)):
-            notes = tuple(n for n, s, e in anchors if s <= a and b <= e)
-            hit = any(s <= a and b <= e for s, e in hits)
-            pieces.append(_Piece(a, b, notes, hit, index, new_paragraph and position == 0))
-        previous_end = line.end()
-    last_piece = {}
-    for position, piece in enumerate(pieces):
-        for note in piece.notes:
-            last_piece[note] = position
-    out: list[str] = []
-    opened: set[int] = set()
-    for position, piece in enumerate(pieces):
-        if piece.new_paragraph:
-            out.append("</p><p>" if out else "<p>")
-        elif position and pieces[position - 1].line != piece.line:
-            out.append("<br>")
-        for note in piece.notes:
-            if note not in opened:
-                opened.add(note)
-                out.append(f'<span class="visually-hidden">Start of comment {note}: </span>')
-        html = f'<span class="seg" data-start="{piece.start}">{escape(text[piece.start : piece.end])}</span>'
-        if piece.hit:
-            html = f'<span class="indicative-hit">{html}</span>'
-        if piece.notes:
-            numbers = " ".join(str(n) for n in piece.notes)
-            html = f'<mark class="annotation-mark" data-notes="{numbers}">{html}</mark>'
-        out.append(html)
-        for note in piece.notes:
-            if last_piece[note] == position:
-                out.append(
-                    f'<a class="note-ref" href="#note-{note}" id="ref-{note}" aria-label="Comment {note}">'
-                    f"<sup>{note}</sup></a>"
-                )
-    out.append("</p>")
-    return mark_safe("".join(out))  # noqa: S308 - every piece of user text above is escaped
-
-
-@dataclass
-class Note:
-    annotation: Annotation
-    anchored: bool
-
-
-def essay_with_notes(submission: Submission, annotations: list[Annotation], hits=()) -> tuple[SafeString, list[Note]]:
-    """The essay HTML and the numbered notes; comments whose anchor no longer fits are general."""
-    notes = [Note(a, a.anchored_in(submission.text)) for a in annotations]
-    anchors = [(n.annotation.number, n.annotation.start, n.annotation.end) for n in notes if n.anchored]
-    return render_essay(submission.text, anchors, list(hits)), notes
-
 
 # ----------------------------------------------------------------------------------------
 # The queue
@@ -134,23 +52,7 @@ def marking_order(assignment: Assignment):
     return ["student__last_name", "student__first_name", "student__username", "pk"]
 
 
-def category(submission: Submission) -> str:
-    mark = getattr(submission, "mark", None)
-    if mark is None:
-        return "to_mark"
-    if mark.is_released or (mark.is_complete and submission.assignment.feedback_date_passed):
-        return "released"
-    if mark.is_complete:
-        return "marked"
-    return "in_progress"
-
-
-CATEGORIES = {
-    "to_mark": "To mark",
-    "in_progress": "In progress",
-    "marked": "Marked, not released",
-    "released": "Released",
-}
+CATEGORIES = MARKING_FILTERS
 
 
 def _markable(assignment: Assignment):
@@ -174,7 +76,7 @@ class QueueRow:
 
 
 @login_required
-def marking_queue(request: HttpRequest, pk: int) -> HttpResponse:
+def marking_queue(request: AuthedRequest, pk: int) -> HttpResponse:
     """The assignment's submitted essays by marking state, with counts and a filter."""
     assignment = permissions.assignment_for_teacher(request.user, pk)
     # Queries: session, user, assignment, submissions with their marks and DIRT responses.
@@ -184,16 +86,14 @@ def marking_queue(request: HttpRequest, pk: int) -> HttpResponse:
         .defer("text")
         .order_by(*marking_order(assignment))
     )
-    for submission in submissions:
-        submission.assignment = assignment
-    assignment.give_candidate_numbers(submissions)
-    if assignment.names_hidden:
-        submissions.sort(key=lambda s: (s.candidate_number, s.pk))
+    date_passed = assignment.feedback_date_passed
     rows = []
     for submission in submissions:
+        submission.assignment = assignment
         mark = getattr(submission, "mark", None)
         dirt = getattr(mark, "dirt", None) if mark is not None else None
-        rows.append(QueueRow(submission, mark, dirt, category(submission)))
+        theirs = Status.of(submission.state, submission.is_late, date_passed=date_passed)
+        rows.append(QueueRow(submission, mark, dirt, marking_filter(theirs, mark is not None)))
     counts = {key: sum(1 for row in rows if row.category == key) for key in CATEGORIES}
     counts["dirt"] = sum(1 for row in rows if row.dirt_waiting)
     show = request.GET.get("show", "all")
@@ -222,7 +122,7 @@ def marking_queue(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def reveal_names(request: HttpRequest, pk: int) -> HttpResponse:
+def reveal_names(request: AuthedRequest, pk: int) -> HttpResponse:
     """Confirm, then show students' names in marking for this assignment (cannot be undone)."""
     assignment = permissions.assignment_for_teacher(request.user, pk)
     if request.method == "POST":
@@ -238,7 +138,7 @@ def reveal_names(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def release_all(request: HttpRequest, pk: int) -> HttpResponse:
+def release_all(request: AuthedRequest, pk: int) -> HttpResponse:
     assignment = permissions.assignment_for_teacher(request.user, pk)
     count = Mark.release_all_complete(assignment, by=request.user)
     if count:
@@ -276,7 +176,7 @@ def _existing_mark(submission: Submission) -> Mark | None:
 def _initial(mark: Mark | None) -> dict:
     if mark is None:
         return {"base_revision": 0}
-    initial = {"www": mark.www, "ebi": mark.ebi, "improvement_task": mark.improvement_task}
+    initial: dict[str, object] = {"www": mark.www, "ebi": mark.ebi, "improvement_task": mark.improvement_task}
     initial["base_revision"] = mark.revision
     for cm in mark.criterion_marks.all():
         initial[f"level-{cm.criterion_id}"] = str(cm.level_id) if cm.level_id else NO_LEVEL
@@ -302,9 +202,6 @@ def _neighbours(submission: Submission) -> tuple[Submission | None, Submission |
     )
     for sibling in siblings:
         sibling.assignment = assignment
-    if assignment.names_hidden and any(s.candidate_number is None for s in siblings):
-        assignment.give_candidate_numbers(siblings)
-        siblings.sort(key=lambda s: (s.candidate_number, s.pk))
     ids = [s.pk for s in siblings]
     if submission.pk not in ids:
         return None, None, 0, len(ids)
@@ -324,7 +221,7 @@ class CriterionRow:
     chosen_marks: object
 
 
-def _marking_context(request: HttpRequest, submission: Submission, form: MarkForm, criteria, mark) -> dict:
+def _marking_context(request: AuthedRequest, submission: Submission, form: MarkForm, criteria, mark) -> dict:
     assignment = submission.assignment
     prompt = assignment.prompt
     sources = [link.source for link in prompt.source_links.select_related("source").order_by("order", "pk")]
@@ -378,60 +275,55 @@ def _marking_context(request: HttpRequest, submission: Submission, form: MarkFor
         "comment_form": CommentForm(),
         "bank_form": BankEntryForm(owner=request.user, prefix="bank"),
         "editable": not (mark and mark.is_released),
+        # Where marking stands, in the queue's words (classroom/status.py).
+        "marking_state": MARKING_FILTERS[marking_filter(submission.status(), mark is not None)]
+        if submission.is_markable
+        else "",
         "nav": "classes",
     }
 
 
-def _expand_feedback(request: HttpRequest, data: dict) -> dict:
+def _expand_feedback(request: AuthedRequest, data: dict) -> dict:
     lookup = entries_by_code(permissions.bank_entries_for_teacher(request.user))
     return {name: expand_codes(data[name], lookup)[0] for name in ("www", "ebi", "improvement_task")}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def mark_submission(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_submission(request: AuthedRequest, pk: int) -> HttpResponse:
     """The marking page. Without JavaScript every button is an ordinary POST that saves first."""
     submission = permissions.submission_for_marker(request.user, pk)
-    assignment = submission.assignment
-    if assignment.names_hidden and submission.candidate_number is None:
-        assignment.give_candidate_numbers([submission])  # the others get theirs in _neighbours
     criteria = _criteria(submission)
     mark = _existing_mark(submission)
     status = 200
     if request.method == "POST":
         form = MarkForm(request.POST, criteria=criteria)
         action = request.POST.get("action", "save")
-        if form.is_valid():
-            try:
-                mark = submission.record_mark(
-                    request.user,
-                    form.cleaned_data["scores"],
-                    base_revision=form.cleaned_data["base_revision"],
-                    **_expand_feedback(request, form.cleaned_data),
-                )
-                if action == "complete":
-                    mark.complete(by=request.user)
-            except Mark.Conflict:
-                messages.error(
-                    request,
-                    "Not saved: this mark was changed in another tab or by another marker. "
-                    "Your changes are still in the form below; reload to see the other version.",
-                )
-                status = 409
-            except MarkError as error:
-                messages.error(request, str(error))
-                status = 400
-            else:
-                messages.success(request, "Mark complete." if action == "complete" else "Mark saved.")
-                previous, following, _, _ = _neighbours(submission)
-                target = {"next": following, "previous": previous}.get(action)
-                if target is not None:
-                    return redirect("classroom:mark_submission", target.pk)
-                return redirect("classroom:mark_submission", submission.pk)
-        else:
-            messages.error(request, "The mark was not saved: " + " ".join(_form_errors(form)))
+        try:
+            mark, invalid = _save_mark(request, submission, form)
+            if invalid:
+                raise MarkError("Saved, except: " + " ".join(invalid.values()) + " Correct it and save again.")
+            if action == "complete":
+                mark.complete(by=request.user)
+        except VersionConflict as error:
+            messages.error(request, f"Not saved: {error.message} Your changes are still in the form below.")
+            status = 409
+        except MarkError as error:
+            messages.error(request, str(error))
             status = 400
+        else:
+            messages.success(request, "Mark complete." if action == "complete" else "Mark saved.")
+            previous, following, _, _ = _neighbours(submission)
+            target = {"next": following, "previous": previous}.get(action)
+            if target is not None:
+                return redirect("classroom:mark_submission", target.pk)
+            return redirect("classroom:mark_submission", submission.pk)
         mark = _existing_mark(submission)
+        if mark is not None and status == 400:
+            # What was saved is now the current revision; the form keeps what the marker typed.
+            data = request.POST.copy()  # the form's data: request.POST, which is immutable
+            data["base_revision"] = str(mark.revision)
+            form.data = data
     else:
         if not submission.is_markable:
             messages.info(request, "This essay has not been submitted, so it cannot be marked yet.")
@@ -440,33 +332,48 @@ def mark_submission(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "classroom/marking/mark.html", context, status=status)
 
 
-def _form_errors(form) -> list[str]:
-    return [str(error) for errors in form.errors.values() for error in errors]
+_form_errors = autosave_json.form_errors
+SCORE_FIELDS = ("level-", "marks-")
+
+
+def _save_mark(request: AuthedRequest, submission: Submission, form: MarkForm) -> tuple[Mark, dict[str, str]]:
+    """Save what the marker entered that is valid; return the mark and {field: message} for
+    the levels and marks that were not (each criterion with an error keeps its saved mark).
+
+    MarkError (nothing saved) when anything else is wrong, e.g. no base revision.
+    """
+    form.is_valid()
+    invalid = {
+        name: " ".join(str(e) for e in errors) for name, errors in form.errors.items() if name.startswith(SCORE_FIELDS)
+    }
+    other = [str(e) for name, errors in form.errors.items() if not name.startswith(SCORE_FIELDS) for e in errors]
+    if other:
+        raise MarkError("The mark was not saved: " + " ".join(other))
+    keep = {int(name.split("-", 1)[1]) for name in invalid}
+    mark = submission.record_mark(
+        request.user,
+        form.cleaned_data["scores"],
+        base_revision=form.cleaned_data["base_revision"],
+        keep=keep,
+        **_expand_feedback(request, form.cleaned_data),
+    )
+    return mark, invalid
 
 
 @login_required
 @require_POST
-def mark_autosave(request: HttpRequest, pk: int) -> JsonResponse:
-    """The marking page's autosave: 200 with the new revision and total, 409 on a conflict."""
+def mark_autosave(request: AuthedRequest, pk: int) -> JsonResponse:
+    """The marking page's autosave (classroom/autosave.py's JSON, with the totals and the
+    levels and marks that were not saved under "invalid")."""
     submission = permissions.submission_for_marker(request.user, pk)
     form = MarkForm(request.POST, criteria=_criteria(submission))
-    if not form.is_valid():
-        return JsonResponse({"error": " ".join(_form_errors(form))}, status=400)
     try:
-        mark = submission.record_mark(
-            request.user,
-            form.cleaned_data["scores"],
-            base_revision=form.cleaned_data["base_revision"],
-            **_expand_feedback(request, form.cleaned_data),
-        )
-    except Mark.Conflict as error:
-        return JsonResponse({"revision": error.revision, "error": "changed elsewhere"}, status=409)
+        mark, invalid = _save_mark(request, submission, form)
+    except VersionConflict as error:
+        return autosave_json.conflict(error)
     except MarkError as error:
-        return JsonResponse({"error": str(error)}, status=400)
-    saved = timezone.localtime(mark.updated_at)
-    return JsonResponse(
-        {"revision": mark.revision, "total": mark.total, "spag": mark.spag, "saved_at_display": saved.strftime("%H:%M")}
-    )
+        return autosave_json.invalid(str(error), autosave_json.field_errors(form))
+    return autosave_json.saved(mark.revision, mark.updated_at, total=mark.total, spag=mark.spag, invalid=invalid)
 
 
 def _back_to_marking(submission_pk: int, anchor: str = "") -> HttpResponse:
@@ -475,11 +382,18 @@ def _back_to_marking(submission_pk: int, anchor: str = "") -> HttpResponse:
 
 @login_required
 @require_POST
-def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
-    """Add a comment: anchored to the selected text (JS fills start/end/quote) or general."""
+def annotation_add(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Add a comment: anchored to the selected text (JS fills start/end/quote) or general.
+
+    Asked for JSON (marking.js adds a comment still in the box before the mark form is
+    posted), it answers {"status": "added", "number"} or 400 {"status": "invalid", "error"}.
+    """
     submission = permissions.submission_for_marker(request.user, pk)
+    wants_json = request.headers.get("Accept") == "application/json"
     form = CommentForm(request.POST)
     if not form.is_valid():
+        if wants_json:
+            return JsonResponse({"status": "invalid", "error": " ".join(_form_errors(form))}, status=400)
         messages.error(request, "The comment was not added: " + " ".join(_form_errors(form)))
         return _back_to_marking(submission.pk, "#comments")
     data = form.cleaned_data
@@ -492,6 +406,8 @@ def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
             request.user, comment, start=data["start"], end=data["end"], quote=data["quote"] or "", bank_entry=entry
         )
     except MarkError as error:
+        if wants_json:
+            return JsonResponse({"status": "invalid", "error": str(error)}, status=400)
         messages.error(request, str(error))
         return _back_to_marking(submission.pk, "#comments")
     if data["start"] is not None and annotation.start is None:
@@ -501,12 +417,14 @@ def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.success(request, f"Comment {annotation.number} added.")
+    if wants_json:
+        return JsonResponse({"status": "added", "number": annotation.number})
     return _back_to_marking(submission.pk, f"#note-{annotation.number}")
 
 
 @login_required
 @require_POST
-def annotation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def annotation_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     annotation = permissions.annotation_for_marker(request.user, pk)
     form = CommentEditForm(request.POST)
     submission_pk = annotation.mark.submission_id
@@ -525,7 +443,7 @@ def annotation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def annotation_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     annotation = permissions.annotation_for_marker(request.user, pk)
     submission_pk, number = annotation.mark.submission_id, annotation.number
     try:
@@ -539,7 +457,7 @@ def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_release(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_release(request: AuthedRequest, pk: int) -> HttpResponse:
     submission = permissions.submission_for_marker(request.user, pk)
     mark = Mark.objects.filter(submission=submission).first()
     try:
@@ -555,7 +473,7 @@ def mark_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
     submission = permissions.submission_for_marker(request.user, pk)
     mark = Mark.objects.filter(submission=submission).first()
     try:
@@ -570,38 +488,19 @@ def mark_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
-def mark_return(request: HttpRequest, pk: int) -> HttpResponse:
-    """Return the essay for redraft from the marking page (confirmation first)."""
-    submission = permissions.submission_for_marker(request.user, pk)
-    if request.method == "POST":
-        try:
-            submission.return_for_redraft(by=request.user)
-        except SubmissionError as error:
-            messages.error(request, str(error))
-            return _back_to_marking(submission.pk)
-        messages.success(request, f"The essay of {submission.marking_label} has been returned for redraft.")
-        return redirect("classroom:marking_queue", submission.assignment_id)
-    return render(
-        request,
-        "classroom/marking/return_confirm.html",
-        {"submission": submission, "assignment": submission.assignment, "nav": "classes"},
-    )
-
-
-@login_required
 @require_POST
-def dirt_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+def dirt_acknowledge(request: AuthedRequest, pk: int) -> HttpResponse:
     submission = permissions.submission_for_marker(request.user, pk)
     response = DirtResponse.objects.filter(mark__submission=submission).first()
-    try:
-        if response is None:
-            raise MarkError("The student has not submitted a response yet.")
-        response.acknowledge(by=request.user)
-    except MarkError as error:
-        messages.error(request, str(error))
+    if response is None:
+        messages.error(request, "The student has not submitted a response yet.")
     else:
-        messages.success(request, "Response acknowledged.")
+        try:
+            response.acknowledge(by=request.user)
+        except DirtError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Response acknowledged.")
     if request.POST.get("from") == "queue":
         return redirect("classroom:marking_queue", submission.assignment_id)
     return _back_to_marking(submission.pk, "#dirt")
@@ -611,7 +510,7 @@ def dirt_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 # The comment bank
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
+def _safe_next(request: AuthedRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
@@ -620,7 +519,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def comment_bank(request: HttpRequest) -> HttpResponse:
+def comment_bank(request: AuthedRequest) -> HttpResponse:
     """The teacher's own comments (add here or from the marking page) and the starter bank."""
     entries = permissions.bank_entries_for_teacher(request.user).select_related("prompt")
     form = BankEntryForm(request.POST or None, owner=request.user, prefix="bank")
@@ -637,13 +536,13 @@ def comment_bank(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(criterion_code=criterion)
     else:
         criterion = ""
-    entries = list(entries)
+    shown = list(entries)
     return render(
         request,
         "classroom/marking/bank.html",
         {
-            "own": [e for e in entries if not e.is_starter],
-            "starter": [e for e in entries if e.is_starter],
+            "own": [e for e in shown if not e.is_starter],
+            "starter": [e for e in shown if e.is_starter],
             "form": form,
             "criterion": criterion,
             "criteria": CommentBankEntry.CRITERION_CODES,
@@ -655,7 +554,7 @@ def comment_bank(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def bank_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def bank_entry_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     entry = permissions.bank_entry_for_owner(request.user, pk)
     form = BankEntryForm(request.POST or None, instance=entry, owner=request.user)
     if request.method == "POST" and form.is_valid():
@@ -667,7 +566,7 @@ def bank_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def bank_entry_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def bank_entry_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     entry = permissions.bank_entry_for_owner(request.user, pk)
     code = entry.code
     entry.delete()
@@ -703,59 +602,70 @@ def _feedback_context(mark: Mark, form: DirtForm | None = None) -> dict:
 
 
 @login_required
-def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback(request: AuthedRequest, pk: int) -> HttpResponse:
     """The student's released feedback on their essay for assignment `pk`."""
     mark = permissions.feedback_for_student(request.user, pk)
-    mark.record_seen()
     return render(request, "classroom/feedback/feedback.html", _feedback_context(mark))
 
 
 @login_required
 @require_POST
-def dirt_save(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback_seen(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The feedback page reports that the student has opened it (a page view writes nothing).
+
+    Sent by static/js/seen.js as the page loads; saving or submitting a response records it too.
+    Once seen, a release can no longer be withdrawn.
+    """
+    mark = permissions.feedback_for_student(request.user, pk)
+    mark.record_seen()
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
+def dirt_save(request: AuthedRequest, pk: int) -> HttpResponse:
     """Save (and with "submit", hand in) the DIRT response without JavaScript."""
     mark = permissions.feedback_for_student(request.user, pk)
+    mark.record_seen()
     response = DirtResponse.for_mark(mark)
     form = DirtForm(request.POST)
     status = 400
     if form.is_valid():
+        text = form.cleaned_data["text"]
         try:
-            response.save_text(form.cleaned_data["text"], form.cleaned_data["base_revision"])
+            response.save_text(text, form.cleaned_data["base_revision"])
             if request.POST.get("action") == "submit":
                 response.submit()
                 messages.success(request, "Your response has been sent to your teacher.")
             else:
                 messages.success(request, "Your response has been saved.")
             return redirect(reverse("classroom:feedback", args=[pk]) + "#dirt")
-        except DirtResponse.Conflict as error:
-            if error.submitted:
-                messages.error(request, "Your response has already been submitted, so it cannot be changed.")
-            else:
-                messages.error(request, "Not saved: your response was changed in another tab. Your text is below.")
-            form = DirtForm(initial={"text": form.cleaned_data["text"], "base_revision": error.revision})
+        except VersionConflict as error:
+            messages.error(request, f"Not saved: {error.message} Your text is below.")
+            form = DirtForm(initial={"text": text, "base_revision": error.revision})
             status = 409
-        except MarkError as error:
+        except DirtError as error:
             messages.error(request, str(error))
+            # Whatever was saved is the current revision now: the next save builds on it.
+            form = DirtForm(initial={"text": text, "base_revision": response.revision})
     mark.refresh_from_db()
     return render(request, "classroom/feedback/feedback.html", _feedback_context(mark, form), status=status)
 
 
 @login_required
 @require_POST
-def dirt_autosave(request: HttpRequest, pk: int) -> JsonResponse:
+def dirt_autosave(request: AuthedRequest, pk: int) -> JsonResponse:
+    """The response box's autosave (classroom/autosave.py's JSON)."""
     mark = permissions.feedback_for_student(request.user, pk)
+    mark.record_seen()
     response = DirtResponse.for_mark(mark)
     form = DirtForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"error": " ".join(_form_errors(form))}, status=400)
+        return autosave_json.invalid_form(form)
     try:
         response.save_text(form.cleaned_data["text"], form.cleaned_data["base_revision"])
-    except DirtResponse.Conflict as error:
-        return JsonResponse(
-            {"revision": error.revision, "text": error.text, "submitted": error.submitted, "error": "conflict"},
-            status=409,
-        )
-    except MarkError as error:
-        return JsonResponse({"error": str(error)}, status=400)
-    saved = timezone.localtime(response.updated_at)
-    return JsonResponse({"revision": response.revision, "saved_at_display": saved.strftime("%H:%M")})
+    except VersionConflict as error:
+        return autosave_json.conflict(error)
+    except DirtError as error:
+        return autosave_json.invalid(str(error))
+    return autosave_json.saved(response.revision, response.updated_at)

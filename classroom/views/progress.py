@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -15,14 +15,15 @@ from django.utils.text import slugify
 from classroom import permissions, progress
 from classroom.charts import line_chart
 from classroom.csvsafe import write_csv
+from classroom.status import HANDED_IN_KEYS, STATUSES
+from classroom.types import AuthedRequest
 
-MARKABLE_KINDS = {"to_mark", "late", "marked", "released"}
 EXPORT_SHAPES = {"long", "wide"}
 EXPORT_SEPARATORS = {"comma": ",", "tab": "\t"}
 
 
 @login_required
-def markbook(request: HttpRequest, pk: int) -> HttpResponse:
+def markbook(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     book = progress.markbook(school_class, request.GET.get("sort", "name"))
     # One reverse() per route for the page rather than one per cell.
@@ -32,9 +33,9 @@ def markbook(request: HttpRequest, pk: int) -> HttpResponse:
         for column, cell in zip(book.columns, row.cells, strict=True):
             if not cell.submission_id or column.names_hidden:
                 continue
-            if cell.kind in MARKABLE_KINDS:
+            if cell.kind in HANDED_IN_KEYS:
                 cell.url = mark_url.format(cell.submission_id)
-            elif cell.kind in ("draft", "missing"):
+            elif cell.kind in ("draft", "missing", "returned"):
                 cell.url = essay_url.format(cell.submission_id)
     return render(
         request,
@@ -42,14 +43,14 @@ def markbook(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "book": book,
             "school_class": school_class,
-            "kinds": progress.KIND_LABELS.values(),
+            "kinds": [(words.teacher, words.symbol) for words in STATUSES.values()],
             "nav": "classes",
         },
     )
 
 
 @login_required
-def markbook_export(request: HttpRequest, pk: int) -> HttpResponse:
+def markbook_export(request: AuthedRequest, pk: int) -> HttpResponse:
     """The markbook as CSV (long or wide, comma or tab, optional BOM for Excel)."""
     school_class = permissions.class_for_teacher(request.user, pk)
     shape = request.GET.get("shape", "long")
@@ -73,7 +74,7 @@ def markbook_export(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _render_progress(request: HttpRequest, student, own: bool) -> HttpResponse:
+def _render_progress(request: AuthedRequest, student, own: bool) -> HttpResponse:
     report = progress.student_progress(student)
     chart = line_chart(
         [(s.assignment_id, s.title) for s in report.assignments],
@@ -87,19 +88,19 @@ def _render_progress(request: HttpRequest, student, own: bool) -> HttpResponse:
 
 
 @login_required
-def student_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def student_progress(request: AuthedRequest, pk: int) -> HttpResponse:
     student = permissions.student_for_progress(request.user, pk)
     return _render_progress(request, student, own=student.pk == request.user.pk)
 
 
 @login_required
-def my_progress(request: HttpRequest) -> HttpResponse:
+def my_progress(request: AuthedRequest) -> HttpResponse:
     permissions.require_student(request.user)
     return _render_progress(request, request.user, own=True)
 
 
 @login_required
-def class_overview(request: HttpRequest, pk: int) -> HttpResponse:
+def class_overview(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
     overview = progress.class_overview(school_class)
     return render(
@@ -110,7 +111,7 @@ def class_overview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def department(request: HttpRequest) -> HttpResponse:
+def department(request: AuthedRequest) -> HttpResponse:
     """Heads of department: one essay question's results in every class, side by side."""
     permissions.require_head(request.user)
     raw = request.GET.get("prompt", "")

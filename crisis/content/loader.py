@@ -19,7 +19,7 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from django.core.exceptions import ValidationError
@@ -336,7 +336,7 @@ def _read_questions(check: _Checker, raw: Any, lessons: dict[str, dict]) -> None
 
 
 def _read_levels(check: _Checker, raw: Any, where: str) -> list[dict]:
-    levels = []
+    levels: list[dict[str, Any]] = []
     for index, level in enumerate(check.items(raw, f"{where}, levels", required=True), start=1):
         level_where = f"{where}, levels[{index}]"
         level = check.mapping(level, level_where)
@@ -360,7 +360,7 @@ def _read_levels(check: _Checker, raw: Any, where: str) -> list[dict]:
 def _read_mark_scheme(check: _Checker, raw: Any, where: str, total_marks: int) -> dict:
     where = f"{where}, mark_scheme"
     raw = check.mapping(raw, where)
-    criteria = []
+    criteria: list[dict[str, Any]] = []
     codes: set[str] = set()
     for index, item in enumerate(check.items(raw.get("criteria"), f"{where}, criteria", required=True), start=1):
         item = check.mapping(item, f"{where}, criteria[{index}]")
@@ -542,6 +542,9 @@ class LoadReport:
         return text
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+
 class _Writer:
     def __init__(self, report: LoadReport) -> None:
         self.report = report
@@ -549,7 +552,7 @@ class _Writer:
     def _count(self, action: str, model: type[models.Model], n: int = 1) -> None:
         self.report.counts[(action, model._meta.verbose_name_plural)] += n
 
-    def update(self, obj: models.Model, values: dict[str, Any]) -> models.Model:
+    def update(self, obj: _M, values: dict[str, Any]) -> _M:
         changed = [name for name, value in values.items() if getattr(obj, name) != value]
         if not changed:
             self._count("unchanged", type(obj))
@@ -562,11 +565,11 @@ class _Writer:
         self._count("updated", type(obj))
         return obj
 
-    def create(self, model: type[models.Model], values: dict[str, Any]) -> models.Model:
+    def create(self, model: type[_M], values: dict[str, Any]) -> _M:
         self._count("created", model)
-        return model.objects.create(**values)
+        return model._default_manager.create(**values)
 
-    def upsert(self, queryset: models.QuerySet, lookup: dict[str, Any], values: dict[str, Any]) -> models.Model:
+    def upsert(self, queryset: models.QuerySet[_M], lookup: dict[str, Any], values: dict[str, Any]) -> _M:
         obj = queryset.filter(**lookup).first()
         if obj is None:
             return self.create(queryset.model, {**lookup, **values})

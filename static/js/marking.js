@@ -2,39 +2,21 @@
 //
 // The page works without this file: every button is an ordinary POST (saving the mark
 // first), and comments can be added as general comments. With it: marks limited to the
-// chosen level's band and a live total, autosave with a revision check (409: another tab
-// or marker changed the mark) and a copy in localStorage until the server has it,
-// comments anchored to selected text, the comment bank (Insert buttons and #code), the
-// indicative-content highlight toggle and keyboard shortcuts (Alt+Shift+S/N/P/C).
+// chosen level's band and a live total, autosave (static/js/autosave.js: the local copy,
+// retries, conflicts with another tab or marker), a comment typed but not yet added is
+// added before the mark form leaves the page, comments anchored to selected text, the
+// comment bank (Insert buttons and #code), the indicative-content highlight toggle and
+// keyboard shortcuts (Alt+Shift+S/N/P/C).
 (function () {
   "use strict";
 
-  var IDLE_MS = 2000;
   var layout = document.getElementById("marking-layout");
   var form = document.getElementById("mark-form");
   if (!layout || !form) return;
 
-  var storageKey = "marking:" + layout.getAttribute("data-user") + ":" + layout.getAttribute("data-submission");
-  var baseInput = form.querySelector("input[name=base_revision]");
-  var statusEl = document.getElementById("mark-save-status");
-  var conflictEl = document.getElementById("mark-conflict");
   var totalEl = document.getElementById("mark-total");
   var spagEl = document.getElementById("mark-spag");
-  var autosaveUrl = form.getAttribute("data-autosave-url");
-  var editable = Boolean(form.querySelector("button[value=save]"));
-  var idleTimer = null;
-  var inFlight = null;
-  var blocked = false;
-  var dirty = false;
-
-  function csrfToken() {
-    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-
-  function setStatus(text) {
-    if (statusEl) statusEl.textContent = text;
-  }
+  var commentText = document.getElementById("comment-text");
 
   // --- Levels, bands and the total ------------------------------------------------------
   function fieldsetMarks(fieldset) {
@@ -51,7 +33,7 @@
     marks.max = String(max);
     if (!clamp) return;
     var value = parseInt(marks.value, 10);
-    if (isNaN(value) || value < min) marks.value = String(min === max ? min : min);
+    if (isNaN(value) || value < min) marks.value = String(min);
     else if (value > max) marks.value = String(max);
   }
 
@@ -78,130 +60,54 @@
   });
   form.addEventListener("input", showTotal);
 
-  // --- The local copy -------------------------------------------------------------------
-  function formState() {
-    var state = {};
-    new FormData(form).forEach(function (value, name) {
-      if (name !== "csrfmiddlewaretoken" && name !== "base_revision" && name !== "action") state[name] = value;
-    });
-    return state;
-  }
-
-  function keepLocal() {
-    try {
-      window.localStorage.setItem(storageKey, JSON.stringify({ base: baseInput.value, fields: formState() }));
-    } catch (error) {
-      // Storage full or disabled: the server save still runs.
-    }
-  }
-
-  function clearLocal() {
-    try {
-      window.localStorage.removeItem(storageKey);
-    } catch (error) {
-      // ignore
-    }
-  }
-
-  function restoreLocal() {
-    var saved = null;
-    try {
-      saved = JSON.parse(window.localStorage.getItem(storageKey) || "null");
-    } catch (error) {
-      saved = null;
-    }
-    if (!saved || !editable) return;
-    if (saved.base !== baseInput.value) {
-      clearLocal(); // the server has moved on since this copy was made
-      return;
-    }
-    Object.keys(saved.fields).forEach(function (name) {
-      var inputs = form.querySelectorAll('[name="' + name + '"]');
-      inputs.forEach(function (input) {
-        if (input.type === "radio") input.checked = input.value === saved.fields[name];
-        else input.value = saved.fields[name];
-      });
-    });
-    form.querySelectorAll("fieldset.criterion").forEach(function (fieldset) { applyBand(fieldset, false); });
-    showTotal();
-    setStatus("Unsaved changes restored from this device — saving…");
-    dirty = true;
-    schedule();
-  }
-
-  // --- Autosave -------------------------------------------------------------------------
-  function save() {
-    if (idleTimer) {
-      window.clearTimeout(idleTimer);
-      idleTimer = null;
-    }
-    if (blocked || !editable || !dirty) return Promise.resolve(null);
-    if (inFlight) return inFlight.then(save);
-    dirty = false;
-    var body = new URLSearchParams(new FormData(form));
-    body.delete("action");
-    setStatus("Saving…");
-    inFlight = window
-      .fetch(autosaveUrl, {
+  // --- Autosave, and a comment typed but not yet added --------------------------------------
+  // A comment typed in the box but not yet added goes in first: never dropped silently.
+  function addPendingComment() {
+    var commentForm = document.getElementById("comment-form");
+    if (!commentForm || !commentText.value.trim()) return Promise.resolve(true);
+    var note = document.getElementById("comment-pending");
+    note.hidden = true;
+    return window
+      .fetch(commentForm.action, {
         method: "POST",
-        body: body,
+        body: new URLSearchParams(new FormData(commentForm)),
         credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+        headers: { "X-CSRFToken": commentForm.querySelector("input[name=csrfmiddlewaretoken]").value, Accept: "application/json" },
       })
       .then(function (response) {
         var type = response.headers.get("Content-Type") || "";
-        if (response.redirected || type.indexOf("application/json") === -1) {
-          dirty = true;
-          setStatus("Not saved — your session has ended; your changes are kept on this device");
-          return null;
-        }
-        return response.json().then(function (data) {
-          if (response.ok) {
-            baseInput.value = String(data.revision);
-            if (!dirty) clearLocal();
-            else keepLocal();
-            setStatus("Saved " + data.saved_at_display);
-          } else if (response.status === 409) {
-            blocked = true;
-            conflictEl.hidden = false;
-            setStatus("Not saved — changed elsewhere");
-          } else {
-            setStatus("Not saved — " + (data.error || "the server refused the save"));
-          }
-          return data;
-        });
+        if (type.indexOf("application/json") === -1) return { error: "" };
+        return response.json();
       })
-      .catch(function () {
-        dirty = true;
-        setStatus("Offline — kept on this device");
-        return null;
+      .then(function (data) {
+        if (data.status !== "added") throw { refused: data.error || "" };
+        commentText.value = "";
+        return true;
       })
-      .then(function (result) {
-        inFlight = null;
-        return result;
+      .catch(function (error) {
+        // Offline, a server error, the session ended, or the server refused the comment.
+        note.textContent = "Your comment was not added" + (error && error.refused ? ": " + error.refused : "") +
+          ". It is still in the box: add it or clear it, then try again.";
+        note.hidden = false;
+        commentText.focus();
+        return false;
       });
-    return inFlight;
   }
 
-  function schedule() {
-    if (idleTimer) window.clearTimeout(idleTimer);
-    idleTimer = window.setTimeout(save, IDLE_MS);
-  }
-
-  function changed() {
-    if (!editable) return;
-    dirty = true;
-    keepLocal();
-    schedule();
-  }
-
-  form.addEventListener("input", changed);
-  form.addEventListener("change", changed);
-  form.addEventListener("submit", function () {
-    // The POST carries every field: the server version will include this copy.
-    if (idleTimer) window.clearTimeout(idleTimer);
+  var saver = window.CrisisAutosave.attach(form, {
+    key: "marking:" + layout.getAttribute("data-user") + ":" + layout.getAttribute("data-submission"),
+    status: document.getElementById("mark-save-status"),
+    enabled: Boolean(form.querySelector("button[value=save]")),
+    beforeSubmit: addPendingComment,
+    onChange: function () {
+      form.querySelectorAll("fieldset.criterion").forEach(function (fieldset) { applyBand(fieldset, false); });
+      showTotal();
+    },
+    messages: {
+      conflict: "Not saved — changed in another tab or by another marker",
+      closed: "Released — this mark can no longer be changed here. Your version is kept on this device.",
+    },
   });
-  window.addEventListener("online", function () { save(); });
 
   // --- Anchored comments ----------------------------------------------------------------
   var essay = document.getElementById("essay");
@@ -287,18 +193,19 @@
   document.querySelectorAll("form").forEach(function (other) {
     if (other === form) return;
     other.addEventListener("submit", function (event) {
-      if (!dirty || blocked || other.dataset.saved === "1") return;
+      if (saver.isBlocked() || other.dataset.saved === "1") return;
       event.preventDefault();
-      save().then(function () {
+      saver.save().then(function () {
         other.dataset.saved = "1";
-        other.requestSubmit ? other.requestSubmit() : other.submit();
+        // Not while this submit event is still being dispatched (Chromium ignores it then).
+        window.setTimeout(function () { other.requestSubmit ? other.requestSubmit() : other.submit(); }, 0);
       });
     });
   });
 
   // --- Comment bank -------------------------------------------------------------------------
   var bank = {};
-  var lastTarget = document.getElementById("comment-text");
+  var lastTarget = commentText;
   document.querySelectorAll("#bank-list li[data-code]").forEach(function (item) {
     bank[item.getAttribute("data-code").toLowerCase()] = item.querySelector(".bank-text").textContent;
   });
@@ -363,8 +270,7 @@
     var button = null;
     if (event.code === "KeyS") {
       event.preventDefault();
-      dirty = true;
-      save();
+      saver.save();
       return;
     }
     if (event.code === "KeyN") button = document.getElementById("mark-next");
@@ -381,5 +287,4 @@
   });
 
   showTotal();
-  restoreLocal();
 })();

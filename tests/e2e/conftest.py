@@ -55,6 +55,9 @@ def context(browser):
     context = browser.new_context(locale="en-GB", timezone_id="Europe/London", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     yield context
+    # Closing pages fires their autosaves (pagehide, keepalive). After the test they must not
+    # reach the live server while the test database is being flushed: go offline first.
+    context.set_offline(True)
     context.close()
 
 

@@ -263,7 +263,7 @@ def _walk_the_journey(site: ProductionServer, teachers: BrowserContext, students
     box.press("Control+End")
     box.press_sequentially(OFFLINE_PART)
     box.blur()
-    expect(_save_status(student)).to_have_text("Offline — kept on this device")
+    expect(_save_status(student)).to_have_text("Not saved yet — retrying")
     axe.check(student, "student", "writing, offline")
     student.close()
     # Back online, the student opens the essay again: every word is there, and is saved.
@@ -345,7 +345,7 @@ def _walk_the_journey(site: ProductionServer, teachers: BrowserContext, students
     expect(teacher.get_by_role("status").filter(has_text=re.compile(r"Saved \d\d:\d\d"))).to_be_visible()
     axe.check(teacher, "teacher", "marking page, with comments and levels")
     teacher.get_by_role("button", name="Mark complete").click()
-    expect(teacher.get_by_text("Complete, not released")).to_be_visible()
+    expect(teacher.get_by_text("Marked, not released")).to_be_visible()
     teacher.get_by_role("button", name="Release to the student").click()
     expect(teacher.get_by_role("button", name="Withdraw release")).to_be_visible()
     axe.check(teacher, "teacher", "marking page, released")

@@ -75,7 +75,7 @@ def test_student_saves_and_submits_an_essay_with_javascript_off(browser, product
         # The teacher's assignment page shows the essay handed in.
         teacher.goto(assignment_url)
         cells = teacher.get_by_role("row", name=re.compile(name)).get_by_role("cell")
-        expect(cells.nth(0)).to_have_text("Submitted")  # the state column
+        expect(cells.nth(0)).to_have_text("To mark")  # the state column: handed in, not yet marked
         expect(cells.nth(1)).to_have_text(str(WORDS))  # the words column
     finally:
         teacher.context.close()

@@ -19,7 +19,7 @@ from classroom.models import Submission
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
 from tests.factories import AssignmentFactory, EssayPromptFactory, SourceFactory, link_sources
-from tests.progress_data import build_class
+from tests.helpers import build_class
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from tests.conftest import PASSWORD
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import log_in
-from tests.progress_data import build_class
+from tests.helpers import build_class
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,11 +7,13 @@ import json
 import re
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from classroom.models import Submission, count_words
 from tests.conftest import PASSWORD
+from tests.e2e import autosave_checks as checks
 from tests.e2e.conftest import log_in
 from tests.factories import AssignmentFactory, EssayPromptFactory, SourceFactory, link_sources
 
@@ -38,10 +40,10 @@ def _status(page):
 
 
 def _stored_text(page, assignment) -> str | None:
-    """The unsaved text essay.js keeps in localStorage for this assignment, if any."""
+    """The unsaved text autosave.js keeps in localStorage for this assignment, if any."""
     for key in page.evaluate("() => Object.keys(window.localStorage)"):
         if key.startswith("essay:") and key.endswith(f":{assignment.pk}"):
-            return json.loads(page.evaluate("key => window.localStorage.getItem(key)", key))["text"]
+            return json.loads(page.evaluate("key => window.localStorage.getItem(key)", key))["fields"]["text"]
     return None
 
 
@@ -65,7 +67,7 @@ def test_text_typed_offline_is_kept_restored_and_saved_when_back_online(page, co
     context.set_offline(True)
     box.fill(ESSAY)
     box.blur()
-    expect(_status(page)).to_have_text("Offline — kept on this device")
+    expect(_status(page)).to_have_text("Not saved yet — retrying")
     assert _stored_text(page, assignment) == ESSAY
     assert not Submission.objects.filter(text=ESSAY).exists()
     # The tab is closed mid-sentence. (Chromium may still deliver the closing tab's
@@ -80,16 +82,17 @@ def test_text_typed_offline_is_kept_restored_and_saved_when_back_online(page, co
     assert _stored_text(again, assignment) is None
 
 
-def test_unsaved_local_copy_is_put_back_and_saved_on_the_next_visit(page, live_server, assignment):
+def test_unsaved_local_copy_is_put_back_and_saved_on_the_next_visit(page, live_server, assignment, student):
     _open(page, live_server, assignment)
-    # What an earlier visit left behind when it could not reach the server.
+    # What an earlier visit left behind when it could not reach the server (in the shape
+    # essay.js wrote before autosave.js: the copy is still put back).
     page.evaluate(
         "([key, text]) => window.localStorage.setItem(key, JSON.stringify({text: text, base: 0, at: Date.now()}))",
-        [f"essay:{Submission.objects.get().student_id}:{assignment.pk}", ESSAY],
+        [f"essay:{student.pk}:{assignment.pk}", ESSAY],
     )
     page.reload()
     expect(page.get_by_label("Your essay")).to_have_value(ESSAY)
-    expect(page.get_by_text("has been put back in the box")).to_be_visible()
+    expect(page.get_by_text("has been put back")).to_be_visible()
     expect(_status(page)).to_have_text(re.compile(r"Saved \d\d:\d\d"))
     assert Submission.objects.get().text == ESSAY
     assert _stored_text(page, assignment) is None
@@ -100,7 +103,7 @@ def test_offline_autosave_retries_when_the_connection_returns(page, context, liv
     context.set_offline(True)
     box.fill(ESSAY)
     box.blur()
-    expect(_status(page)).to_have_text("Offline — kept on this device")
+    expect(_status(page)).to_have_text("Not saved yet — retrying")
     context.set_offline(False)
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
     expect(_status(page)).to_have_text(re.compile(r"Saved \d\d:\d\d"))
@@ -205,7 +208,7 @@ def test_writing_and_teacher_pages_have_no_serious_accessibility_violations(page
 
 def test_stale_tab_after_submitting_elsewhere_is_told_and_made_read_only(page, live_server, assignment, student):
     box = _open(page, live_server, assignment)
-    submission = Submission.objects.get()
+    submission = Submission.start(assignment, student)  # opening the page wrote nothing
     submission.save_draft(ESSAY, base_revision=0)
     submission.submit(by=student)  # handed in from another device
     box.fill("A change made in the old tab.")
@@ -232,3 +235,40 @@ def test_without_javascript_save_draft_and_submit_still_work(browser, live_serve
         assert Submission.objects.get().state == Submission.State.SUBMITTED
     finally:
         context.close()
+
+
+# --- The shared autosave (static/js/autosave.js), checked on the essay ---------------------
+
+
+@pytest.fixture
+def essay_editor(live_server, assignment, student):
+    return checks.Editor(
+        url=f"{live_server.url}/classroom/assignments/{assignment.pk}/write/",
+        field="Your essay",
+        field_name="text",
+        status="#save-status",
+        endpoint="**" + reverse("classroom:autosave", args=[assignment.pk]),
+        storage_prefix="essay:",
+        saved_value=lambda: (
+            Submission.objects.filter(assignment=assignment, student=student).values_list("text", flat=True).first()
+            or ""
+        ),
+    )
+
+
+def test_essay_survives_offline_and_server_errors_and_saves_by_itself(
+    page, context, live_server, assignment, essay_editor
+):
+    _open(page, live_server, assignment)
+    checks.offline_then_server_errors_then_recovery(page, context, essay_editor)
+
+
+def test_essay_typed_just_before_the_tab_is_closed_is_saved(page, context, live_server, assignment, essay_editor):
+    _open(page, live_server, assignment)
+    checks.closing_the_page_saves(page, context, essay_editor)
+
+
+@pytest.mark.parametrize("how", ["login redirect", "401", "403"])
+def test_essay_says_the_session_ended_only_when_it_did(page, context, live_server, assignment, essay_editor, how):
+    _open(page, live_server, assignment)
+    checks.session_ended(page, context, essay_editor, how)

@@ -22,8 +22,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, models
 
-# (app label, model name, field): the essay text whose rows are listed one by one.
-ESSAY_TEXT = ("classroom", "Submission", "text")
+from classroom.models import Submission
 
 
 def fingerprinted_models() -> list[type[models.Model]]:
@@ -63,23 +62,10 @@ def table_digest(model: type[models.Model]) -> tuple[int, str]:
     return rows, digest.hexdigest()
 
 
-def essay_model() -> type[models.Model] | None:
-    app_label, model_name, field_name = ESSAY_TEXT
-    try:
-        model = apps.get_model(app_label, model_name)
-    except LookupError:
-        return None
-    field_names = {field.name for field in model._meta.concrete_fields}
-    return model if field_name in field_names else None
-
-
 def essay_digests() -> Iterator[tuple[object, str]]:
     """(primary key, SHA-256 of the essay text as UTF-8) for every essay, in key order."""
-    model = essay_model()
-    if model is None:
-        return
-    field_name = ESSAY_TEXT[2]
-    for pk, text in model._base_manager.order_by("pk").values_list("pk", field_name).iterator(chunk_size=2000):
+    rows = Submission._base_manager.order_by("pk").values_list("pk", "text")
+    for pk, text in rows.iterator(chunk_size=2000):
         yield pk, hashlib.sha256((text or "").encode("utf-8")).hexdigest()
 
 
@@ -99,11 +85,10 @@ def fingerprint_lines() -> Iterable[str]:
         total_rows += rows
         yield f"{name} rows={rows} sha256={digest}"
     essays = 0
-    model = essay_model()
-    if model is not None and model._meta.db_table in existing:
+    if Submission._meta.db_table in existing:
         for pk, digest in essay_digests():
             essays += 1
-            yield f"essay {model._meta.label_lower} pk={pk} sha256={digest}"
+            yield f"essay {Submission._meta.label_lower} pk={pk} sha256={digest}"
     yield f"total tables={counted} missing={missing} rows={total_rows} essays={essays}"
 
 

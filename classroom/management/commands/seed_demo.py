@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from classroom import demo
-from classroom.demo_coursework import create_demo_coursework
+from classroom.demo.coursework import create_demo_coursework
 from classroom.models import SchoolClass, User
 
 

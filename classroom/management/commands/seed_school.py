@@ -34,6 +34,7 @@ from classroom.models import (
     User,
     count_words,
 )
+from classroom.status import State
 from crisis.models import EssayPrompt
 
 PASSWORD = "seed-school-1962"  # noqa: S105 - published on purpose, like seed_demo
@@ -301,14 +302,14 @@ class Command(BaseCommand):
             ],
             batch_size=BATCH,
         )
-        Through = SchoolClass.teachers.through  # noqa: N806 - a model class
+        Through = SchoolClass.teachers.through
         Through.objects.bulk_create(
             [
                 Through(schoolclass_id=c.pk, user_id=teachers[i // 3 % n_teachers].pk)
                 for i, c in enumerate(school_classes)
             ]
         )
-        roster = {c.pk: [] for c in school_classes}
+        roster: dict[int, list[User]] = {c.pk: [] for c in school_classes}
         enrolments = []
         for i, pupil in enumerate(pupils):
             school_class = school_classes[i % n_classes]
@@ -342,7 +343,8 @@ class Command(BaseCommand):
         for _ in range(40):
             text = essay(rng)
             texts.append((text, count_words(text), hashlib.sha256(text.encode()).hexdigest()))
-        submissions, plans = [], []
+        submissions: list[Submission] = []
+        plans: list[State | None] = []
         for assignment in assignment_rows:
             last = assignment.due_at > now - timedelta(days=10)
             for pupil in roster[assignment.school_class_id]:
@@ -372,8 +374,8 @@ class Command(BaseCommand):
         submissions = Submission.objects.bulk_create(submissions, batch_size=BATCH)
 
         marks, levels_for = [], []
-        for submission, state in zip(submissions, plans, strict=True):
-            if state not in (Submission.State.MARKED, Submission.State.RELEASED):
+        for submission, plan in zip(submissions, plans, strict=True):
+            if plan not in (Submission.State.MARKED, Submission.State.RELEASED):
                 continue
             assignment = submission.assignment
             criteria = schemes[assignment.prompt_id]
@@ -385,13 +387,13 @@ class Command(BaseCommand):
                 chosen.append((criterion, level, rng.randint(level.min_marks, level.max_marks)))
             total = sum(m for c, _, m in chosen if not c.is_spag)
             spag = next((m for c, _, m in chosen if c.is_spag), None)
-            released = state == Submission.State.RELEASED
+            released = plan == Submission.State.RELEASED
+            assert submission.submitted_at is not None  # marked work has been handed in
             marked_at = min(submission.submitted_at + timedelta(days=rng.randint(2, 6)), now - timedelta(minutes=1))
             marks.append(
                 Mark(
                     submission=submission,
                     marker=teacher_of[assignment.school_class_id],
-                    state=Mark.State.COMPLETE,
                     www=rng.choice(WWW),
                     ebi=rng.choice(EBI),
                     improvement_task=rng.choice(TASKS) if rng.random() < 0.6 else "",
@@ -408,7 +410,8 @@ class Command(BaseCommand):
             )
             levels_for.append(chosen)
         marks = Mark.objects.bulk_create(marks, batch_size=BATCH)
-        criterion_marks, responses = [], []
+        criterion_marks: list[CriterionMark] = []
+        responses: list[DirtResponse] = []
         for mark, chosen in zip(marks, levels_for, strict=True):
             criterion_marks.extend(
                 CriterionMark(mark=mark, criterion=criterion, level=level, marks=value)

@@ -1,4 +1,5 @@
-"""The demo cast that `seed_demo` creates and `make run` prints."""
+"""The demo school that `seed_demo` creates: the cast here (which `make run` prints), the
+coursework in `classroom.demo.coursework`."""
 
 DEMO_PASSWORD = "cuba-1962"  # noqa: S105 - published on purpose; seed_demo refuses production
 

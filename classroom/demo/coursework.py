@@ -93,7 +93,7 @@ def create_demo_coursework(school_class: SchoolClass, teacher: User, students: l
         late = index in (5, 11)
         submission.submit(by=student, at=past.due_at + (timedelta(hours=20) if late else -timedelta(hours=3)))
         strength = {0: 3, 1: 2, 2: 1, 3: 4}[index % len(HOTLINE_ESSAYS)]
-        scores = {}
+        scores: dict[int, tuple[int | None, int]] = {}
         for criterion in criteria:
             levels = list(criterion.levels.all())
             level = levels[max(0, min(len(levels) - 1, strength - 1 + rng.choice((-1, 0, 0, 1))))]
@@ -101,6 +101,7 @@ def create_demo_coursework(school_class: SchoolClass, teacher: User, students: l
         mark = submission.record_mark(
             teacher,
             scores,
+            base_revision=0,
             www="You explain what the Hotline was and use a source to support it.",
             ebi="Weigh the Hotline against the Partial Test Ban Treaty before you reach your judgement.",
             improvement_task="Write one paragraph comparing the Hotline with the Partial Test Ban Treaty: "

@@ -1,6 +1,7 @@
-"""A small hand-made class with known progress figures, shared by the progress tests.
+"""Helpers shared by the tests: marking a submission, and a small class with known progress.
 
-10H History (teacher `teacher`), content marks out of 10 (AO1 /4, AO2 /6) plus SPaG /4:
+`build_class` makes this class: 10H History (teacher `teacher`), content marks out of 10
+(AO1 /4, AO2 /6) plus SPaG /4:
 
 | student      | A1 (due 20 days ago)   | A2 (due 5 days ago)             | A3 (due in 7 days) |
 |--------------|------------------------|---------------------------------|--------------------|
@@ -16,9 +17,66 @@ import datetime
 
 from django.utils import timezone
 
-from classroom.models import Submission
+from classroom.models import Mark, Submission
 from crisis.models import KnowledgeCheckAttempt
 from tests.factories import AssignmentFactory, EssayPromptFactory, LessonFactory, StudentFactory, marking_scheme
+
+# --- marking -------------------------------------------------------------------------------
+
+
+def criteria(submission):
+    """{code: criterion} with levels, for building POSTs."""
+    return {c.code: c for c in submission.assignment.prompt.mark_scheme.criteria.prefetch_related("levels")}
+
+
+def level(criterion, number):
+    return criterion.levels.get(number=number)
+
+
+def mark_post(submission, scores: dict, base_revision=None, **extra) -> dict:
+    """POST data: scores maps code to (level number or 0 for none, marks)."""
+    by_code = criteria(submission)
+    data = {"www": "Clear argument.", "ebi": "Use Source B's provenance.", "improvement_task": ""}
+    if base_revision is None:
+        mark = Mark.objects.filter(submission=submission).first()
+        base_revision = mark.revision if mark else 0
+    data["base_revision"] = base_revision
+    for code, (number, marks) in scores.items():
+        criterion = by_code[code]
+        if number is not None:
+            data[f"level-{criterion.pk}"] = "0" if number == 0 else str(level(criterion, number).pk)
+        data[f"marks-{criterion.pk}"] = "" if marks is None else str(marks)
+    data.update(extra)
+    return data
+
+
+FULL = {"AO1": (2, 4), "AO2": (1, 3), "SPAG": (2, 3)}
+
+
+def mark_revision(essay) -> int:
+    """The revision a marker opening the essay now would base their save on."""
+    return Mark.objects.filter(submission=essay).values_list("revision", flat=True).first() or 0
+
+
+def mark_fully(essay, teacher, complete=True) -> Mark:
+    scores = {}
+    for code, (number, marks) in FULL.items():
+        criterion = criteria(essay)[code]
+        scores[criterion.pk] = (level(criterion, number).pk, marks)
+    mark = essay.record_mark(
+        teacher,
+        scores,
+        base_revision=mark_revision(essay),
+        www="Good",
+        ebi="Better",
+        improvement_task="Rewrite paragraph 2",
+    )
+    if complete:
+        mark.complete(by=teacher)
+    return mark
+
+
+# --- a class with known progress ----------------------------------------------------------
 
 
 def give_mark(submission: Submission, teacher, ao1: int, ao2: int, spag: int = 2, release=True, **feedback):
@@ -29,7 +87,7 @@ def give_mark(submission: Submission, teacher, ao1: int, ao2: int, spag: int = 2
     for code, marks in (("AO1", ao1), ("AO2", ao2), ("SPAG", spag)):
         level = crit[code].level_for_mark(marks) if marks else None
         scores[crit[code].pk] = (level.pk if level else None, marks)
-    mark = submission.record_mark(teacher, scores, **feedback)
+    mark = submission.record_mark(teacher, scores, base_revision=mark_revision(submission), **feedback)
     mark.complete(by=teacher)
     if release:
         mark.release(by=teacher)
