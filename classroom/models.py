@@ -607,8 +607,11 @@ class Submission(Versioned):
     EDITABLE_STATES = EDITABLE_STATES
     MARKABLE_STATES = MARKABLE_STATES
     # The lifecycle's edges: (from, to). Anything else is refused.
+    # The first save moves NOT_STARTED → DRAFT (a redraft stays RETURNED), taken by
+    # save_draft's conditional UPDATE (its WHERE is the guard) rather than under a row lock.
     TRANSITIONS = frozenset(
         {(state, State.SUBMITTED) for state in EDITABLE_STATES}
+        | {(State.NOT_STARTED, State.DRAFT)}
         | {
             (State.SUBMITTED, State.RETURNED),
             (State.SUBMITTED, State.MARKED),
@@ -723,7 +726,8 @@ class Submission(Versioned):
 
     @classmethod
     def _locked(cls, pk: int) -> Submission:
-        return cls.objects.select_for_update().select_related("assignment").get(pk=pk)
+        # Only the essay's row is locked (not its assignment's, which every essay shares).
+        return cls.objects.select_for_update(of=("self",)).select_related("assignment").get(pk=pk)
 
     def _move(self, to: str, refusal: Exception, **fields) -> None:
         """Move this submission, which the caller holds locked, to state `to`, setting `fields`.
@@ -1089,8 +1093,10 @@ class Mark(Versioned):
             missing = [c.code for c in scheme.criteria.all() if c.pk not in done]
             if missing:
                 raise MarkError(f"Give a level and a mark for {', '.join(missing)} before completing the mark.")
-            if submission.state != State.MARKED:
+            if submission.state == State.SUBMITTED:
                 submission._move(State.MARKED, MarkError("Only submitted work can be marked."))
+            elif submission.state != State.MARKED:
+                raise MarkError("Only submitted work can be marked.")
             if not locked.is_complete:
                 locked.completed_at = timezone.now()
                 locked.revision += 1
@@ -1136,9 +1142,14 @@ class Mark(Versioned):
         if self.seen_at is not None:
             return
         with transaction.atomic():
-            if not self.is_released:
-                self.release(by=None)
-            Mark.objects.filter(pk=self.pk, seen_at__isnull=True).update(seen_at=timezone.now())
+            locked = self._locked()  # a withdrawal running now finishes first, or waits
+            submission = locked.submission
+            if locked.seen_at is None and status.feedback_visible(
+                submission.state, submission.assignment.feedback_date_passed
+            ):
+                if not locked.is_released:
+                    locked.release(by=None)
+                Mark.objects.filter(pk=self.pk, seen_at__isnull=True).update(seen_at=timezone.now())
         self.refresh_from_db(fields=["seen_at", "released_at"])
 
     @classmethod

@@ -190,7 +190,7 @@ class Status:
 # The marking queue's filters: each groups statuses (an essay handed in and not marked is
 # "in progress" once its marker has saved anything on it).
 MARKING_FILTERS = {
-    "to_mark": "To mark",
+    "to_mark": STATUSES["submitted"].teacher,
     "in_progress": "In progress",
     "marked": STATUSES["marked"].teacher,
     "released": STATUSES["released"].teacher,

@@ -468,7 +468,8 @@ class KnowledgeQuestion(models.Model):
 class KnowledgeCheckAttempt(models.Model):
     """One student's go at a lesson's knowledge check, kept for progress tracking."""
 
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="knowledge_attempts")
+    # PROTECT: deleting a pupil never deletes their work silently.
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="knowledge_attempts")
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="attempts")
     score = models.PositiveSmallIntegerField()
     total = models.PositiveSmallIntegerField()

@@ -163,8 +163,12 @@ def test_an_empty_response_cannot_be_submitted(client, cast, essay, released):
         {"text": "  ", "base_revision": 0, "action": "submit"},
     )
     assert response.status_code == 400
-    assert "Write your response" in response.content.decode()
+    html = response.content.decode()
+    assert "Write your response" in html
     assert not DirtResponse.objects.filter(submitted_at__isnull=False).exists()
+    # The blank text was saved, so the page builds on that revision: typing next is no conflict.
+    saved = DirtResponse.objects.get()
+    assert f'name="base_revision" value="{saved.revision}"' in html and "data-autosave-unsaved" not in html
 
 
 def test_teacher_sees_the_response_in_the_queue_and_acknowledges_it(client, cast, essay, released):

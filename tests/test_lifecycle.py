@@ -9,9 +9,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from classroom.models import Annotation, DirtResponse, Mark, MarkError, Submission, SubmissionError
-from tests.factories import StudentFactory, SubmissionFactory
+from crisis.models import KnowledgeCheckAttempt
+from tests.factories import AssignmentFactory, LessonFactory, StudentFactory, SubmissionFactory
 from tests.helpers import mark_fully, mark_post, mark_revision
 from tests.test_submission_races import _in_threads, needs_postgres
 
@@ -66,16 +68,35 @@ def test_a_redraft_stays_returned_until_handed_in_again(cast, essay):
     assert essay.state == Submission.State.SUBMITTED
 
 
-def test_every_transition_is_an_edge_of_the_one_table():
-    edges = Submission.TRANSITIONS
-    assert (Submission.State.RETURNED, Submission.State.RELEASED) not in edges
-    assert (Submission.State.MARKED, Submission.State.RETURNED) not in edges
-    assert {to for _, to in edges} == {
-        Submission.State.SUBMITTED,
-        Submission.State.RETURNED,
-        Submission.State.MARKED,
-        Submission.State.RELEASED,
-    }
+def test_the_lifecycle_table_is_exactly_the_specified_edges():
+    S = Submission.State
+    assert {
+        (S.NOT_STARTED, S.DRAFT),
+        (S.NOT_STARTED, S.SUBMITTED),
+        (S.DRAFT, S.SUBMITTED),
+        (S.RETURNED, S.SUBMITTED),
+        (S.SUBMITTED, S.RETURNED),
+        (S.SUBMITTED, S.MARKED),
+        (S.MARKED, S.RELEASED),
+        (S.RELEASED, S.MARKED),
+    } == Submission.TRANSITIONS
+
+
+def test_a_move_off_the_table_is_refused_and_changes_nothing(cast, essay):
+    mark_fully(essay, cast["teacher"]).release(by=cast["teacher"])
+    locked = Submission.objects.get(pk=essay.pk)
+    with pytest.raises(SubmissionError):
+        locked._move(Submission.State.RETURNED, SubmissionError("no"))
+    assert Submission.objects.get(pk=essay.pk).state == Submission.State.RELEASED
+
+
+def test_complete_refuses_an_essay_in_any_state_but_submitted_or_marked(cast, essay):
+    mark = mark_fully(essay, cast["teacher"], complete=False)
+    # Released by the old unguarded code without the mark saying so: complete must not un-release it.
+    Submission.objects.filter(pk=essay.pk).update(state=Submission.State.RELEASED)
+    with pytest.raises(MarkError):
+        mark.complete(by=cast["teacher"])
+    assert Submission.objects.get(pk=essay.pk).state == Submission.State.RELEASED
 
 
 @needs_postgres
@@ -134,6 +155,15 @@ def test_deleting_a_pupil_with_coursework_is_refused(cast, essay):
     with pytest.raises(ProtectedError):
         essay.student.delete()
     assert Submission.objects.filter(pk=essay.pk).exists() and Mark.objects.filter(submission=essay).exists()
+
+
+def test_deleting_a_pupil_with_knowledge_check_answers_is_refused(student):
+    attempt = KnowledgeCheckAttempt.objects.create(
+        student=student, lesson=LessonFactory(), score=1, total=4, answers={}, submitted_at=timezone.now()
+    )
+    with pytest.raises(ProtectedError):
+        student.delete()
+    assert type(attempt).objects.filter(pk=attempt.pk).exists()
 
 
 # --- one JSON shape on every autosave endpoint --------------------------------------------------
@@ -215,6 +245,15 @@ def _writes_on_get(client, user, url) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)]
 
 
+def _get_without_writes(client, user, url) -> str:
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)]
+    return response.content.decode()
+
+
 def test_marking_pages_write_nothing_on_get_even_under_anonymous_marking(client, cast, essay, marking_assignment):
     type(marking_assignment).objects.filter(pk=marking_assignment.pk).update(anonymous_marking=True)
     essay.refresh_from_db()
@@ -230,3 +269,17 @@ def test_feedback_and_writing_pages_write_nothing_on_get(client, cast, essay, ma
     assert _writes_on_get(client, student, reverse("classroom:feedback", args=[marking_assignment.pk])) == []
     assert not DirtResponse.objects.exists()  # made by the first save, not by reading
     assert _writes_on_get(client, student, reverse("classroom:write", args=[marking_assignment.pk])) == []
+
+
+@pytest.mark.parametrize("timed", [False, True])
+def test_opening_a_new_essay_or_its_submit_page_writes_nothing(client, cast, school_class, timed):
+    assignment = AssignmentFactory(school_class=school_class, time_limit_minutes=45 if timed else None)
+    student = cast["student"]
+    html = _get_without_writes(client, student, reverse("classroom:write", args=[assignment.pk]))
+    assert ('name="start"' in html) is timed  # a timed essay's clock starts on "Start", a POST
+    client.force_login(student)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("classroom:submit", args=[assignment.pk]))
+    assert response.status_code == 302  # nothing to hand in yet: back to the writing page
+    assert not [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)]
+    assert not Submission.objects.exists()

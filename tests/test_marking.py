@@ -125,6 +125,17 @@ def test_an_out_of_band_mark_is_flagged_and_everything_else_saved(client, cast, 
     assert f'name="base_revision" value="{mark.revision}"' in html
 
 
+def test_when_nothing_was_saved_the_page_keeps_its_base_so_a_newer_version_still_conflicts(client, cast, essay):
+    mark_fully(essay, cast["teacher"], complete=False)  # revision 1, saved elsewhere
+    client.force_login(cast["teacher"])
+    data = mark_post(essay, {"AO1": (1, 1)}, base_revision=0, www="x" * 10_001)  # too long: nothing saved
+    response = client.post(reverse("classroom:mark_submission", args=[essay.pk]), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'name="base_revision" value="0"' in html and "data-autosave-unsaved" in html
+    assert Mark.objects.get(submission=essay).revision == 1
+
+
 def test_an_out_of_band_mark_never_undoes_the_saved_one(client, cast, essay):
     mark_fully(essay, cast["teacher"], complete=False)
     client.force_login(cast["teacher"])

@@ -92,6 +92,7 @@ def test_autosave_access(client, cast, assignment, who, status):
     [("student", 200), ("outsider", 404), ("teacher", 403), ("other_teacher", 403), ("head", 403)],
 )
 def test_submit_page_access(client, cast, assignment, who, status):
+    _draft(assignment, cast["student"])
     client.force_login(cast[who])
     assert client.get(reverse("classroom:submit", args=[assignment.pk])).status_code == status
 
@@ -158,16 +159,23 @@ def test_opening_the_writing_page_writes_nothing_until_the_first_save(client, ca
     assert submission.started_at is not None and submission.text == "First words."
 
 
-def test_first_visit_to_a_timed_essay_starts_its_clock_once(client, cast, assignment):
+def test_a_timed_essays_clock_starts_on_start_once(client, cast, assignment):
     type(assignment).objects.filter(pk=assignment.pk).update(time_limit_minutes=45)
     client.force_login(cast["student"])
+    url = reverse("classroom:write", args=[assignment.pk])
+    html = client.get(url).content.decode()
+    assert "Start the timed essay" in html and 'id="essay-form"' not in html
+    assert not Submission.objects.exists()  # reading the question and sources starts nothing
     with time_machine.travel(timezone.now(), tick=False):
-        client.get(reverse("classroom:write", args=[assignment.pk]))
+        assert client.post(url, {"start": "1"}).status_code == 302
         started = Submission.objects.get().started_at
-    client.get(reverse("classroom:write", args=[assignment.pk]))
+    assert started is not None
+    client.post(url, {"start": "1"})  # pressed again (another tab): the clock does not restart
     submission = Submission.objects.get()
     assert submission.started_at == started
     assert submission.state == Submission.State.NOT_STARTED
+    html = client.get(url).content.decode()
+    assert 'id="essay-form"' in html and 'id="countdown"' in html
 
 
 # --- Autosave ---------------------------------------------------------------------------------
@@ -427,6 +435,7 @@ def timed(school_class, prompt):
 def test_timed_page_shows_a_countdown_to_started_plus_limit(client, cast, timed):
     client.force_login(cast["student"])
     with time_machine.travel(_local(2026, 11, 23, 10, 0), tick=False):
+        client.post(reverse("classroom:write", args=[timed.pk]), {"start": "1"})
         html = client.get(reverse("classroom:write", args=[timed.pk])).content.decode()
     assert 'data-deadline="2026-11-23T10:45:00+00:00"' in html
     assert 'id="auto-submit-form"' in html
@@ -459,7 +468,7 @@ def test_saves_are_refused_after_time_is_up_and_submit_hands_in_the_saved_text(c
 def test_autosave_after_time_is_up_is_400_with_a_message(client, cast, timed):
     client.force_login(cast["student"])
     with time_machine.travel(_local(2026, 11, 23, 10, 0), tick=False):
-        client.get(reverse("classroom:write", args=[timed.pk]))
+        client.post(reverse("classroom:write", args=[timed.pk]), {"start": "1"})
     with time_machine.travel(_local(2026, 11, 23, 11, 0), tick=False):
         response = _autosave(client, timed, "After the bell", 0)
     assert response.status_code == 400
@@ -470,7 +479,7 @@ def test_js_off_submit_after_time_is_up_hands_in_the_saved_text(client, cast, ti
     client.force_login(cast["student"])
     url = reverse("classroom:write", args=[timed.pk])
     with time_machine.travel(_local(2026, 11, 23, 10, 0), tick=False):
-        client.get(url)
+        client.post(url, {"start": "1"})
     with time_machine.travel(_local(2026, 11, 23, 10, 30), tick=False):
         client.post(url, {"text": "Saved in time.", "base_revision": "0", "save": "1"})
     with time_machine.travel(_local(2026, 11, 23, 11, 0), tick=False):

@@ -14,9 +14,19 @@ def forward(apps, schema_editor):
     """Keep every fact the removed columns held, and give the new rules' data:
     - a complete mark is one with `completed_at` (Mark.state goes): fill it where missing;
     - candidate numbers are now given on submit: every handed-in essay gets one;
-    - an essay being redrafted stays "returned" until handed in again (it used to turn "draft")."""
+    - an essay being redrafted stays "returned" until handed in again (it used to turn "draft");
+    - anchors the new CHECK refuses become general comments."""
     Mark = apps.get_model("classroom", "Mark")
     Submission = apps.get_model("classroom", "Submission")
+    Annotation = apps.get_model("classroom", "Annotation")
+    # The old CHECK let a half-empty or backwards anchor through: such comments become
+    # general comments (their text is kept) so the stricter CHECK below can be added.
+    broken = Annotation.objects.filter(
+        models.Q(start__isnull=True, end__isnull=False)
+        | models.Q(start__isnull=False, end__isnull=True)
+        | models.Q(start__gte=models.F("end"))
+    )
+    broken.update(start=None, end=None, quote="")
     for mark in Mark.objects.filter(state="complete", completed_at__isnull=True):
         mark.completed_at = mark.updated_at
         mark.save(update_fields=["completed_at"])

@@ -40,7 +40,10 @@ def assignment_list(request: AuthedRequest, pk: int) -> HttpResponse:
     assignments = (
         school_class.assignments.select_related("prompt")
         .annotate(
-            drafting=Count("submissions", filter=Q(submissions__state=Submission.State.DRAFT)),
+            # Being written: a draft, or a redraft after the teacher returned it.
+            drafting=Count(
+                "submissions", filter=Q(submissions__state__in=[Submission.State.DRAFT, Submission.State.RETURNED])
+            ),
             submitted=Count("submissions", filter=Q(submissions__state__in=HANDED_IN)),
             late=Count(
                 "submissions",
@@ -268,13 +271,14 @@ def write(request: AuthedRequest, pk: int) -> HttpResponse:
         if request.method == "POST":
             permissions.require_student(request.user)
         return render(request, "classroom/assignments/write.html", _writing_context(request, assignment, None))
-    if request.method == "POST" or assignment.time_limit_minutes:
-        # A timed essay's clock starts when the student first opens it; otherwise the
-        # submission is made by the first save and a page view writes nothing.
-        submission = Submission.start(assignment, request.user)
+    if request.method == "POST" and "start" in request.POST:
+        # "Start the timed essay": the clock starts now (a page view writes nothing).
+        Submission.start(assignment, request.user)
+        return redirect("classroom:write", assignment.pk)
+    if request.method == "POST":
+        submission = Submission.start(assignment, request.user)  # the first save makes it
     else:
-        submission = Submission.objects.filter(assignment=assignment, student=request.user).first() or Submission()
-        submission.assignment, submission.student = assignment, request.user
+        submission = _own_submission(assignment, request.user)
     status = 200
     conflict = None
     if request.method == "POST" and submission.is_editable:
@@ -308,8 +312,17 @@ def write(request: AuthedRequest, pk: int) -> HttpResponse:
             status = 409
         form = EssayForm(initial={"text": submission.text, "base_revision": submission.revision})
     context = _writing_context(request, assignment, submission)
-    context.update(form=form, conflict=conflict)
+    needs_start = bool(assignment.time_limit_minutes) and submission.started_at is None and submission.is_editable
+    # unsaved: the form holds text the server refused (static/js/autosave.js keeps it on the device).
+    context.update(form=form, conflict=conflict, needs_start=needs_start, unsaved=status != 200)
     return render(request, "classroom/assignments/write.html", context, status=status)
+
+
+def _own_submission(assignment: Assignment, student: User) -> Submission:
+    """The student's submission as it stands, or an unsaved empty one: reading writes nothing."""
+    submission = Submission.objects.filter(assignment=assignment, student=student).first() or Submission()
+    submission.assignment, submission.student = assignment, student
+    return submission
 
 
 @login_required
@@ -335,8 +348,8 @@ def autosave(request: AuthedRequest, pk: int) -> JsonResponse:
 def submit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Confirm, then hand in the saved text (one atomic step; a double click is harmless)."""
     assignment = permissions.assignment_for_writer(request.user, pk)
-    submission = Submission.start(assignment, request.user)
     if request.method == "POST":
+        submission = Submission.start(assignment, request.user)
         try:
             submission.submit(by=request.user)
         except SubmissionError as error:
@@ -346,7 +359,8 @@ def submit(request: AuthedRequest, pk: int) -> HttpResponse:
         late = " (late)" if submission.is_late else ""
         messages.success(request, f"Your essay has been submitted at {when}{late}.")
         return redirect("classroom:write", assignment.pk)
-    if not submission.is_editable:
+    submission = _own_submission(assignment, request.user)
+    if not submission.is_editable or submission.pk is None:
         return redirect("classroom:write", assignment.pk)
     context = _writing_context(request, assignment, submission)
     now = context["now"]

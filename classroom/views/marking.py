@@ -296,11 +296,14 @@ def mark_submission(request: AuthedRequest, pk: int) -> HttpResponse:
     criteria = _criteria(submission)
     mark = _existing_mark(submission)
     status = 200
+    saved_revision: int | None = None
+    invalid: dict[str, str] = {}
     if request.method == "POST":
         form = MarkForm(request.POST, criteria=criteria)
         action = request.POST.get("action", "save")
         try:
             mark, invalid = _save_mark(request, submission, form)
+            saved_revision = mark.revision
             if invalid:
                 raise MarkError("Saved, except: " + " ".join(invalid.values()) + " Correct it and save again.")
             if action == "complete":
@@ -319,16 +322,20 @@ def mark_submission(request: AuthedRequest, pk: int) -> HttpResponse:
                 return redirect("classroom:mark_submission", target.pk)
             return redirect("classroom:mark_submission", submission.pk)
         mark = _existing_mark(submission)
-        if mark is not None and status == 400:
-            # What was saved is now the current revision; the form keeps what the marker typed.
+        if saved_revision is not None:
+            # Part was saved (then a flagged mark or "complete" stopped it): that is the
+            # current revision now; the form keeps what the marker typed. When nothing was
+            # saved the posted base stays, so a newer version elsewhere is still a conflict.
             data = request.POST.copy()  # the form's data: request.POST, which is immutable
-            data["base_revision"] = str(mark.revision)
+            data["base_revision"] = str(saved_revision)
             form.data = data
     else:
         if not submission.is_markable:
             messages.info(request, "This essay has not been submitted, so it cannot be marked yet.")
         form = MarkForm(initial=_initial(mark), criteria=criteria)
     context = _marking_context(request, submission, form, criteria, mark)
+    # The form holds what the server did not save (static/js/autosave.js keeps it on the device).
+    context["unsaved"] = status != 200 and (saved_revision is None or bool(invalid))
     return render(request, "classroom/marking/mark.html", context, status=status)
 
 
@@ -630,10 +637,14 @@ def dirt_save(request: AuthedRequest, pk: int) -> HttpResponse:
     response = DirtResponse.for_mark(mark)
     form = DirtForm(request.POST)
     status = 400
+    unsaved = True
     if form.is_valid():
         text = form.cleaned_data["text"]
+        base = form.cleaned_data["base_revision"]
         try:
-            response.save_text(text, form.cleaned_data["base_revision"])
+            response.save_text(text, base)
+            base = response.revision  # saved: a refused submit below builds on it
+            unsaved = False
             if request.POST.get("action") == "submit":
                 response.submit()
                 messages.success(request, "Your response has been sent to your teacher.")
@@ -646,10 +657,11 @@ def dirt_save(request: AuthedRequest, pk: int) -> HttpResponse:
             status = 409
         except DirtError as error:
             messages.error(request, str(error))
-            # Whatever was saved is the current revision now: the next save builds on it.
-            form = DirtForm(initial={"text": text, "base_revision": response.revision})
+            form = DirtForm(initial={"text": text, "base_revision": base})
     mark.refresh_from_db()
-    return render(request, "classroom/feedback/feedback.html", _feedback_context(mark, form), status=status)
+    # The box holds what the server did not save (autosave.js then keeps it on the device).
+    context = {**_feedback_context(mark, form), "unsaved": unsaved}
+    return render(request, "classroom/feedback/feedback.html", context, status=status)
 
 
 @login_required

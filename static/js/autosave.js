@@ -34,6 +34,7 @@
     restoredSaving: "Unsaved text restored from this device — saving…",
     restoredCheck: "Text restored from this device. It differs from the last saved version: check it, then choose which to keep.",
     other: "Using the other version",
+    refusedHttp: "Not saved — the server refused the save (error {code}). Your text is kept on this device.",
   };
 
   function clockNow() {
@@ -60,8 +61,11 @@
     var onChange = options.onChange || function () {};
 
     var revision = parseInt(baseInput.value, 10) || 0;
-    var saved = fields(); // what the server holds at `revision` (null: not known)
-    var refused = null; // fields the server refused (400): not sent again until they change
+    // A page the server sent back with an error (400/409 after a plain POST) holds text the
+    // server has not saved: keep it on this device, and send it only once the user edits it.
+    var unsavedOnLoad = form.hasAttribute("data-autosave-unsaved");
+    var saved = unsavedOnLoad ? null : fields(); // what the server holds at `revision` (null: not known)
+    var refused = unsavedOnLoad ? fields() : null; // refused fields: not sent again until they change
     var inFlight = null;
     var inFlightFields = null;
     var idleTimer = null;
@@ -294,8 +298,19 @@
         setStatus(messages.session);
         return null;
       }
-      if (response.status >= 500 || type.indexOf("application/json") === -1) {
+      var json = type.indexOf("application/json") !== -1;
+      var transient = response.status >= 500 || response.status === 408 || response.status === 429;
+      if (transient || (response.ok && !json)) {
         retryLater(); // a proxy's error page, a restarting server, a full disk…
+        return null;
+      }
+      if (!json) {
+        // Any other refusal (404 after leaving the class, 413 too large…) will not pass by
+        // itself: say so and wait until the user changes something; the copy stays here.
+        answered();
+        refused = sent;
+        keepLocal();
+        setStatus(messages.refusedHttp.replace("{code}", String(response.status)));
         return null;
       }
       return response.json().then(function (data) {
@@ -386,7 +401,12 @@
       leaving = true;
       if (!submitting) save({ closing: true });
     });
-    window.addEventListener("pageshow", function () { leaving = false; });
+    window.addEventListener("pageshow", function () {
+      // Back to this page from the browser's cache: its own buttons must save first again.
+      leaving = false;
+      submitting = false;
+      delete form.dataset.ready;
+    });
     window.addEventListener("online", function () {
       answered();
       save();
@@ -419,7 +439,8 @@
     });
 
     // --- On load: put back what never reached the server ------------------------------------
-    var copy = enabled ? readLocal() : null;
+    if (unsavedOnLoad && enabled) keepLocal();
+    var copy = enabled && !unsavedOnLoad ? readLocal() : null;
     if (copy && same(copy.fields, saved)) {
       clearLocal();
     } else if (copy) {
@@ -441,6 +462,9 @@
       // The page is submitting by other means (e.g. a timed essay's own form).
       leave: function () { submitting = true; },
       isBlocked: function () { return Boolean(conflict || closed); },
+      hasConflict: function () { return Boolean(conflict); },
+      // True when the server holds exactly what the form shows.
+      isSaved: function () { return !conflict && same(fields(), saved); },
     };
   }
 

@@ -189,18 +189,30 @@
       clearAnchor.hidden = true;
     });
   }
-  // Save the mark before any other form on the page reloads it.
-  document.querySelectorAll("form").forEach(function (other) {
-    if (other === form) return;
+  // Save the mark before any other form on the page (release, return, a comment…) acts on
+  // it; if it cannot be saved, that action waits: it would act on a version not on screen.
+  var saveStatus = document.getElementById("mark-save-status");
+  var others = Array.prototype.filter.call(document.querySelectorAll("form"), function (other) {
+    return other !== form;
+  });
+  others.forEach(function (other) {
     other.addEventListener("submit", function (event) {
-      if (saver.isBlocked() || other.dataset.saved === "1") return;
+      if (other.dataset.saved === "1" || (saver.isBlocked() && !saver.hasConflict())) return;
       event.preventDefault();
+      if (saver.hasConflict()) return;
       saver.save().then(function () {
+        if (!saver.isSaved()) {
+          saveStatus.textContent = "Your mark is not saved yet, so that was not done. Check the message above, then try again.";
+          return;
+        }
         other.dataset.saved = "1";
         // Not while this submit event is still being dispatched (Chromium ignores it then).
         window.setTimeout(function () { other.requestSubmit ? other.requestSubmit() : other.submit(); }, 0);
       });
     });
+  });
+  window.addEventListener("pageshow", function () {
+    others.forEach(function (other) { delete other.dataset.saved; });
   });
 
   // --- Comment bank -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ REQUIRE_BROWSER=1 (as CI sets), which turns the skip into a failure.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,7 @@ def context(browser):
     # reach the live server while the test database is being flushed: go offline first.
     context.set_offline(True)
     context.close()
+    time.sleep(0.3)  # let a request already on its way finish before the database is flushed
 
 
 @pytest.fixture
