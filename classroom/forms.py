@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import cast
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.db.models import QuerySet
 
 from classroom import roster
@@ -17,6 +19,28 @@ from classroom.models import (
     SchoolClass,
     User,
 )
+
+
+def whole_number(value: object) -> int | None:
+    """A number sent as text (an id in a query string or a button), or None. Only ASCII
+    digits count: str.isdigit() also accepts "²", which int() then refuses."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value):
+        return int(value)
+    return None
+
+
+# --- signing in ---
+
+
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form with the username's length checked before anything is looked up
+    (an over-long name is a form error, never a database error)."""
+
+    username = UsernameField(
+        max_length=User._meta.get_field("username").max_length,
+        widget=forms.TextInput(attrs={"autofocus": True}),
+    )
+
 
 # --- classes and rosters ---
 

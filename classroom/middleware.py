@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 
 
 class ForcePasswordChangeMiddleware:
@@ -21,3 +22,19 @@ class ForcePasswordChangeMiddleware:
             if request.path not in allowed and not request.path.startswith("/static/"):
                 return redirect("password_change")
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """Pages for a signed-in user are never stored by the browser or a proxy: on a shared
+    classroom computer, Back after logging out must not show the last pupil's feedback or a
+    teacher's markbook from the back/forward cache (Cache-Control: private, no-store)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith("/static/"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from classroom import permissions
+from classroom.forms import whole_number
 from classroom.types import AuthedRequest
 from crisis.forms import (
     CriterionFormSet,
@@ -113,7 +114,8 @@ def lesson_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         form = KnowledgeCheckForm(questions)
     elif request.method == "GET" and request.GET.get("attempt"):
         attempt = permissions.attempt_for_student(request.user, lesson, request.GET["attempt"])
-        answers = {int(qid): chosen for qid, chosen in attempt.answers.items() if qid.isdigit()}
+        numbered = {whole_number(qid): chosen for qid, chosen in attempt.answers.items()}
+        answers = {qid: chosen for qid, chosen in numbered.items() if qid is not None}
         score, results = lesson.mark_answers(answers)
         result = {"score": attempt.score, "total": attempt.total, "results": results}
         stored = True

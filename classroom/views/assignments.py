@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
 from classroom import permissions
-from classroom.forms import AssignmentForm, DeadlinesForm, EssayForm, ExtensionForm
+from classroom.forms import AssignmentForm, DeadlinesForm, EssayForm, ExtensionForm, whole_number
 from classroom.models import Assignment, Extension, Submission, SubmissionError, User
 from classroom.status import KEYS, MARKABLE_STATES, Status, feedback_date_passed
 from classroom.types import AuthedRequest
@@ -68,7 +68,7 @@ def assignment_create(request: AuthedRequest, pk: int) -> HttpResponse:
     # A sensible start: open now, due in a week at 09:00.
     week = timezone.localtime() + timedelta(days=7)
     initial: dict[str, object] = {"due_at": week.replace(hour=9, minute=0, second=0, microsecond=0)}
-    if request.GET.get("prompt", "").isdigit():
+    if whole_number(request.GET.get("prompt")) is not None:
         initial["prompt"] = request.GET["prompt"]
     assignment = Assignment(school_class=school_class, created_by=request.user)
     form = AssignmentForm(request.POST or None, instance=assignment, prompts=prompts, initial=initial)
@@ -124,8 +124,9 @@ def assignment_extensions(request: AuthedRequest, pk: int) -> HttpResponse:
     students = assignment.school_class.active_students().order_by("last_name", "first_name", "username")
     form = ExtensionForm(request.POST or None, students=students)
     if request.method == "POST" and "remove" in request.POST:
-        if request.POST["remove"].isdigit():
-            assignment.remove_extension(int(request.POST["remove"]))
+        student_pk = whole_number(request.POST["remove"])
+        if student_pk is not None:
+            assignment.remove_extension(student_pk)
         messages.success(request, "The extension has been removed.")
         return redirect("classroom:assignment_extensions", assignment.pk)
     if request.method == "POST" and form.is_valid():

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.views import LoginView
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count, Q, QuerySet
@@ -13,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from classroom import permissions
+from classroom.forms import LoginForm
 from classroom.home import student_assignments
 from classroom.models import SchoolClass
 from classroom.types import AuthedRequest
@@ -91,3 +93,17 @@ def readyz(request: HttpRequest) -> HttpResponse:
     if ready:
         return HttpResponse("ready\n", content_type="text/plain")
     return HttpResponse("not ready\n", content_type="text/plain", status=503)
+
+
+class SignInView(LoginView):
+    """Django's sign-in page. Malformed input (e.g. an over-long username) is a 400 with the
+    form's message; a wrong password stays an ordinary page (200) saying so."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if any(form.errors.get(name) for name in form.fields):
+            response.status_code = 400
+        return response

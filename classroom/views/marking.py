@@ -24,7 +24,7 @@ from classroom import autosave as autosave_json
 from classroom import permissions
 from classroom.comment_bank import entries_by_code, expand_codes
 from classroom.essay import essay_with_notes
-from classroom.forms import NO_LEVEL, BankEntryForm, CommentEditForm, CommentForm, DirtForm, MarkForm
+from classroom.forms import NO_LEVEL, BankEntryForm, CommentEditForm, CommentForm, DirtForm, MarkForm, whole_number
 from classroom.indicative import match_points, merge_spans
 from classroom.models import (
     Annotation,
@@ -405,8 +405,9 @@ def annotation_add(request: AuthedRequest, pk: int) -> HttpResponse:
         return _back_to_marking(submission.pk, "#comments")
     data = form.cleaned_data
     comment, entry = expand_codes(data["comment"], permissions.bank_entries_for_teacher(request.user))
-    if request.POST.get("bank_entry", "").isdigit():
-        entry = permissions.bank_entries_for_teacher(request.user).filter(pk=request.POST["bank_entry"]).first()
+    bank_pk = whole_number(request.POST.get("bank_entry"))
+    if bank_pk is not None:
+        entry = permissions.bank_entries_for_teacher(request.user).filter(pk=bank_pk).first()
     try:
         mark = Mark.for_submission(submission, request.user)
         annotation = mark.add_annotation(

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from classroom import permissions, progress
 from classroom.charts import line_chart
 from classroom.csvsafe import write_csv
+from classroom.forms import whole_number
 from classroom.status import HANDED_IN_KEYS, STATUSES
 from classroom.types import AuthedRequest
 
@@ -115,7 +116,7 @@ def department(request: AuthedRequest) -> HttpResponse:
     """Heads of department: one essay question's results in every class, side by side."""
     permissions.require_head(request.user)
     raw = request.GET.get("prompt", "")
-    prompt_id = int(raw) if raw.isdigit() else None
+    prompt_id = whole_number(raw)
     view = progress.department(prompt_id)
     if raw and view.prompt is None:
         messages.error(request, "Choose one of the essay questions in the list.")

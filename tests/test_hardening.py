@@ -1,0 +1,149 @@
+"""Findings of the security review (../shared/reviews/security.md), each named after its
+finding: the attack as it was made, and what must hold now."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from classroom.forms import whole_number
+from classroom.models import Annotation, Extension
+from tests.helpers import mark_fully
+
+pytestmark = pytest.mark.django_db
+
+
+# --- L1: shared classroom computers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["student", "teacher", "head"])
+def test_l1_signed_in_pages_are_never_stored_by_the_browser(client, cast, who):
+    client.force_login(cast[who])
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= directives
+
+
+# --- L2: over-long input on the sign-in form --------------------------------------------------
+
+
+def test_l2_an_overlong_username_is_a_400_with_a_message_not_a_500(client):
+    response = client.post(reverse("login"), {"username": "u" * 256, "password": "x"})
+    assert response.status_code == 400
+    assert "at most 150 characters" in response.content.decode()
+
+
+def test_l2_a_wrong_password_is_still_an_ordinary_page(client, cast):
+    response = client.post(reverse("login"), {"username": cast["student"].username, "password": "wrong"})
+    assert response.status_code == 200
+    assert "correct username and password" in response.content.decode()
+
+
+# --- L3: numbers typed as "²" ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["²", "١٢", "1²", "", "-1", " 1", "1e3", None, "9" * 19])
+def test_l3_only_ascii_digits_make_a_number(text):
+    assert whole_number(text) is None
+
+
+def test_l3_ascii_digits_do():
+    assert whole_number("0") == 0 and whole_number("42") == 42
+
+
+def test_l3_department_view_with_a_superscript_prompt_id_says_so(client, head):
+    client.force_login(head)
+    response = client.get(reverse("classroom:department_progress") + "?prompt=²")
+    assert response.status_code == 200
+    assert "Choose one of the essay questions" in response.content.decode()
+
+
+def test_l3_removing_an_extension_by_a_superscript_id_changes_nothing(client, cast, marking_assignment):
+    Extension.objects.create(assignment=marking_assignment, student=cast["student"], due_at=marking_assignment.due_at)
+    client.force_login(cast["teacher"])
+    url = reverse("classroom:assignment_extensions", args=[marking_assignment.pk])
+    response = client.post(url, {"remove": "²"})
+    assert response.status_code == 302
+    assert Extension.objects.count() == 1
+
+
+def test_l3_a_comment_with_a_superscript_bank_entry_is_added_without_one(client, cast, essay):
+    mark_fully(essay, cast["teacher"], complete=False)
+    client.force_login(cast["teacher"])
+    url = reverse("classroom:annotation_add", args=[essay.pk])
+    response = client.post(url, {"comment": "Good use of Source A.", "bank_entry": "²"})
+    assert response.status_code == 302
+    assert Annotation.objects.get().bank_entry is None
+
+
+# --- H1: the lock-out behind the shipped nginx ----------------------------------------------
+#
+# deploy/nginx-crisis-classroom.conf sends `X-Forwarded-For $remote_addr` (one address) to
+# gunicorn on 127.0.0.1, and deploy/env.example sets PROXY_COUNT=1.
+
+NGINX = "127.0.0.1"
+
+
+def _through_nginx(client, username, password, pupil_address, header=None):
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=NGINX,
+        HTTP_X_FORWARDED_FOR=header if header is not None else pupil_address,
+    )
+
+
+@pytest.fixture
+def behind_nginx(settings):
+    settings.PROXY_COUNT = 1
+
+
+def test_h1_behind_nginx_failures_lock_only_that_pupils_address(client, behind_nginx, student):
+    from tests.conftest import PASSWORD
+
+    for _ in range(5):
+        assert _through_nginx(client, student.username, "wrong", "203.0.113.7").status_code == 200
+    assert _through_nginx(client, student.username, "wrong", "203.0.113.7").status_code == 429  # the sixth
+    assert _through_nginx(client, student.username, PASSWORD, "203.0.113.7").status_code == 429
+    # The real pupil, at school on another address, still signs in: no global lock-out.
+    assert _through_nginx(client.__class__(), student.username, PASSWORD, "198.51.100.9").status_code == 302
+
+
+def test_h1_a_spoofed_forwarded_for_never_mints_new_addresses(client, behind_nginx, student):
+    from tests.conftest import PASSWORD
+
+    # A client sending its own header to a proxy that appends: the made-up entries are on the left.
+    for n in range(5):
+        header = f"192.0.2.{n}, 203.0.113.7"
+        assert _through_nginx(client, student.username, "wrong", "", header=header).status_code == 200
+    assert _through_nginx(client, student.username, "wrong", "", header="192.0.2.98, 203.0.113.7").status_code == 429
+    assert _through_nginx(client, student.username, PASSWORD, "", header="192.0.2.99, 203.0.113.7").status_code == 429
+
+
+def test_h1_without_a_proxy_the_header_is_ignored(client, settings, student):
+    from tests.conftest import PASSWORD
+
+    settings.PROXY_COUNT = 0
+    for n in range(5):
+        response = client.post(
+            reverse("login"),
+            {"username": student.username, "password": "wrong"},
+            REMOTE_ADDR="203.0.113.7",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        )
+        assert response.status_code == 200
+    sixth = client.post(
+        reverse("login"),
+        {"username": student.username, "password": "wrong"},
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_X_FORWARDED_FOR="192.0.2.100",
+    )
+    assert sixth.status_code == 429
+    locked = client.post(
+        reverse("login"),
+        {"username": student.username, "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_X_FORWARDED_FOR="192.0.2.200",
+    )
+    assert locked.status_code == 429
