@@ -116,6 +116,12 @@ class JoinClassForm(forms.Form):
             raise forms.ValidationError(
                 f"{school_class.name} has been archived, so you cannot join it. Ask your teacher for a current code."
             )
+        if school_class.enrolments.filter(student=self.student, removed_at__isnull=False).exists():
+            # A teacher removed this pupil: only a teacher can add them back (the class page).
+            raise forms.ValidationError(
+                f"Your teacher removed you from {school_class.name}, so the code cannot add you back. "
+                "Ask your teacher if you should be in it."
+            )
         self.school_class = school_class
         return code
 

@@ -145,6 +145,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# Every failure is logged (one row each), so failures can also be counted per address
+# across usernames (password spraying): LOGIN_ADDRESS_FAILURE_LIMIT failures from one address
+# within the lock-out time refuse further attempts from it until they age out. The default,
+# 150 per 15 minutes, is about twice a busy lesson change at a 1,500-pupil school behind one
+# NAT address (300 log-ins in 15 minutes, a quarter of them mistyped once or twice, ≈ 75
+# failures), so a normal day never reaches it, while a sprayer gets at most ~14,000 guesses a
+# day spread over every account, instead of unlimited ones.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 150, minimum=1)
 # Behind a reverse proxy, count the proxies so the pupil's address is read from
 # X-Forwarded-For; with none (the default) REMOTE_ADDR is used and the header ignored.
 # crisis/client_ip.py says which entry is read, and why.

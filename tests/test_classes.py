@@ -295,14 +295,16 @@ def test_rotating_the_code_stops_the_old_one_working(client, cast, school_class)
     assert newcomer in school_class.active_students()
 
 
-def test_removed_student_who_rejoins_is_enrolled_again(client, cast, school_class):
+def test_l5_a_removed_pupil_cannot_rejoin_with_the_code(client, cast, school_class):
+    """Security review L5: removal used to be undone at once by the same join code."""
     enrolment = school_class.enrolments.get(student=cast["student"])
     enrolment.remove()
     client.force_login(cast["student"])
-    _join(client, school_class.join_code)
+    html = _join(client, school_class.join_code).content.decode()
+    assert "Your teacher removed you from" in html
     enrolment.refresh_from_db()
-    assert enrolment.removed_at is None
-    assert Enrolment.objects.filter(student=cast["student"]).count() == 1
+    assert enrolment.removed_at is not None
+    assert cast["student"] not in school_class.active_students()
 
 
 def test_guessing_codes_is_throttled_after_ten_wrong_ones(client, outsider, school_class):

@@ -147,3 +147,28 @@ def test_h1_without_a_proxy_the_header_is_ignored(client, settings, student):
         HTTP_X_FORWARDED_FOR="192.0.2.200",
     )
     assert locked.status_code == 429
+
+
+# --- L7: password spraying from one address ------------------------------------------------
+
+
+def test_l7_one_wrong_password_for_each_of_many_pupils_hits_the_address_cap(client, settings, school_class):
+    from classroom.models import User
+    from tests.factories import StudentFactory
+
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 4
+    pupils = [StudentFactory() for _ in range(5)]
+    for pupil in pupils[:4]:  # one guess each: never enough for axes's per-pupil lock-out
+        response = client.post(reverse("login"), {"username": pupil.username, "password": "Summer2026"})
+        assert response.status_code == 200
+    last = pupils[4]
+    last.set_password("Summer2026")
+    last.save()
+    sprayed = client.post(reverse("login"), {"username": last.username, "password": "Summer2026"})
+    assert sprayed.status_code == 429 and "from this network" in sprayed.content.decode()
+    assert "_auth_user_id" not in client.session  # not even a right guess gets through
+    # Another address is not affected.
+    other = client.__class__()
+    ok = other.post(reverse("login"), {"username": last.username, "password": "Summer2026"}, REMOTE_ADDR="198.51.100.4")
+    assert ok.status_code == 302
+    assert User.objects.filter(pk=last.pk).exists()

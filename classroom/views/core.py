@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
+from axes.models import AccessFailureLog
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -10,6 +14,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -18,6 +23,7 @@ from classroom.forms import LoginForm
 from classroom.home import student_assignments
 from classroom.models import SchoolClass
 from classroom.types import AuthedRequest
+from crisis.client_ip import client_ip
 
 
 @login_required
@@ -95,12 +101,29 @@ def readyz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("not ready\n", content_type="text/plain", status=503)
 
 
+def too_many_failures_from(request: HttpRequest) -> bool:
+    """Password spraying: LOGIN_ADDRESS_FAILURE_LIMIT failed log-ins from this address,
+    whatever the usernames, within the lock-out time (counted in the database, so the limit
+    is exact across workers and restarts). The per-pupil lock-out is django-axes's."""
+    address = client_ip(request)
+    if address is None:
+        return False
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = AccessFailureLog.objects.filter(ip_address=address, attempt_time__gte=since).count()
+    return failures >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
+
+
 class SignInView(LoginView):
     """Django's sign-in page. Malformed input (e.g. an over-long username) is a 400 with the
     form's message; a wrong password stays an ordinary page (200) saying so."""
 
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if too_many_failures_from(request):
+            return render(request, "registration/locked_out.html", {"whole_address": True}, status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
