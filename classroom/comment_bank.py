@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from classroom.models import CommentBankEntry
+from classroom.models import MAX_BANK_CHARS, CommentBankEntry
 from crisis.content.loader import CONTENT_DIR, unit_folders
 from crisis.models import EssayPrompt
 
@@ -24,19 +24,32 @@ def entries_by_code(entries) -> dict[str, CommentBankEntry]:
     return found
 
 
-def expand_codes(text: str, entries) -> tuple[str, CommentBankEntry | None]:
+def expand_codes(text: str, entries, limit: int) -> tuple[str, CommentBankEntry | None]:
     """Replace each `#code` with its bank text; unknown codes stay as typed.
 
     Returns the new text and, when the whole comment was one code, that entry (so the
-    annotation can record where it came from).
+    annotation can record where it came from). Expansion stops as soon as the text passes
+    `limit` characters (the field's maximum): the result is then `limit + 1` characters long,
+    for the field's own length check to refuse, and never grows with the number of codes.
     """
     lookup = entries if isinstance(entries, dict) else entries_by_code(entries)
     single = CODE_PATTERN.fullmatch(text.strip())
-    expanded = CODE_PATTERN.sub(
-        lambda m: lookup[m.group(1).lower()].text if m.group(1).lower() in lookup else m.group(0), text
-    )
-    entry = lookup.get(single.group(1).lower()) if single else None
-    return expanded, entry
+    pieces: list[str] = []
+    length = 0
+    position = 0
+    for match in CODE_PATTERN.finditer(text):
+        entry = lookup.get(match.group(1).lower())
+        for piece in (text[position : match.start()], entry.text if entry else match.group(0)):
+            pieces.append(piece)
+            length += len(piece)
+        position = match.end()
+        if length > limit:
+            return "".join(pieces)[: limit + 1], None
+    pieces.append(text[position:])
+    expanded = "".join(pieces)
+    if len(expanded) > limit:
+        expanded = expanded[: limit + 1]
+    return expanded, lookup.get(single.group(1).lower()) if single else None
 
 
 class BankFileError(Exception):
@@ -73,6 +86,8 @@ def read_bank(path: Path) -> list[dict]:
         seen.add(code.lower())
         if not str(item.get("text") or "").strip():
             errors.append(f"{where}: text is missing.")
+        elif len(str(item["text"]).strip()) > MAX_BANK_CHARS:
+            errors.append(f"{where}: text is longer than {MAX_BANK_CHARS:,} characters.")
         criterion = item.get("criterion")
         if criterion is not None and criterion not in CommentBankEntry.CRITERION_CODES:
             codes = ", ".join(CommentBankEntry.CRITERION_CODES)

@@ -7,10 +7,12 @@ from typing import cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 
 from classroom import roster
 from classroom.models import (
+    MAX_BANK_CHARS,
     MAX_COMMENT_CHARS,
     MAX_ESSAY_CHARS,
     MAX_FEEDBACK_CHARS,
@@ -426,6 +428,10 @@ class BankEntryForm(forms.ModelForm):
     def __init__(self, *args, owner, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
+        # A bank entry is pasted into comments, possibly many times: keep it short.
+        text = self.fields["text"]
+        text.validators.append(MaxLengthValidator(MAX_BANK_CHARS))
+        text.widget.attrs["maxlength"] = str(MAX_BANK_CHARS)
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].lower()

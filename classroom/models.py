@@ -952,6 +952,7 @@ class SubmissionRevision(models.Model):
 
 MAX_FEEDBACK_CHARS = 10_000
 MAX_COMMENT_CHARS = 5_000
+MAX_BANK_CHARS = 2_000  # one comment-bank entry
 
 
 class MarkError(Exception):

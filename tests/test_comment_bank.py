@@ -68,10 +68,12 @@ def test_a_bad_bank_file_loads_nothing(tmp_path: Path):
 def test_codes_expand_to_the_bank_text_and_the_teachers_own_wins(starter, teacher):
     mine = CommentBankEntry.objects.create(owner=teacher, code="date", text="My date comment.")
     entries = CommentBankEntry.objects.for_teacher(teacher)
-    assert expand_codes("#prov", entries) == ("Use the provenance.", starter[0])
-    assert expand_codes("See #DATE here, and #unknown.", entries)[0] == "See My date comment. here, and #unknown."
-    assert expand_codes("#date", entries)[1] == mine
-    assert expand_codes("email me at a#prov", entries)[0] == "email me at a#prov"
+    assert expand_codes("#prov", entries, 5_000) == ("Use the provenance.", starter[0])
+    assert (
+        expand_codes("See #DATE here, and #unknown.", entries, 5_000)[0] == "See My date comment. here, and #unknown."
+    )
+    assert expand_codes("#date", entries, 5_000)[1] == mine
+    assert expand_codes("email me at a#prov", entries, 5_000)[0] == "email me at a#prov"
 
 
 def test_typing_a_code_in_a_comment_inserts_the_bank_text(client, cast, essay, starter):

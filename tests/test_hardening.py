@@ -172,3 +172,49 @@ def test_l7_one_wrong_password_for_each_of_many_pupils_hits_the_address_cap(clie
     ok = other.post(reverse("login"), {"username": last.username, "password": "Summer2026"}, REMOTE_ADDR="198.51.100.4")
     assert ok.status_code == 302
     assert User.objects.filter(pk=last.pk).exists()
+
+
+# --- M4: comment-bank expansion is bounded ----------------------------------------------------
+
+
+def test_m4_expanding_many_codes_of_a_huge_entry_stays_within_the_fields_size(cast):
+    import tracemalloc
+
+    from classroom.comment_bank import expand_codes
+    from classroom.models import MAX_FEEDBACK_CHARS, CommentBankEntry
+
+    # An entry saved before the cap (or written straight into the database): 100,000 characters.
+    CommentBankEntry.objects.create(owner=cast["teacher"], code="huge", text="x" * 100_000)
+    entries = CommentBankEntry.objects.for_teacher(cast["teacher"])
+    box = "#huge " * 1_600  # what fits in one 10,000-character feedback box
+    tracemalloc.start()
+    expanded, _ = expand_codes(box, entries, MAX_FEEDBACK_CHARS)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(expanded) == MAX_FEEDBACK_CHARS + 1  # too long: the field's own check refuses it
+    assert peak < 2_000_000  # bytes; expanding every code would need 160 MB
+
+
+def test_m4_the_marking_page_refuses_the_expanded_feedback_with_a_message(client, cast, essay):
+    from classroom.models import CommentBankEntry, Mark
+    from tests.helpers import mark_post
+
+    CommentBankEntry.objects.create(owner=cast["teacher"], code="huge", text="x" * 100_000)
+    client.force_login(cast["teacher"])
+    data = mark_post(essay, {"AO1": (1, 1)}, www="#huge " * 1_600)
+    response = client.post(reverse("classroom:mark_submission", args=[essay.pk]), data)
+    assert response.status_code == 400
+    assert "too long" in response.content.decode()
+    assert not Mark.objects.filter(submission=essay).exists()
+
+
+def test_m4_a_bank_entry_is_capped_at_2000_characters(client, cast):
+    from classroom.models import CommentBankEntry
+
+    client.force_login(cast["teacher"])
+    response = client.post(
+        reverse("classroom:comment_bank"), {"bank-code": "long", "bank-text": "y" * 2_001, "bank-criterion_code": ""}
+    )
+    assert response.status_code == 400
+    assert "at most 2000 characters" in response.content.decode()
+    assert not CommentBankEntry.objects.filter(code="long").exists()

@@ -27,6 +27,8 @@ from classroom.essay import essay_with_notes
 from classroom.forms import NO_LEVEL, BankEntryForm, CommentEditForm, CommentForm, DirtForm, MarkForm, whole_number
 from classroom.indicative import match_points, merge_spans
 from classroom.models import (
+    MAX_COMMENT_CHARS,
+    MAX_FEEDBACK_CHARS,
     Annotation,
     Assignment,
     CommentBankEntry,
@@ -285,7 +287,9 @@ def _marking_context(request: AuthedRequest, submission: Submission, form: MarkF
 
 def _expand_feedback(request: AuthedRequest, data: dict) -> dict:
     lookup = entries_by_code(permissions.bank_entries_for_teacher(request.user))
-    return {name: expand_codes(data[name], lookup)[0] for name in ("www", "ebi", "improvement_task")}
+    return {
+        name: expand_codes(data[name], lookup, MAX_FEEDBACK_CHARS)[0] for name in ("www", "ebi", "improvement_task")
+    }
 
 
 @login_required
@@ -404,7 +408,9 @@ def annotation_add(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, "The comment was not added: " + " ".join(_form_errors(form)))
         return _back_to_marking(submission.pk, "#comments")
     data = form.cleaned_data
-    comment, entry = expand_codes(data["comment"], permissions.bank_entries_for_teacher(request.user))
+    comment, entry = expand_codes(
+        data["comment"], permissions.bank_entries_for_teacher(request.user), MAX_COMMENT_CHARS
+    )
     bank_pk = whole_number(request.POST.get("bank_entry"))
     if bank_pk is not None:
         entry = permissions.bank_entries_for_teacher(request.user).filter(pk=bank_pk).first()
@@ -437,7 +443,8 @@ def annotation_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     form = CommentEditForm(request.POST)
     submission_pk = annotation.mark.submission_id
     if form.is_valid():
-        comment, _ = expand_codes(form.cleaned_data["comment"], permissions.bank_entries_for_teacher(request.user))
+        bank = permissions.bank_entries_for_teacher(request.user)
+        comment, _ = expand_codes(form.cleaned_data["comment"], bank, MAX_COMMENT_CHARS)
         try:
             annotation.edit(comment)
         except MarkError as error:
