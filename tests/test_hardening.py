@@ -218,3 +218,27 @@ def test_m4_a_bank_entry_is_capped_at_2000_characters(client, cast):
     assert response.status_code == 400
     assert "at most 2000 characters" in response.content.decode()
     assert not CommentBankEntry.objects.filter(code="long").exists()
+
+
+# --- M2: anonymous marking is not undone by the assignment page -------------------------------
+
+
+def test_m2_while_names_are_hidden_the_assignment_page_pairs_no_name_with_an_essay(client, cast, essay):
+    assignment = essay.assignment
+    type(assignment).objects.filter(pk=assignment.pk).update(anonymous_marking=True)
+    essay.refresh_from_db()
+    client.force_login(cast["teacher"])
+    html = client.get(reverse("classroom:assignment_detail", args=[assignment.pk])).content.decode()
+    assert essay.student.display_name in html  # who has handed in is no secret…
+    assert f"/submissions/{essay.pk}/" not in html  # …but which essay is theirs is
+    assert f"<td>{essay.word_count}</td>" not in html
+    assert "names hidden while marking" in html
+    # The essay page, which names the writer, sends the marker to the anonymous marking page.
+    response = client.get(reverse("classroom:submission_detail", args=[essay.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("classroom:mark_submission", args=[essay.pk])
+    # Once the names are revealed (explicit, recorded), both show the essay again.
+    assignment.reveal_names(by=cast["teacher"])
+    html = client.get(reverse("classroom:assignment_detail", args=[assignment.pk])).content.decode()
+    assert f"/submissions/{essay.pk}/" in html
+    assert client.get(reverse("classroom:submission_detail", args=[essay.pk])).status_code == 200

@@ -28,6 +28,7 @@ from classroom.types import AuthedRequest
 
 # Submitted, or further on (marked, feedback released…): every state the student cannot edit.
 HANDED_IN = MARKABLE_STATES
+ANONYMOUS_WORDS = "Handed in (names hidden while marking)"
 
 # ----------------------------------------------------------------------------------------
 # Teacher pages
@@ -153,6 +154,9 @@ class StudentRow:
     extension: Extension | None
     status: str
     status_words: str
+    # Anonymous marking, names not yet revealed: nothing beside the name that the marking
+    # queue also shows (id, word count, times, late or marked) for work that was handed in.
+    anonymous: bool = False
 
 
 @login_required
@@ -180,7 +184,10 @@ def assignment_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         state, is_late = (submission.state, submission.is_late) if submission else (None, False)
         theirs = Status.of(state, is_late, due_passed=due_passed, date_passed=date_passed)
         counts[theirs.key] = counts.get(theirs.key, 0) + 1
-        rows.append(StudentRow(student, submission, extension, theirs.key, theirs.teacher_words))
+        if assignment.names_hidden and theirs.handed_in:
+            rows.append(StudentRow(student, None, extension, "submitted", ANONYMOUS_WORDS, anonymous=True))
+        else:
+            rows.append(StudentRow(student, submission, extension, theirs.key, theirs.teacher_words))
     # Every status in order, each student in exactly one, so the figures add up to the class.
     summary = [(key, Status(key).label, counts.get(key, 0)) for key in KEYS]
     return render(
@@ -194,6 +201,9 @@ def assignment_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def submission_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """A student's essay, read-only with its paragraphs, and how it grew (revision history)."""
     submission = permissions.submission_for_teacher(request.user, pk)
+    if submission.assignment.names_hidden and submission.is_markable:
+        # This page names the writer: handed-in work is read anonymously on the marking page.
+        return redirect("classroom:mark_submission", submission.pk)
     revisions = submission.revisions.order_by("-created_at", "-pk")
     return render(
         request,
