@@ -1403,3 +1403,13 @@ class DirtResponse(Versioned):
                 locked.save(update_fields=["acknowledged_at", "acknowledged_by"])
         self.refresh_from_db()
         return self
+
+
+class ReadinessProbe(models.Model):
+    """A row /readyz writes and rolls back, to learn that the database still accepts writes
+    (a full disk or a read-only database answers SELECT 1 happily). Never holds data."""
+
+    checked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Readiness probe at {self.checked_at:%Y-%m-%d %H:%M:%S}"

@@ -242,3 +242,31 @@ def test_m2_while_names_are_hidden_the_assignment_page_pairs_no_name_with_an_ess
     html = client.get(reverse("classroom:assignment_detail", args=[assignment.pk])).content.decode()
     assert f"/submissions/{essay.pk}/" in html
     assert client.get(reverse("classroom:submission_detail", args=[essay.pk])).status_code == 200
+
+
+# --- L8: /readyz and a database that refuses writes -------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_l8_readyz_is_not_ready_while_the_database_refuses_writes(client):
+    from django.db import connection
+
+    from classroom.models import ReadinessProbe
+
+    assert client.get("/readyz").status_code == 200
+    assert not ReadinessProbe.objects.exists()  # the probe keeps nothing
+    # Reads still work, writes fail: what a full disk or a read-only database looks like.
+    on, off = (
+        ("PRAGMA query_only = ON", "PRAGMA query_only = OFF")
+        if connection.vendor == "sqlite"
+        else ("SET default_transaction_read_only = on", "SET default_transaction_read_only = off")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(on)
+    try:
+        response = client.get("/readyz")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(off)
+    assert response.status_code == 503 and response.content == b"not ready\n"
+    assert client.get("/readyz").status_code == 200

@@ -9,7 +9,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.views import LoginView
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from classroom import permissions
 from classroom.forms import LoginForm
 from classroom.home import student_assignments
-from classroom.models import SchoolClass
+from classroom.models import ReadinessProbe, SchoolClass
 from classroom.types import AuthedRequest
 from crisis.client_ip import client_ip
 
@@ -86,13 +86,15 @@ def _migrations_applied() -> bool:
 @require_GET
 @never_cache
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Ready for traffic: the database answers and no migration is waiting.
+    """Ready for traffic: the database answers, accepts a write, and no migration is waiting.
 
-    The body says only ready / not ready; details go to the log, not to the internet.
+    The write is a probe row inserted and rolled back, so the check keeps nothing. The body
+    says only ready / not ready; details go to the log, not to the internet.
     """
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        with transaction.atomic():
+            ReadinessProbe.objects.create(checked_at=timezone.now())
+            transaction.set_rollback(True)
         ready = _migrations_applied()
     except DatabaseError:
         ready = False
