@@ -270,3 +270,17 @@ def test_l8_readyz_is_not_ready_while_the_database_refuses_writes(client):
             cursor.execute(off)
     assert response.status_code == 503 and response.content == b"not ready\n"
     assert client.get("/readyz").status_code == 200
+
+
+def test_l7_one_pupil_hammering_one_account_never_pauses_the_whole_address(client, settings, student):
+    from tests.conftest import PASSWORD
+    from tests.factories import StudentFactory
+
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 10
+    for _ in range(30):  # 6 count; axes refuses the rest (429) and those are not counted
+        client.post(reverse("login"), {"username": student.username, "password": "wrong"})
+    classmate = StudentFactory()
+    classmate.set_password(PASSWORD)
+    classmate.save()
+    response = client.__class__().post(reverse("login"), {"username": classmate.username, "password": PASSWORD})
+    assert response.status_code == 302

@@ -106,12 +106,15 @@ def readyz(request: HttpRequest) -> HttpResponse:
 def too_many_failures_from(request: HttpRequest) -> bool:
     """Password spraying: LOGIN_ADDRESS_FAILURE_LIMIT failed log-ins from this address,
     whatever the usernames, within the lock-out time (counted in the database, so the limit
-    is exact across workers and restarts). The per-pupil lock-out is django-axes's."""
+    is exact across workers and restarts). The per-pupil lock-out is django-axes's; attempts
+    it already refused are not counted, so one pupil hammering one account (at most
+    LOGIN_FAILURE_LIMIT failures) can never pause a whole school's address."""
     address = client_ip(request)
     if address is None:
         return False
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    failures = AccessFailureLog.objects.filter(ip_address=address, attempt_time__gte=since).count()
+    recent = AccessFailureLog.objects.filter(ip_address=address, attempt_time__gte=since, locked_out=False)
+    failures = recent.count()
     return failures >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
 
 
