@@ -20,7 +20,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "is_active", "is_staff")
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("School role", {"fields": ("role", "must_change_password")}),
+        ("School role", {"fields": ("role", "must_change_password", "one_time_code_expires_at")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,

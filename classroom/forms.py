@@ -6,6 +6,7 @@ import re
 from typing import cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
@@ -36,12 +37,30 @@ def whole_number(value: object) -> int | None:
 
 class LoginForm(AuthenticationForm):
     """Django's sign-in form with the username's length checked before anything is looked up
-    (an over-long name is a form error, never a database error)."""
+    (an over-long name is a form error, never a database error), refusing an expired
+    one-time code.
+
+    The expiry is checked after the code has been found correct, so it is not a failed
+    log-in to django-axes (no `user_login_failed`): typing an expired code again and again
+    never locks the pupil out, and says each time what to do."""
 
     username = UsernameField(
         max_length=User._meta.get_field("username").max_length,
         widget=forms.TextInput(attrs={"autofocus": True}),
     )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "code_expired": (
+            "This one-time code has expired: codes work for %(days)s days. "
+            "Ask your teacher to reset your password for a new code."
+        ),
+    }
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if user.one_time_code_expired:
+            days = settings.ONE_TIME_CODE_LIFETIME.days
+            raise forms.ValidationError(self.error_messages["code_expired"], code="code_expired", params={"days": days})
 
 
 # --- classes and rosters ---

@@ -24,6 +24,11 @@ class StudentAssignment:
     status: str
     status_words: str
     word_count: int
+    sealed: bool = False  # a timed essay not started yet: its question stays hidden
+
+    @property
+    def title(self) -> str:
+        return self.assignment.sealed_title if self.sealed else self.assignment.title
 
     @property
     def is_open(self) -> bool:
@@ -37,14 +42,20 @@ def student_assignments(student: User) -> tuple[list[StudentAssignment], list[St
     """The student's open and closed assignments, in one query whatever their number."""
     rows = []
     now = timezone.now()
-    queryset = Assignment.objects.visible_to(student).with_status_for(student).select_related("school_class")
+    queryset = Assignment.objects.visible_to(student).with_status_for(student).select_related("school_class", "prompt")
     for assignment in queryset.order_by("due_at", "pk"):
         due = assignment.ext_due_at or assignment.due_at
         date_passed = feedback_date_passed(assignment.feedback_release, assignment.feedback_release_at, now)
         mine = Status.of(assignment.my_state, assignment.my_is_late, due_passed=due < now, date_passed=date_passed)
         rows.append(
             StudentAssignment(
-                assignment, due, assignment.my_cutoff, mine.key, mine.student_words, assignment.my_word_count or 0
+                assignment,
+                due,
+                assignment.my_cutoff,
+                mine.key,
+                mine.student_words,
+                assignment.my_word_count or 0,
+                sealed=assignment.question_sealed(assignment.my_started_at, assignment.my_state),
             )
         )
     open_rows = [row for row in rows if row.is_open]

@@ -16,12 +16,13 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When, prefetch_related_objects
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from classroom import status
 from classroom.status import EDITABLE_STATES, MARKABLE_STATES, State, Status
+from crisis.markdown import SHORT_TEXT_MAX, MarkdownLengthValidator, RenderedHTMLField, RendersMarkdown
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -47,6 +48,11 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT)
     must_change_password = models.BooleanField(
         default=False, help_text="Set when a teacher resets the password to a one-time code."
+    )
+    one_time_code_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the one-time code stops working (ONE_TIME_CODE_DAYS after it was made). Empty: no expiry.",
     )
 
     objects: ClassVar[UserManager[Self]] = UserManager()
@@ -77,21 +83,37 @@ class User(AbstractUser):
 
     def password_changed(self) -> None:
         """The user chose their own password: the one-time code no longer applies."""
-        if self.must_change_password:
+        if self.must_change_password or self.one_time_code_expires_at is not None:
             self.must_change_password = False
-            self.save(update_fields=["must_change_password"])
+            self.one_time_code_expires_at = None
+            self.save(update_fields=["must_change_password", "one_time_code_expires_at"])
+
+    def set_one_time_code(self) -> str:
+        """Give the account a fresh one-time code, valid for ONE_TIME_CODE_LIFETIME, that must
+        be replaced at the first login; return it (not saved: the caller saves or bulk-creates).
+
+        The code is returned to be shown once and is stored only as a hash.
+        """
+        code = new_one_time_code()
+        self.set_password(code)
+        self.must_change_password = True
+        self.one_time_code_expires_at = timezone.now() + settings.ONE_TIME_CODE_LIFETIME
+        return code
+
+    @property
+    def one_time_code_expired(self) -> bool:
+        """The password is still an unused one-time code, and its time is up."""
+        expires = self.one_time_code_expires_at
+        return self.must_change_password and expires is not None and expires <= timezone.now()
 
     def reset_password(self) -> str:
         """Set a fresh one-time code the user must replace at next login; return it.
 
-        The code is returned to be shown once and is stored only as a hash. Changing the
-        password also ends the user's existing sessions.
+        Changing the password also ends the user's existing sessions.
         """
-        code = new_one_time_code()
-        # One UPDATE of both fields; hashing (slow on purpose) happens before it, outside any lock.
-        self.set_password(code)
-        self.must_change_password = True
-        self.save(update_fields=["password", "must_change_password"])
+        # One UPDATE; hashing (slow on purpose) happens before it, outside any lock.
+        code = self.set_one_time_code()
+        self.save(update_fields=["password", "must_change_password", "one_time_code_expires_at"])
         return code
 
 
@@ -290,6 +312,7 @@ class StudentStatus(TypedDict):
     my_is_late: bool | None
     my_submitted_at: datetime | None
     my_updated_at: datetime | None
+    my_started_at: datetime | None
     my_cutoff: datetime | None
 
 
@@ -310,7 +333,8 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         """Annotate each assignment with one student's deadlines and submission, in one query.
 
         Adds `ext_due_at`, `ext_cutoff`, `my_state`, `my_word_count`, `my_is_late`,
-        `my_submitted_at`, `my_updated_at` and `my_cutoff` (the student's effective cut-off).
+        `my_submitted_at`, `my_updated_at`, `my_started_at` and `my_cutoff` (the student's
+        effective cut-off).
         """
         extension = Extension.objects.filter(assignment=OuterRef("pk"), student=student)
         submission = Submission.objects.filter(assignment=OuterRef("pk"), student=student)
@@ -322,6 +346,7 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
             my_is_late=Subquery(submission.values("is_late")[:1]),
             my_submitted_at=Subquery(submission.values("submitted_at")[:1]),
             my_updated_at=Subquery(submission.values("updated_at")[:1]),
+            my_started_at=Subquery(submission.values("started_at")[:1]),
         )
         # The SQL twin of effective_deadlines(); tests check the two agree.
         qs = qs.annotate(
@@ -347,7 +372,7 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         )
 
 
-class Assignment(models.Model):
+class Assignment(RendersMarkdown):
     """An essay set for a class from an essay prompt.
 
     Every field may be edited until it opens (`is_editable`); after that only the deadlines
@@ -356,18 +381,24 @@ class Assignment(models.Model):
     """
 
     FeedbackRelease = status.FeedbackRelease
+    MARKDOWN_FIELDS = ("instructions",)
 
     school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="assignments")
     prompt = models.ForeignKey("crisis.EssayPrompt", on_delete=models.PROTECT, related_name="assignments")
     title = models.CharField(max_length=200)
-    instructions = models.TextField(blank=True, help_text="Markdown. Shown to students above the essay box.")
+    instructions = models.TextField(
+        blank=True,
+        validators=[MarkdownLengthValidator(SHORT_TEXT_MAX)],
+        help_text=f"Markdown, up to {SHORT_TEXT_MAX:,} characters. Shown to students above the essay box.",
+    )
+    instructions_html = RenderedHTMLField()
     opens_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
     late_cutoff = models.DateTimeField(
         null=True, blank=True, help_text="After this, late work is refused. Empty: late work is accepted any time."
     )
     time_limit_minutes = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Timed essay: minutes from when a student first opens it."
+        null=True, blank=True, help_text="Timed essay: minutes from when a student presses Start."
     )
     anonymous_marking = models.BooleanField(default=False)
     # Marking: names stay hidden behind candidate numbers until revealed (reveal_names).
@@ -413,6 +444,19 @@ class Assignment(models.Model):
 
     def is_open(self, at: datetime | None = None) -> bool:
         return (at or timezone.now()) >= self.opens_at
+
+    def question_sealed(self, started_at: datetime | None, state: str | None) -> bool:
+        """A timed essay's question, instructions and sources stay hidden from a pupil until they
+        press Start, so nobody prepares on the clock's time (security review L9)."""
+        return bool(self.time_limit_minutes) and started_at is None and (state is None or state in EDITABLE_STATES)
+
+    @property
+    def sealed_title(self) -> str:
+        """The title a pupil sees before starting a timed essay: the teacher's title, unless it
+        is the question itself (the default)."""
+        if " ".join(self.title.split()).casefold() == " ".join(self.prompt.question.split()).casefold():
+            return f"Timed essay ({self.time_limit_minutes} minutes)"
+        return self.title
 
     def is_editable(self, at: datetime | None = None) -> bool:
         """Every field can change until the assignment opens."""
@@ -889,10 +933,13 @@ class Submission(Versioned):
             locked = Submission._locked(self.pk)
             if not locked.is_markable:
                 raise MarkError("Only submitted work can be marked.")
-            mark, _ = Mark.objects.select_for_update().get_or_create(submission=locked, defaults={"marker": by})
+            scheme = self.assignment.prompt.mark_scheme
+            maxima = Mark.maxima_of(scheme)  # also loads the criteria and levels validate_scores reads
+            mark, _ = Mark.objects.select_for_update().get_or_create(
+                submission=locked, defaults={"marker": by, **maxima}
+            )
             mark.submission = locked
             mark._check_current(base_revision)
-            scheme = self.assignment.prompt.mark_scheme
             cleaned = validate_scores(scheme, scores, require_all=mark.is_complete, keep=keep)
             for name, value in (("www", www), ("ebi", ebi), ("improvement_task", improvement_task)):
                 if len(value) > MAX_FEEDBACK_CHARS:
@@ -900,18 +947,30 @@ class Submission(Versioned):
                 setattr(mark, name, value)
             mark.criterion_marks.exclude(criterion_id__in=keep).delete()
             CriterionMark.objects.bulk_create(
-                CriterionMark(mark=mark, criterion=criterion, level=level, marks=marks)
+                CriterionMark(mark=mark, criterion=criterion, level=level, marks=marks, max_marks=criterion.max_marks)
                 for criterion, level, marks in cleaned
             )
             totals = mark.criterion_marks.values_list("criterion__is_spag", "marks")
             mark.total = sum(marks for is_spag, marks in totals if not is_spag)
             spag = [marks for is_spag, marks in totals if is_spag]
             mark.spag = spag[0] if spag else None
+            mark.max_total, mark.max_spag = maxima["max_total"], maxima["max_spag"]
             mark.marker = by
             mark.revision += 1
             mark.updated_at = timezone.now()
             mark.save(
-                update_fields=["www", "ebi", "improvement_task", "total", "spag", "marker", "revision", "updated_at"]
+                update_fields=[
+                    "www",
+                    "ebi",
+                    "improvement_task",
+                    "total",
+                    "spag",
+                    "max_total",
+                    "max_spag",
+                    "marker",
+                    "revision",
+                    "updated_at",
+                ]
             )
         return mark
 
@@ -1029,6 +1088,10 @@ class Mark(Versioned):
     improvement_task = models.TextField(blank=True)
     total = models.PositiveSmallIntegerField(default=0, help_text="Sum of the content criteria (not SPaG).")
     spag = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What the mark is out of, as given (`maxima_of`): every page reads these, never the scheme's
+    # current bands, so a released mark reads the same for ever.
+    max_total = models.PositiveSmallIntegerField(help_text="The content maximum the total is out of.")
+    max_spag = models.PositiveSmallIntegerField(help_text="The SPaG maximum (0: the scheme has no SPaG).")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -1063,6 +1126,19 @@ class Mark(Versioned):
     def can_withdraw(self) -> bool:
         return self.is_released and self.seen_at is None
 
+    @staticmethod
+    def maxima_of(scheme: MarkScheme) -> dict[str, int]:
+        """What a mark given against `scheme` is out of (its `max_total` and `max_spag`)."""
+        prefetch_related_objects([scheme], "criteria__levels")
+        return {"max_total": scheme.total_marks, "max_spag": scheme.spag_marks}
+
+    def results(self) -> list[CriterionMark]:
+        """The level and mark per criterion as given, each with the maximum it was out of
+        (`max_marks`), in the scheme's order."""
+        return list(
+            self.criterion_marks.select_related("criterion", "level").order_by("criterion__order", "criterion_id")
+        )
+
     @classmethod
     def for_submission(cls, submission: Submission, by: User) -> Mark:
         """The submission's mark, started (as a draft by `by`) if there is none yet."""
@@ -1070,7 +1146,9 @@ class Mark(Versioned):
             raise MarkError("Only submitted work can be marked.")
         try:
             with transaction.atomic():
-                mark, _ = cls.objects.get_or_create(submission=submission, defaults={"marker": by})
+                scheme = submission.assignment.prompt.mark_scheme
+                defaults = {"marker": by, **cls.maxima_of(scheme)}
+                mark, _ = cls.objects.get_or_create(submission=submission, defaults=defaults)
         except IntegrityError:  # another request started it a moment ago
             mark = cls.objects.get(submission=submission)
         return mark
@@ -1220,6 +1298,7 @@ class CriterionMark(models.Model):
     criterion = models.ForeignKey("crisis.Criterion", on_delete=models.PROTECT, related_name="+")
     level = models.ForeignKey("crisis.Level", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     marks = models.PositiveSmallIntegerField(default=0)
+    max_marks = models.PositiveSmallIntegerField(help_text="The criterion's top mark when this mark was given.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mark", "criterion"], name="one_mark_per_criterion")]
@@ -1403,6 +1482,20 @@ class DirtResponse(Versioned):
                 locked.save(update_fields=["acknowledged_at", "acknowledged_by"])
         self.refresh_from_db()
         return self
+
+
+class JoinCodeFailure(models.Model):
+    """One wrong join code typed by a pupil: counted in the database, so the hourly limit is the
+    same for every worker and survives restarts (classroom/roster.py)."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["student", "at"], name="join_failure_student_at")]
+
+    def __str__(self) -> str:
+        return f"Wrong join code by {self.student_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ReadinessProbe(models.Model):

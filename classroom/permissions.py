@@ -14,6 +14,7 @@ from typing import TypeVar
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from classroom.models import (
     Annotation,
@@ -27,6 +28,7 @@ from classroom.models import (
     Submission,
     User,
 )
+from classroom.status import EDITABLE_STATES
 from crisis import models as content
 
 _M = TypeVar("_M", bound=Model)
@@ -72,18 +74,28 @@ def class_for_teacher(user: User, pk: int) -> SchoolClass:
 
 
 def student_for_teacher(user: User, pk: int) -> User:
-    """A student in one of the teacher's classes (heads: any student)."""
+    """A student *now* in one of the teacher's classes (heads: any student); 404 for anyone
+    else, including a pupil who has left all of the teacher's classes."""
     require_teacher(user)
     students = User.objects.filter(role=User.Role.STUDENT)
     if not user.is_head:
-        students = students.filter(enrolments__school_class__teachers=user).distinct()
+        # One filter(): the same enrolment must be in the teacher's class and current.
+        students = students.filter(
+            enrolments__school_class__teachers=user, enrolments__removed_at__isnull=True
+        ).distinct()
     return _get_or_404(students, pk)
 
 
 # --- classes and rosters ----------------------------------------------------------------
-# Managing a class (its page, settings, co-teachers, roster, join code, students'
-# passwords) is for the class's teachers and heads of department: students 403, other
-# teachers 404. Joining a class with its code is for students only (teachers 403).
+# Managing a class (its page, settings, co-teachers, roster, join code) is for the class's
+# teachers and heads of department: students 403, other teachers 404. Joining a class with
+# its code is for students only (teachers 403).
+# A pupil's password is reset only by a teacher of a class the pupil is *now* in (heads:
+# any pupil): the code is the key to the whole account, every class's work and feedback,
+# so a teacher the pupil has left gets 404, like any other teacher.
+# Co-teachers: any teacher of the class may add one; a teacher may take only themselves
+# off a class, and only a head of department may take another teacher off (403 for
+# teachers); a class always keeps one teacher (SchoolClass.remove_teacher).
 
 
 def archived_classes_for_teacher(user: User) -> SchoolClassQuerySet:
@@ -101,8 +113,8 @@ def co_teacher_candidates(user: User) -> QuerySet[User]:
 
 
 def enrolment_for_teacher(user: User, class_pk: int, student_pk: int) -> Enrolment:
-    """A student's enrolment (current or removed) in a class the user manages; 404 if the
-    student was never in that class."""
+    """A student's enrolment (current or removed) in a class the user manages, to remove or
+    add back; 404 if the student was never in that class."""
     school_class = class_for_teacher(user, class_pk)
     try:
         enrolment = Enrolment.objects.select_related("student").get(school_class=school_class, student_id=student_pk)
@@ -112,10 +124,31 @@ def enrolment_for_teacher(user: User, class_pk: int, student_pk: int) -> Enrolme
     return enrolment
 
 
-def class_teacher_for_teacher(user: User, class_pk: int, teacher_pk: int) -> tuple[SchoolClass, User]:
-    """A class the user manages and one of its teachers; 404 if they do not teach it."""
+def enrolment_for_password_reset(user: User, class_pk: int, student_pk: int) -> Enrolment:
+    """A pupil *now* in a class the user teaches, whose password the user may reset (heads:
+    any pupil, current or removed); 404 for a pupil who has left the class."""
+    enrolment = enrolment_for_teacher(user, class_pk, student_pk)
+    if enrolment.removed_at is not None and not user.is_head:
+        raise Http404("Not found.")
+    return enrolment
+
+
+def can_remove_teacher(user: User, teacher: User) -> bool:
+    """A teacher may take themselves off a class; only a head may take off someone else.
+    For templates to show a Remove button; views call class_teacher_for_removal."""
+    return user.is_authenticated and (user.pk == teacher.pk or user.is_head)
+
+
+def class_teacher_for_removal(user: User, class_pk: int, teacher_pk: int) -> tuple[SchoolClass, User]:
+    """A class the user manages and one of its teachers whom the user may take off it:
+    404 if they do not teach it, 403 if it is another teacher and the user is not a head."""
     school_class = class_for_teacher(user, class_pk)
-    return school_class, _get_or_404(school_class.teachers.all(), teacher_pk)
+    teacher = _get_or_404(school_class.teachers.all(), teacher_pk)
+    if not can_remove_teacher(user, teacher):
+        raise PermissionDenied(
+            "Only the head of department can take another teacher off a class; you can take yourself off."
+        )
+    return school_class, teacher
 
 
 # --- content (crisis/): units, lessons, sources, prompts, mark schemes ------------------
@@ -125,6 +158,38 @@ def class_teacher_for_teacher(user: User, class_pk: int, teacher_pk: int) -> tup
 # authoring pages, "make my copy". Editing: a shipped item never (it is changed by copying
 # it); a teacher's item only by its owner or a head of department (403 for other teachers,
 # who can already see it).
+
+
+def sealed_prompt_ids(user: User) -> set[int]:
+    """Essay questions a pupil may not read yet: set for one of their classes as a timed essay
+    they have not started, and not closed to them (security review L9). Everyone else: none."""
+    if not user.is_authenticated or not user.is_student:
+        return set()
+    now = timezone.now()
+    timed = (
+        Assignment.objects.filter(
+            school_class__enrolments__student=user,
+            school_class__enrolments__removed_at__isnull=True,
+            time_limit_minutes__isnull=False,
+        )
+        .with_status_for(user)
+        .filter(Q(my_cutoff__isnull=True) | Q(my_cutoff__gt=now))
+        .filter(Q(my_state__isnull=True) | Q(my_state__in=EDITABLE_STATES), my_started_at__isnull=True)
+    )
+    return set(timed.values_list("prompt_id", flat=True))
+
+
+def sealed_source_ids(user: User, prompts: set[int] | None = None) -> set[int]:
+    """Sources only a sealed question uses (pass `prompts` if known); sources taught in a lesson
+    stay readable."""
+    prompts = sealed_prompt_ids(user) if prompts is None else prompts
+    if not prompts:
+        return set()
+    return set(
+        content.Source.objects.filter(prompt_links__prompt__in=prompts)
+        .exclude(lessons__isnull=False)
+        .values_list("pk", flat=True)
+    )
 
 
 def content_for_reader(user: User, queryset: content.AuthoredQuerySet[_A], pk: int) -> _A:
@@ -281,9 +346,13 @@ def feedback_for_student(user: User, assignment_pk: int) -> Mark:
 
 # --- progress ---------------------------------------------------------------------------
 # Markbook, class overview and exports: the class's teachers and heads (students 403, other
-# teachers 404). A student's progress: the student themself (anyone else's is 404 to a
-# student), a teacher of any class the student is or was in, or a head. The department view
-# (one prompt across every class) is for heads only: teachers and students 403.
+# teachers 404). A student's progress: the student themself (every mark), a teacher of a
+# class the student is *now* in (only the marks and feedback of classes that teacher
+# teaches, plus knowledge checks, which belong to no class), or a head (everything); anyone
+# else 404, including a teacher the pupil has left (they keep their class's own records:
+# its marking queue, essays and feedback, as every teacher of the class does). The
+# department view (one prompt across every class) is for heads only: teachers and students
+# 403.
 
 
 def student_for_progress(user: User, pk: int) -> User:
@@ -295,3 +364,12 @@ def student_for_progress(user: User, pk: int) -> User:
     if str(user.pk) != str(pk):
         raise Http404("Not found.")
     return user
+
+
+def progress_classes_for(user: User, student: User) -> SchoolClassQuerySet | None:
+    """The classes whose marks `user` sees on `student`'s progress page (after
+    student_for_progress): None for all of them (the student themself, heads), otherwise
+    the classes the user teaches."""
+    if user.pk == student.pk or user.is_head:
+        return None
+    return SchoolClass.objects.taught_by(user)

@@ -10,7 +10,10 @@ Definitions (the pages and the README say the same):
 - A mark *counts* once the student can see it: released, or complete with its assignment's
   feedback date passed (classroom/status.py: `feedback_visible_q`). Marked-but-unreleased work shows
   in the teacher's markbook as "marked" and counts in no average.
-- A percentage is the content total over the scheme's content maximum (SPaG is separate).
+- A percentage is the content total over the maximum the mark was given against, kept on
+  the mark (`Mark.max_total`; a criterion's over `CriterionMark.max_marks`), never the
+  scheme's current bands (SPaG is separate). "Out of" for an assignment with no marks yet
+  is its scheme's content maximum.
 - *Missing*: nothing handed in (no submission, not started or a draft) and the student's own
   due date (their extension, else the assignment's) has passed. Late work may still be
   accepted until the cut-off; it stops being missing when handed in.
@@ -55,7 +58,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, Lead, RowNumber
+from django.db.models.functions import Cast, Coalesce, Lead, NullIf, RowNumber
 from django.utils import timezone
 
 from classroom.models import Assignment, CriterionMark, Enrolment, Mark, SchoolClass, User
@@ -89,21 +92,15 @@ def criterion_sort_key(code: str) -> tuple[int, str]:
 # --- building blocks -----------------------------------------------------------------------
 
 
-def lookup(key: str, mapping: dict, output_field=None):
-    """A CASE mapping a column's values to constants (NULL for anything else)."""
-    output_field = output_field or FloatField()
-    if not mapping:
-        return Value(None, output_field=output_field)
-    return Case(
-        *[When(**{key: k}, then=Value(v)) for k, v in mapping.items()],
-        default=Value(None, output_field=output_field),
-        output_field=output_field,
-    )
-
-
 def percent_of(marks: str, maximum) -> Cast:
     """marks * 100 / maximum as a float on both databases (NULL when the maximum is unknown)."""
     return Cast(marks, FloatField()) * Value(100.0) / maximum
+
+
+def stored_percent(marks: str, maximum: str) -> Cast:
+    """`marks` as a percentage of the maximum stored beside it (a mark's total over its
+    max_total, a criterion mark's marks over its max_marks); NULL when that maximum is 0."""
+    return percent_of(marks, NullIf(maximum, Value(0)))
 
 
 @dataclass
@@ -133,7 +130,7 @@ def scheme_maxima(scheme_ids) -> dict[int, SchemeInfo]:
     return dict(info)
 
 
-def _grid(school_class: SchoolClass, maxima: dict[int, int], now: datetime):
+def _grid(school_class: SchoolClass, now: datetime):
     """One row per (active student, assignment) of the class, LEFT JOINed to the submission,
     its mark and the student's extension; annotated with the cell's kind and percentage."""
     assignment = "school_class__assignments__"
@@ -153,7 +150,7 @@ def _grid(school_class: SchoolClass, maxima: dict[int, int], now: datetime):
             a_id=F(f"{assignment}id"),
             due=Coalesce("ext__due_at", f"{assignment}due_at"),
             counted=Case(When(counted, then=Value(1)), default=Value(0), output_field=IntegerField()),
-            pct=percent_of("sub__mark__total", lookup(f"{assignment}id", maxima)),
+            pct=stored_percent("sub__mark__total", "sub__mark__max_total"),
         )
         .annotate(
             kind=status_case(
@@ -251,14 +248,16 @@ def _class_assignments(school_class: SchoolClass) -> list[Mapping[str, Any]]:
 
 def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None = None) -> Markbook:
     """The class grid. Queries: assignments, scheme maxima, rows (students + their figures),
-    cells, columns (per-assignment figures and distribution), class mean. Six, whatever the size."""
+    columns (per-assignment figures and distribution), cells, class mean. Six, whatever the size.
+
+    Marks and percentages are out of each mark's own maximum; a column is "out of" its marks'
+    maximum, or its scheme's while nothing is marked."""
     now = now or timezone.now()
     sort = sort if sort in SORTS else "name"
     assignments = _class_assignments(school_class)
     schemes = scheme_maxima(a["prompt__mark_scheme_id"] for a in assignments) if assignments else {}
     maxima = {a["pk"]: schemes.get(a["prompt__mark_scheme_id"], SchemeInfo()).content_max for a in assignments}
-    usable = {pk: m for pk, m in maxima.items() if m}
-    grid = _grid(school_class, usable, now)
+    grid = _grid(school_class, now)
 
     names = ("student__last_name", "student__first_name", "student__username")
     order: list[str | OrderBy] = [*names, "student_id"]
@@ -306,28 +305,6 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
     if not assignments:
         return Markbook(school_class, columns, rows, sort)
 
-    cells = {
-        (c["student_id"], c["a_id"]): c
-        for c in grid.values("student_id", "a_id", "kind", "sub__id", "sub__is_late", "sub__mark__total", "pct")
-    }
-    for row in rows:
-        for column in columns:
-            c = cells.get((row.student_id, column.assignment_id))
-            if c is None:  # cannot happen: the grid has every pair
-                row.cells.append(Cell("not_started", max_marks=column.max_marks))
-                continue
-            shows = c["kind"] == "released" or (c["kind"] == "marked" and not column.names_hidden)
-            row.cells.append(
-                Cell(
-                    kind=c["kind"],
-                    total=c["sub__mark__total"] if shows else None,
-                    max_marks=column.max_marks,
-                    percent=round_half_up(c["pct"]) if shows else None,
-                    submission_id=c["sub__id"],
-                    is_late=bool(c["sub__is_late"]),
-                )
-            )
-
     by_column = {column.assignment_id: column for column in columns}
     bands = []
     for i, (lower, _) in enumerate(DISTRIBUTION_BANDS):
@@ -341,14 +318,41 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
         mean_pct=Avg("pct", filter=Q(counted=1)),
         **{f"n_{kind}": Count("pk", filter=Q(kind=kind)) for kind in KINDS},
         **{f"band_{i}": Count("pk", filter=within) for i, within in enumerate(bands)},
+        out_of=Max("sub__mark__max_total"),
     )
     for s in stats:
         column = by_column[s["a_id"]]
+        if s["out_of"] is not None:
+            column.max_marks = s["out_of"]
         column.counted = s["n_counted"]
         column.mean_total = round_half_up(s["mean_total"], 1)
         column.mean_percent = round_half_up(s["mean_pct"], 1)
         column.counts = {kind: s[f"n_{kind}"] for kind in KINDS}
         column.distribution = [(label, s[f"band_{i}"]) for i, (_, label) in enumerate(DISTRIBUTION_BANDS)]
+
+    cells = {
+        (c["student_id"], c["a_id"]): c
+        for c in grid.values(
+            "student_id", "a_id", "kind", "sub__id", "sub__is_late", "sub__mark__total", "sub__mark__max_total", "pct"
+        )
+    }
+    for row in rows:
+        for column in columns:
+            c = cells.get((row.student_id, column.assignment_id))
+            if c is None:  # cannot happen: the grid has every pair
+                row.cells.append(Cell("not_started", max_marks=column.max_marks))
+                continue
+            shows = c["kind"] == "released" or (c["kind"] == "marked" and not column.names_hidden)
+            row.cells.append(
+                Cell(
+                    kind=c["kind"],
+                    total=c["sub__mark__total"] if shows else None,
+                    max_marks=c["sub__mark__max_total"] if shows else column.max_marks,
+                    percent=round_half_up(c["pct"]) if shows else None,
+                    submission_id=c["sub__id"],
+                    is_late=bool(c["sub__is_late"]),
+                )
+            )
     counted_means = [r.mean_percent for r in rows if r.mean_percent is not None]
     mean = grid.aggregate(m=Avg("pct", filter=Q(counted=1)))["m"] if counted_means else None
     return Markbook(school_class, columns, rows, sort, class_mean_percent=round_half_up(mean, 1))
@@ -405,7 +409,7 @@ def export_long(book: Markbook, levels: dict[tuple[int, int], str]) -> list[list
                     timezone.localtime(column.due_at).date().isoformat(),
                     levels.get((row.student_id, column.assignment_id), "") if counted else "",
                     cell.total if counted else None,
-                    column.max_marks,
+                    cell.max_marks,
                     cell.percent if counted else None,
                     cell.label,
                 ]
@@ -483,42 +487,42 @@ class StudentProgress:
 TARGETS_SHOWN = 3
 
 
-def student_progress(student: User, now: datetime | None = None) -> StudentProgress:
+def student_progress(
+    student: User, now: datetime | None = None, classes: QuerySet[SchoolClass] | None = None
+) -> StudentProgress:
     """Counted marks per criterion over time, targets and DIRT, knowledge checks.
-    Queries: criterion maxima (levels), marks, criterion marks, knowledge checks."""
+    `classes` limits the marks to those classes' (None: every class; who sees which is
+    permissions.progress_classes_for). Queries: marks, criterion marks, knowledge checks.
+    Every mark is out of the maxima it was given against."""
     now = now or timezone.now()
     marks_qs = (
         Mark.objects.filter(submission__student=student)
         .filter(feedback_visible_q("submission__", "submission__assignment__", now))
         .select_related("submission__assignment__school_class", "submission__assignment__prompt", "dirt")
+        .annotate(pct=stored_percent("total", "max_total"))
         .order_by("submission__assignment__due_at", "submission__assignment_id")
     )
     crit_qs = (
         CriterionMark.objects.filter(mark__submission__student=student)
         .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
-        .annotate(
-            top=Subquery(
-                Level.objects.filter(criterion=OuterRef("criterion")).order_by("-max_marks").values("max_marks")[:1]
-            )
-        )
-        .annotate(pct=percent_of("marks", Case(When(top__gt=0, then=F("top")), default=None)))
+        .annotate(pct=stored_percent("marks", "max_marks"))
         .values(
             "mark__submission__assignment_id",
             "criterion__code",
             "level__number",
             "marks",
-            "top",
+            "max_marks",
             "pct",
         )
     )
+    if classes is not None:
+        marks_qs = marks_qs.filter(submission__assignment__school_class__in=classes)
+        crit_qs = crit_qs.filter(mark__submission__assignment__school_class__in=classes)
     marks = list(marks_qs)
-    scheme_ids = {m.submission.assignment.prompt.mark_scheme_id for m in marks}
-    schemes = scheme_maxima(scheme_ids) if scheme_ids else {}
 
     summaries = []
     for m in marks:
         assignment = m.submission.assignment
-        maximum = schemes.get(assignment.prompt.mark_scheme_id, SchemeInfo()).content_max
         dirt = getattr(m, "dirt", None)
         summaries.append(
             MarkSummary(
@@ -527,8 +531,8 @@ def student_progress(student: User, now: datetime | None = None) -> StudentProgr
                 class_name=assignment.school_class.name,
                 due_at=assignment.due_at,
                 total=m.total,
-                max_marks=maximum,
-                percent=None,
+                max_marks=m.max_total,
+                percent=round_half_up(m.pct, 1),
                 spag=m.spag,
                 ebi=m.ebi,
                 improvement_task=m.improvement_task,
@@ -537,17 +541,6 @@ def student_progress(student: User, now: datetime | None = None) -> StudentProgr
                 response_acknowledged_at=dirt.acknowledged_at if dirt else None,
             )
         )
-    # Totals as percentages, computed in the database like every other figure.
-    if summaries:
-        maxima = {s.assignment_id: s.max_marks for s in summaries if s.max_marks}
-        pcts = dict(
-            marks_qs.annotate(pct=percent_of("total", lookup("submission__assignment_id", maxima)))
-            .values_list("submission__assignment_id", "pct")
-            .order_by()
-        )
-        for s in summaries:
-            s.percent = round_half_up(pcts.get(s.assignment_id), 1)
-
     by_assignment = {s.assignment_id: s for s in summaries}
     cells: dict[int, dict[str, CriterionPoint]] = defaultdict(dict)
     for r in crit_qs:
@@ -561,7 +554,7 @@ def student_progress(student: User, now: datetime | None = None) -> StudentProgr
             code=r["criterion__code"],
             level=r["level__number"],
             marks=r["marks"],
-            max_marks=r["top"] or 0,
+            max_marks=r["max_marks"],
             percent=round_half_up(r["pct"], 1),
         )
     codes = sorted({code for row in cells.values() for code in row}, key=criterion_sort_key)
@@ -642,7 +635,7 @@ class ClassOverview:
 
 
 def class_overview(school_class: SchoolClass, now: datetime | None = None) -> ClassOverview:
-    """Queries: assignments (with counted-mark counts), scheme maxima, criterion levels,
+    """Queries: assignments (with counted-mark counts), criterion levels, top levels,
     criterion means, students' attention figures, latest-versus-previous marks (window)."""
     now = now or timezone.now()
     active = Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True).values("student_id")
@@ -656,9 +649,6 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
     with_marks = [a for a in assignments if a["n_counted"]]
     latest = with_marks[-1] if with_marks else None
     previous = with_marks[-2] if len(with_marks) > 1 else None
-    schemes = scheme_maxima(a["prompt__mark_scheme_id"] for a in assignments) if assignments else {}
-    maxima = {a["pk"]: schemes.get(a["prompt__mark_scheme_id"], SchemeInfo()).content_max for a in assignments}
-    usable = {pk: m for pk, m in maxima.items() if m}
 
     criteria: list[CriterionChange] = []
     if latest:
@@ -715,7 +705,7 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
     attention: dict[int, Attention] = {}
     names = {}
     for s in (
-        _grid(school_class, usable, now)
+        _grid(school_class, now)
         .values("student_id", "student__first_name", "student__last_name", "student__username")
         .annotate(
             n_missing=Count("pk", filter=Q(kind="missing")),
@@ -735,13 +725,13 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
                 s["student_id"], name, missing=s["n_missing"] or 0, unanswered=s["n_unanswered"]
             )
 
-    if usable:
+    if with_marks:
         order = [F("submission__assignment__due_at").desc(), F("submission__assignment_id").desc()]
         partition = [F("submission__student_id")]
         latest_two = (
             Mark.objects.filter(submission__assignment__school_class=school_class, submission__student__in=active)
             .filter(feedback_visible_q("submission__", "submission__assignment__", now))
-            .annotate(pct=percent_of("total", lookup("submission__assignment_id", usable)))
+            .annotate(pct=stored_percent("total", "max_total"))
             .annotate(
                 rn=Window(RowNumber(), partition_by=partition, order_by=order),
                 before=Window(Lead("pct"), partition_by=partition, order_by=order),
@@ -790,6 +780,7 @@ def prompt_family(prompt_id: int) -> Q:
 
 def department(prompt_id: int | None, now: datetime | None = None) -> DepartmentView:
     """Every class's means per criterion on assignments from one shipped prompt (and copies).
+    Percentages are of the maxima each mark was given against.
     Queries: prompts, scheme maxima, per-class totals, per-class criterion means."""
     now = now or timezone.now()
     prompts = list(EssayPrompt.objects.shipped().order_by("unit", "pk"))
@@ -799,8 +790,6 @@ def department(prompt_id: int | None, now: datetime | None = None) -> Department
     family = Assignment.objects.filter(prompt_family(prompt.pk))
     scheme_ids = family.values_list("prompt__mark_scheme_id", flat=True)
     schemes = scheme_maxima(scheme_ids)
-    crit_max = {pk: m for info in schemes.values() for pk, m in info.criterion_max.items() if m}
-    scheme_max = {pk: info.content_max for pk, info in schemes.items() if info.content_max}
     codes_max: dict[str, int] = {}
     for info in schemes.values():
         for pk, code in info.criterion_code.items():
@@ -814,7 +803,7 @@ def department(prompt_id: int | None, now: datetime | None = None) -> Department
         marks.values("submission__assignment__school_class_id", "submission__assignment__school_class__name")
         .annotate(
             n=Count("pk"),
-            mean_pct=Avg(percent_of("total", lookup("submission__assignment__prompt__mark_scheme_id", scheme_max))),
+            mean_pct=Avg(stored_percent("total", "max_total")),
         )
         .order_by("submission__assignment__school_class__name", "submission__assignment__school_class_id")
     ):
@@ -828,12 +817,12 @@ def department(prompt_id: int | None, now: datetime | None = None) -> Department
         .values("mark__submission__assignment__school_class_id", "criterion__code")
         .annotate(
             mean_marks=Avg(Cast("marks", FloatField())),
-            mean_pct=Avg(percent_of("marks", lookup("criterion_id", crit_max))),
+            mean_pct=Avg(stored_percent("marks", "max_marks")),
         )
         .order_by()
     ):
         row = rows.get(c["mark__submission__assignment__school_class_id"])
         if row is not None:
             row.criteria[c["criterion__code"]] = (round_half_up(c["mean_marks"], 2), round_half_up(c["mean_pct"], 1))
-    codes = sorted(codes_max, key=criterion_sort_key)
+    codes = sorted({*codes_max, *(code for row in rows.values() for code in row.criteria)}, key=criterion_sort_key)
     return DepartmentView(prompts, prompt, codes, list(rows.values()), codes_max)

@@ -14,13 +14,14 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
-from classroom.models import Enrolment, SchoolClass, User, new_one_time_code
+from classroom.models import Enrolment, JoinCodeFailure, SchoolClass, User
 
 # Each new account's one-time password is hashed with Argon2 (~0.1 s each here), all within
 # one request: 100 rows (about 12 s) stays well inside gunicorn's 30-second worker timeout, and is more
@@ -283,15 +284,8 @@ def create_students(school_class: SchoolClass, rows: list[RosterRow]) -> list[tu
     created: list[tuple[User, str]] = []
     # Hashing is slow on purpose, so it happens before the transaction takes any lock.
     for row in rows:
-        code = new_one_time_code()
-        user = User(
-            username=row.username,
-            first_name=row.given_name,
-            last_name=row.family_name,
-            role=User.Role.STUDENT,
-            must_change_password=True,
-        )
-        user.set_password(code)
+        user = User(username=row.username, first_name=row.given_name, last_name=row.family_name, role=User.Role.STUDENT)
+        code = user.set_one_time_code()
         created.append((user, code))
     users = [user for user, _code in created]
     try:
@@ -316,20 +310,23 @@ def normalise_join_code(raw: str) -> str:
     return re.sub(r"[\s\-–—]+", "", raw).upper()
 
 
-def _join_failures_key(user: User) -> str:
-    return f"join-code-failures:{user.pk}"
+def lock_join_attempts(user: User) -> None:
+    """Inside a transaction: one pupil's join attempts go one at a time (their user row is
+    locked), so parallel guesses cannot all pass the check before any is counted."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+
+
+def _recent_failures(user: User):
+    since = timezone.now() - timedelta(seconds=JOIN_FAILURE_WINDOW_SECONDS)
+    return JoinCodeFailure.objects.filter(student=user, at__gt=since)
 
 
 def join_attempts_blocked(user: User) -> bool:
-    """True once a student has typed too many wrong codes this hour (guessing)."""
-    return cache.get(_join_failures_key(user), 0) >= JOIN_FAILURE_LIMIT
+    """True once a student has typed JOIN_FAILURE_LIMIT wrong codes in the last hour (guessing)."""
+    return _recent_failures(user).count() >= JOIN_FAILURE_LIMIT
 
 
 def record_wrong_join_code(user: User) -> None:
-    key = _join_failures_key(user)
-    # The window starts at the first wrong code; later failures do not extend it.
-    cache.add(key, 0, JOIN_FAILURE_WINDOW_SECONDS)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, JOIN_FAILURE_WINDOW_SECONDS)
+    now = timezone.now()
+    JoinCodeFailure.objects.filter(student=user, at__lte=now - timedelta(seconds=JOIN_FAILURE_WINDOW_SECONDS)).delete()
+    JoinCodeFailure.objects.create(student=user, at=now)

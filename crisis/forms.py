@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
+from classroom.forms import whole_number
 from crisis.models import (
     Criterion,
     EssayPrompt,
@@ -18,6 +19,7 @@ from crisis.models import (
     Level,
     MarkScheme,
     PromptSource,
+    SchemeInUse,
     Source,
     TimelineEvent,
     Unit,
@@ -26,10 +28,27 @@ from crisis.models import (
 
 # The browser's date picker reads and sends ISO dates, whatever the locale's display format.
 DATE_PICKER = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# Rows one list of a page (key terms, questions, sources, levels…) takes at once. A page
+# says how many rows it sends; without a cap a forged count makes the server build and
+# render 2,000 forms per list, minutes of work, past the worker's timeout (security review L2).
+MAX_ROWS = 100
+
+
+class IdsField(forms.ModelMultipleChoiceField):
+    """Ticked boxes of ids. An id no row can have ("99999999999999999999") is an invalid
+    choice, not a lookup: SQLite cannot compare it with a column (OverflowError, a 500)."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, list | tuple) else []:
+            if whole_number(pk) is None:
+                message = self.error_messages["invalid_pk_value"]
+                raise ValidationError(message, code="invalid_pk_value", params={"pk": pk})
+        return super().clean(value)
 
 
 class KnowledgeCheckForm(forms.Form):
-    """One radio group per question; every question must be answered."""
+    """One radio group per question; every question must be answered. A review question
+    (from an earlier lesson, Lesson.check_questions) says so under its choices."""
 
     def __init__(self, questions: list[KnowledgeQuestion], *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,6 +59,7 @@ class KnowledgeCheckForm(forms.Form):
                 choices=list(enumerate(question.choices)),
                 coerce=int,
                 widget=forms.RadioSelect,
+                help_text=f"From an earlier lesson: {question.lesson.title}" if question.is_review else "",
                 error_messages={"required": "Choose an answer to this question."},
             )
 
@@ -63,6 +83,7 @@ class LessonForm(forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 18}),
             "sources": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"sources": IdsField}
         labels = {"objectives": "Learning objectives", "body": "Lesson text (Markdown)"}
 
     def __init__(self, *args, unit: Unit, **kwargs):
@@ -93,6 +114,8 @@ KeyTermFormSet = forms.inlineformset_factory(
     widgets={"definition": forms.Textarea(attrs={"rows": 2})},
     extra=1,
     can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
 )
 
 TimelineFormSet = forms.inlineformset_factory(
@@ -103,6 +126,8 @@ TimelineFormSet = forms.inlineformset_factory(
     labels={"sort_date": "Date (for ordering)", "when": "Date as shown"},
     extra=1,
     can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
 )
 
 
@@ -139,8 +164,24 @@ class QuestionForm(forms.ModelForm):
             self.instance.answer = number - 1
         return data
 
+    # KnowledgeQuestion.clean() names the model's fields; this form asks for them as these.
+    MODEL_FIELDS = {"choices": "choices_text", "answer": "answer_number"}
 
-QuestionFormSet = forms.inlineformset_factory(Lesson, KnowledgeQuestion, form=QuestionForm, extra=1, can_delete=True)
+    def add_error(self, field, error):
+        """The model's own check (errors on `choices`, `answer`) lands on the boxes the teacher
+        typed in, once: Django refuses errors for fields a form does not have (ValueError, a
+        500 for a question with one choice)."""
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            renamed = {self.MODEL_FIELDS.get(name, name): errors for name, errors in error.error_dict.items()}
+            error = ValidationError({name: errors for name, errors in renamed.items() if not self.has_error(name)})
+            if not error.error_dict:
+                return
+        super().add_error(field, error)
+
+
+QuestionFormSet = forms.inlineformset_factory(
+    Lesson, KnowledgeQuestion, form=QuestionForm, extra=1, can_delete=True, max_num=MAX_ROWS, absolute_max=MAX_ROWS
+)
 
 
 # --- sources ---------------------------------------------------------------------------------
@@ -199,6 +240,12 @@ class PromptForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.unit = unit
         cast(forms.ModelChoiceField, self.fields["mark_scheme"]).queryset = mark_schemes
+        marked = self.instance.marked_essays()
+        if marked:
+            self.fields["mark_scheme"].help_text = (
+                f"Fixed: {marked} essay{'s' if marked != 1 else ''} set from this question "
+                f"{'have' if marked != 1 else 'has'} been marked with this scheme."
+            )
 
     def clean(self):
         super().clean()
@@ -206,6 +253,11 @@ class PromptForm(forms.ModelForm):
         word_min, word_max = data.get("word_min") or 0, data.get("word_max") or 0
         if word_max and word_min > word_max:
             self.add_error("word_max", "The most words must be at least the fewest.")
+        if data.get("mark_scheme") is not None:
+            try:
+                self.instance.check_scheme_change(data["mark_scheme"].pk)
+            except SchemeInUse as error:
+                self.add_error("mark_scheme", str(error))
         return data
 
     def save(self, commit: bool = True) -> EssayPrompt:
@@ -240,6 +292,8 @@ PromptSourceFormSet = forms.inlineformset_factory(
     labels={"order": "Position"},
     extra=2,
     can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
 )
 
 IndicativePointFormSet = forms.inlineformset_factory(
@@ -250,6 +304,8 @@ IndicativePointFormSet = forms.inlineformset_factory(
     labels={"text": "Point", "key_terms": "Key terms (comma-separated)"},
     extra=2,
     can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
 )
 
 
@@ -279,6 +335,8 @@ CriterionFormSet = forms.inlineformset_factory(
     labels={"is_spag": "SPaG (spelling, punctuation and grammar)"},
     extra=1,
     can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
 )
 
 
@@ -306,4 +364,6 @@ LevelFormSet = forms.inlineformset_factory(
     labels={"min_marks": "Lowest mark", "max_marks": "Highest mark"},
     extra=1,
     can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
 )

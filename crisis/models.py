@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, Count, Q, When
 from django.utils import timezone
+
+from crisis.markdown import LESSON_TEXT_MAX, SHORT_TEXT_MAX, MarkdownLengthValidator, RenderedHTMLField, RendersMarkdown
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -80,10 +82,17 @@ class Authored(models.Model):
         return self.owner_id is None
 
 
-class Unit(Authored):
+class Unit(RendersMarkdown, Authored):
+    MARKDOWN_FIELDS = ("overview",)
+
     slug = models.SlugField(max_length=100)
     title = models.CharField(max_length=200)
-    overview = models.TextField(blank=True, help_text="Markdown.")
+    overview = models.TextField(
+        blank=True,
+        validators=[MarkdownLengthValidator(SHORT_TEXT_MAX)],
+        help_text=f"Markdown, up to {SHORT_TEXT_MAX:,} characters.",
+    )
+    overview_html = RenderedHTMLField()
     key_question = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -96,13 +105,21 @@ class Unit(Authored):
         return self.title
 
 
-class Lesson(Authored):
+class Lesson(RendersMarkdown, Authored):
+    MARKDOWN_FIELDS = ("body",)
+
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="lessons")
     slug = models.SlugField(max_length=100)
     order = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     summary = models.CharField(max_length=300, blank=True)
-    body = models.TextField(help_text="Markdown. Headings with ##, lists, **bold**, > quotations. No HTML.")
+    body = models.TextField(
+        validators=[MarkdownLengthValidator(LESSON_TEXT_MAX)],
+        help_text=(
+            f"Markdown. Headings with ##, lists, **bold**, > quotations. No HTML. Up to {LESSON_TEXT_MAX:,} characters."
+        ),
+    )
+    body_html = RenderedHTMLField()
     objectives = models.TextField(blank=True, help_text="One learning objective per line.")
     sources: models.ManyToManyField[Source] = models.ManyToManyField(
         "Source", blank=True, related_name="lessons", help_text="Sources from the pack this lesson uses."
@@ -134,15 +151,32 @@ class Lesson(Authored):
                 _copy_row(event, lesson_id=copy.pk)
             for question in self.questions.all():
                 _copy_row(question, lesson_id=copy.pk)
+            copy.review_questions.set(self.review_questions.all())
         return copy
 
-    def mark_answers(self, answers: dict[int, int]) -> tuple[int, list[dict]]:
-        """Score chosen answers ({question id: choice index}) against this lesson's questions.
+    def check_questions(self) -> list[KnowledgeQuestion]:
+        """The knowledge check, in one query: this lesson's own questions, then review questions
+        from earlier lessons (spaced retrieval: `KnowledgeQuestion.review_in`), each with
+        `is_review` set and its lesson loaded for the "From an earlier lesson" label."""
+        questions = list(
+            KnowledgeQuestion.objects.filter(Q(lesson=self) | Q(pk__in=self.review_questions.values("pk")))
+            .select_related("lesson")
+            .order_by(Case(When(lesson_id=self.pk, then=0), default=1), "lesson__order", "order", "pk")
+        )
+        for question in questions:
+            question.is_review = question.lesson_id != self.pk
+        return questions
+
+    def mark_answers(
+        self, answers: dict[int, int], questions: list[KnowledgeQuestion] | None = None
+    ) -> tuple[int, list[dict]]:
+        """Score chosen answers ({question id: choice index}) against this lesson's knowledge
+        check (`check_questions`, or the same list already loaded), review questions included.
 
         Returns the score and, per question in order, what was chosen and what was right.
         """
         results = []
-        for question in self.questions.all():
+        for question in self.check_questions() if questions is None else questions:
             chosen = answers.get(question.pk)
             # A stored attempt may predate an edit that removed a choice: show it as unanswered.
             if not isinstance(chosen, int) or not 0 <= chosen < len(question.choices):
@@ -158,9 +192,11 @@ class Lesson(Authored):
             )
         return sum(1 for r in results if r["correct"]), results
 
-    def record_attempt(self, student, answers: dict[int, int]) -> KnowledgeCheckAttempt:
+    def record_attempt(
+        self, student, answers: dict[int, int], questions: list[KnowledgeQuestion] | None = None
+    ) -> KnowledgeCheckAttempt:
         """Mark a student's answers and keep the attempt for their progress."""
-        score, results = self.mark_answers(answers)
+        score, results = self.mark_answers(answers, questions)
         return KnowledgeCheckAttempt.objects.create(
             student=student,
             lesson=self,
@@ -205,6 +241,8 @@ class Source(Authored):
         TREATY = "treaty", "Treaty"
         AGREEMENT = "agreement", "Agreement"
         INTERPRETATION = "interpretation", "Historian's interpretation"
+        MESSAGE = "message", "Message"
+        DIAGRAM = "diagram", "Diagram"
         OTHER = "other", "Other"
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="sources")
@@ -222,6 +260,14 @@ class Source(Authored):
     citation = models.TextField(help_text="Where it is published.")
     licence = models.CharField(max_length=200, blank=True)
     shows = models.TextField(blank=True, help_text="What the source is useful for (teacher notes).")
+    # A picture shipped with the unit (a diagram drawn for it); only the unit's files set these,
+    # because the path must name a file under static/.
+    image = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Path of the picture under static/, e.g. img/missile-ranges-from-cuba.svg.",
+    )
+    image_alt = models.CharField(max_length=500, blank=True, help_text="Text alternative for the picture.")
 
     class Meta:
         ordering = ["unit", "label", "pk"]
@@ -270,7 +316,61 @@ def validate_bands(bands: Iterable[tuple[int, int, int]], what: str = "Levels") 
         raise ValidationError(errors)
 
 
+class SchemeInUse(Exception):
+    """A change that essays already marked depend on was refused: a used mark scheme's criteria,
+    levels or bands, or a marked question's choice of scheme. The message is for the teacher;
+    nothing changed."""
+
+
+def _essays(n: int) -> str:
+    return f"{n} essay{'s' if n != 1 else ''}"
+
+
+def _marked_essays(schemes: Q) -> int:
+    """Essays marked (a Mark exists) with any scheme matching `schemes`, through its questions'
+    assignments."""
+    counted = MarkScheme.objects.filter(schemes).aggregate(
+        n=Count("prompts__assignments__submissions__mark", distinct=True)
+    )
+    return counted["n"] or 0
+
+
+def _refuse_if_marked(schemes: Q) -> None:
+    """SchemeInUse once an essay has been marked with a scheme matching `schemes`."""
+    used = _marked_essays(schemes)
+    if used:
+        raise SchemeInUse(
+            f"Nothing was saved: this mark scheme has been used to mark {_essays(used)}, so its criteria, "
+            "levels and mark bands are fixed (you can still correct their wording). "
+            "Make an editable copy to change them."
+        )
+
+
+def _structure_changed(obj: models.Model, fields: tuple[str, ...], update_fields: Iterable[str] | None) -> dict | None:
+    """Whether saving obj changes any of `fields`: {} for a new row, the stored values when one
+    of them changed, None when none did."""
+    if update_fields is not None and not {*fields, *(f.removesuffix("_id") for f in fields)} & set(update_fields):
+        return None
+    if obj.pk is None:
+        return {}
+    stored = type(obj)._default_manager.filter(pk=obj.pk).values(*fields).first()
+    if stored is None:
+        return {}
+    return stored if any(stored[f] != getattr(obj, f) for f in fields) else None
+
+
 class MarkScheme(Authored):
+    """Criteria, each with levels and mark bands.
+
+    Once an essay has been marked with it (`marked_essays`), the structure marks depend on is
+    fixed: criteria cannot be added or removed, nor their code or SPaG flag changed, and levels
+    cannot be added, removed, renumbered or re-banded (Criterion.save, Level.save and their
+    delete() refuse with SchemeInUse). Wording (the scheme's name, criteria names and
+    descriptions, level descriptors) and the order criteria are shown in may still change. To
+    change the marks, make a copy (`make_copy`). Each mark also keeps the maxima it was given
+    against (classroom's Mark.max_total, Mark.max_spag, CriterionMark.max_marks).
+    """
+
     name = models.CharField(max_length=200)
 
     class Meta:
@@ -293,6 +393,10 @@ class MarkScheme(Authored):
     def spag_marks(self) -> int:
         spag = self.spag_criterion()
         return spag.max_marks if spag else 0
+
+    def marked_essays(self) -> int:
+        """How many essays have been marked with this scheme: once there is one, it is fixed."""
+        return _marked_essays(Q(pk=self.pk)) if self.pk else 0
 
     def make_copy(self, owner) -> MarkScheme:
         """The owner's own copy with every criterion and level."""
@@ -323,6 +427,19 @@ class Criterion(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    # What marks depend on (matching by code across classes, SPaG totalled apart): fixed once used.
+    FIXED_ONCE_USED = ("scheme_id", "code", "is_spag")
+
+    def save(self, *args, **kwargs) -> None:
+        stored = _structure_changed(self, self.FIXED_ONCE_USED, kwargs.get("update_fields"))
+        if stored is not None:
+            _refuse_if_marked(Q(pk__in={self.scheme_id, stored.get("scheme_id", self.scheme_id)}))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs) -> tuple[int, dict[str, int]]:
+        _refuse_if_marked(Q(pk=self.scheme_id))
+        return super().delete(*args, **kwargs)
+
     @property
     def max_marks(self) -> int:
         return max((level.max_marks for level in self.levels.all()), default=0)
@@ -348,6 +465,19 @@ class Level(models.Model):
     def __str__(self) -> str:
         return f"Level {self.number} ({self.band})"
 
+    # The band a mark is given in and the maximum it is out of: fixed once the scheme is used.
+    FIXED_ONCE_USED = ("criterion_id", "number", "min_marks", "max_marks")
+
+    def save(self, *args, **kwargs) -> None:
+        stored = _structure_changed(self, self.FIXED_ONCE_USED, kwargs.get("update_fields"))
+        if stored is not None:
+            _refuse_if_marked(Q(criteria__in={self.criterion_id, stored.get("criterion_id", self.criterion_id)}))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs) -> tuple[int, dict[str, int]]:
+        _refuse_if_marked(Q(criteria=self.criterion_id))
+        return super().delete(*args, **kwargs)
+
     @property
     def band(self) -> str:
         if self.min_marks == self.max_marks:
@@ -355,11 +485,18 @@ class Level(models.Model):
         return f"{self.min_marks}–{self.max_marks} marks"
 
 
-class EssayPrompt(Authored):
+class EssayPrompt(RendersMarkdown, Authored):
+    MARKDOWN_FIELDS = ("instructions",)
+
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="prompts")
     slug = models.SlugField(max_length=100)
     question = models.CharField(max_length=300)
-    instructions = models.TextField(blank=True, help_text="Markdown.")
+    instructions = models.TextField(
+        blank=True,
+        validators=[MarkdownLengthValidator(SHORT_TEXT_MAX)],
+        help_text=f"Markdown, up to {SHORT_TEXT_MAX:,} characters.",
+    )
+    instructions_html = RenderedHTMLField()
     sources = models.ManyToManyField(Source, through="PromptSource", related_name="prompts")
     own_knowledge = models.BooleanField(
         default=True, help_text="Students use their own knowledge as well as the sources."
@@ -380,6 +517,12 @@ class EssayPrompt(Authored):
     def __str__(self) -> str:
         return self.question
 
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"mark_scheme", "mark_scheme_id"} & set(update_fields):
+            self.check_scheme_change(self.mark_scheme_id)  # a marked question keeps its scheme
+        super().save(*args, **kwargs)
+
     @property
     def total_marks(self) -> int:
         return self.mark_scheme.total_marks
@@ -387,6 +530,28 @@ class EssayPrompt(Authored):
     @property
     def spag_marks(self) -> int:
         return self.mark_scheme.spag_marks
+
+    def marked_essays(self) -> int:
+        """How many essays set from this question have been marked: they keep its mark scheme."""
+        if self.pk is None:
+            return 0
+        return EssayPrompt.objects.filter(pk=self.pk).aggregate(n=Count("assignments__submissions__mark"))["n"] or 0
+
+    def check_scheme_change(self, scheme_id: int | None) -> None:
+        """SchemeInUse if `scheme_id` is not the question's stored scheme and essays set from it
+        have been marked (their marks were given against that scheme)."""
+        if self.pk is None:
+            return
+        stored = EssayPrompt.objects.filter(pk=self.pk).values_list("mark_scheme_id", flat=True).first()
+        if stored is None or stored == scheme_id:
+            return
+        used = self.marked_essays()
+        if used:
+            raise SchemeInUse(
+                f"This question keeps its mark scheme: {_essays(used)} set from it "
+                f"{'have' if used != 1 else 'has'} been marked with it. "
+                "To use a different scheme, make a copy of the question."
+            )
 
     def ordered_sources(self) -> list[Source]:
         return [link.source for link in self.source_links.all()]
@@ -451,6 +616,15 @@ class KnowledgeQuestion(models.Model):
     choices = models.JSONField(help_text="A list of answer texts.")
     answer = models.PositiveSmallIntegerField(help_text="Position of the correct choice, counting from 0.")
     explanation = models.TextField()
+    review_in = models.ManyToManyField(
+        Lesson,
+        blank=True,
+        related_name="review_questions",
+        help_text="Later lessons whose knowledge check also asks this question (spaced retrieval).",
+    )
+
+    # Set by Lesson.check_questions: asked in a later lesson's check, as a review question.
+    is_review = False
 
     class Meta:
         ordering = ["lesson", "order", "pk"]

@@ -52,6 +52,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages (whitenoise has already answered for static files, which it serves
+    # precompressed). Django's gzip pads every response with a random number of bytes and
+    # masks the CSRF token afresh on every page, so response sizes don't leak secrets (BREACH);
+    # nginx passes the compressed page through and compresses nothing itself.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -131,6 +136,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A one-time code (a new pupil's first password, or a teacher's reset) stops working after
+# this many days: a code on a lost slip is not a way into the account for ever.
+ONE_TIME_CODE_LIFETIME = timedelta(days=env_int("ONE_TIME_CODE_DAYS", 7, minimum=1))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -213,6 +221,10 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12, minimum=300)
+# Classroom computers are shared: by default closing the browser ends the log-in (the server
+# also ends it after SESSION_COOKIE_AGE). A school whose pupils have their own devices can
+# keep log-ins across browser restarts with SESSION_EXPIRE_AT_BROWSER_CLOSE=False.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 X_FRAME_OPTIONS = "DENY"
 
 # No inline scripts or styles anywhere: everything comes from static/.

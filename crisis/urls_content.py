@@ -21,5 +21,6 @@ urlpatterns = [
     path("prompts/<int:pk>/copy/", views.prompt_copy, name="prompt_copy"),
     path("mark-schemes/new/", views.markscheme_create, name="markscheme_create"),
     path("mark-schemes/<int:pk>/edit/", views.markscheme_edit, name="markscheme_edit"),
+    path("mark-schemes/<int:pk>/copy/", views.markscheme_copy, name="markscheme_copy"),
     path("criteria/<int:pk>/levels/", views.criterion_levels, name="criterion_levels"),
 ]

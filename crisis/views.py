@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, ProtectedError
 from django.forms import BaseFormSet, BaseInlineFormSet
@@ -37,8 +38,8 @@ from crisis.forms import (
     SourceForm,
     TimelineFormSet,
 )
-from crisis.markdown import render_markdown
-from crisis.models import EssayPrompt, Lesson, MarkScheme, PromptSource, Source, Unit
+from crisis.markdown import LESSON_TEXT_MAX, MarkdownLengthValidator, render_markdown
+from crisis.models import EssayPrompt, Lesson, MarkScheme, PromptSource, SchemeInUse, Source, Unit
 
 NAV = "content"
 
@@ -75,6 +76,10 @@ def unit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     lessons = list(unit.lessons.select_related("owner").order_by("order", "pk"))
     sources = list(unit.sources.select_related("owner").order_by("label", "pk"))
     prompts = list(unit.prompts.select_related("owner").order_by("pk"))
+    sealed_prompts = permissions.sealed_prompt_ids(request.user)  # a timed essay not started yet
+    sealed_sources = permissions.sealed_source_ids(request.user, sealed_prompts)
+    prompts = [prompt for prompt in prompts if prompt.pk not in sealed_prompts]
+    sources = [source for source in sources if source.pk not in sealed_sources]
     return _render(
         request,
         "crisis/unit_detail.html",
@@ -93,7 +98,7 @@ def unit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _lesson_queryset():
     return Lesson.objects.select_related("unit", "owner", "copied_from").prefetch_related(
-        "key_terms", "timeline", "questions", Prefetch("sources", queryset=Source.objects.order_by("label", "pk"))
+        "key_terms", "timeline", Prefetch("sources", queryset=Source.objects.order_by("label", "pk"))
     )
 
 
@@ -101,22 +106,22 @@ def _lesson_queryset():
 def lesson_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """The lesson, and its knowledge check: a student's answers are stored, a teacher's are not."""
     lesson = permissions.content_for_reader(request.user, _lesson_queryset(), pk)
-    questions = list(lesson.questions.all())
+    questions = lesson.check_questions()  # its own, then review questions from earlier lessons
     form = KnowledgeCheckForm(questions, request.POST or None)
     result = None
     stored = False
     if request.method == "POST" and form.is_valid():
         if request.user.is_student:
-            attempt = lesson.record_attempt(request.user, form.answers())
+            attempt = lesson.record_attempt(request.user, form.answers(), questions)
             return redirect(f"{reverse('content:lesson', args=[lesson.pk])}?attempt={attempt.pk}#check")
-        score, results = lesson.mark_answers(form.answers())
+        score, results = lesson.mark_answers(form.answers(), questions)
         result = {"score": score, "total": len(results), "results": results}
         form = KnowledgeCheckForm(questions)
     elif request.method == "GET" and request.GET.get("attempt"):
         attempt = permissions.attempt_for_student(request.user, lesson, request.GET["attempt"])
         numbered = {whole_number(qid): chosen for qid, chosen in attempt.answers.items()}
         answers = {qid: chosen for qid, chosen in numbered.items() if qid is not None}
-        score, results = lesson.mark_answers(answers)
+        score, results = lesson.mark_answers(answers, questions)
         result = {"score": attempt.score, "total": attempt.total, "results": results}
         stored = True
     return _render(
@@ -126,6 +131,7 @@ def lesson_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "lesson": lesson,
             "unit": lesson.unit,
             "questions": questions,
+            "review_count": sum(question.is_review for question in questions),
             "form": form,
             "result": result,
             "stored": stored,
@@ -139,6 +145,8 @@ def lesson_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def source_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     queryset = Source.objects.select_related("unit", "owner", "copied_from")
     source = permissions.content_for_reader(request.user, queryset, pk)
+    if source.pk in permissions.sealed_source_ids(request.user):
+        return _sealed(request)
     return _render(
         request,
         "crisis/source_detail.html",
@@ -149,6 +157,11 @@ def source_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "is_teacher": request.user.is_teacher,
         },
     )
+
+
+def _sealed(request: AuthedRequest) -> HttpResponse:
+    """A timed essay's question or source before the pupil has started it (security review L9)."""
+    return render(request, "crisis/sealed.html", status=403)
 
 
 def _prompt_queryset(with_indicative: bool):
@@ -165,6 +178,8 @@ def _prompt_queryset(with_indicative: bool):
 def prompt_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     teacher_view = permissions.can_see_indicative(request.user)
     prompt = permissions.content_for_reader(request.user, _prompt_queryset(teacher_view), pk)
+    if prompt.pk in permissions.sealed_prompt_ids(request.user):
+        return _sealed(request)
     indicative = []
     if teacher_view:
         for side, label in prompt.indicative_points.model.Side.choices:
@@ -214,6 +229,23 @@ def prompt_copy(request: AuthedRequest, pk: int) -> HttpResponse:
     return _copy(request, EssayPrompt.objects.all(), pk, "content:prompt_edit")
 
 
+@login_required
+@require_POST
+def markscheme_copy(request: AuthedRequest, pk: int) -> HttpResponse:
+    """An editable copy of a mark scheme (offered once essays marked with it fix its marks)."""
+    original = permissions.content_for_copier(request.user, MarkScheme.objects.all(), pk)
+    with transaction.atomic():
+        copy = original.make_copy(request.user)
+        copy.name = f"{original.name[:193]} (copy)"  # told apart from the original in a question's list
+        copy.save(update_fields=["name", "updated_at"])
+    messages.success(
+        request,
+        "This is your own copy: change its criteria and levels as you like; the original, and every mark "
+        "given with it, stays as it was. Choose the copy for an essay question with no marks yet.",
+    )
+    return redirect("content:markscheme_edit", copy.pk)
+
+
 # --- authoring: lessons ----------------------------------------------------------------------
 
 
@@ -227,7 +259,13 @@ def _lesson_form(request: AuthedRequest, unit: Unit, lesson: Lesson | None) -> H
     }
     preview = None
     if request.method == "POST" and "preview" in request.POST:
-        preview = render_markdown(request.POST.get("body", ""))
+        body = request.POST.get("body", "")
+        try:
+            MarkdownLengthValidator(LESSON_TEXT_MAX)(body)  # the length cap bounds the preview too
+        except ValidationError as error:
+            form.add_error("body", error)
+        else:
+            preview = render_markdown(body)
     elif request.method == "POST" and form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
         with transaction.atomic():
             if lesson is None:
@@ -301,15 +339,21 @@ def _prompt_form(request: AuthedRequest, unit: Unit, prompt: EssayPrompt | None)
         "points": IndicativePointFormSet(data, instance=prompt, prefix="points"),
     }
     if request.method == "POST" and form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
-        with transaction.atomic():
-            if prompt is None:
-                form.instance.owner = request.user
-            saved = form.save()
-            for formset in formsets.values():
-                formset.instance = saved
-                formset.save()
-        messages.success(request, "Essay prompt saved.")
-        return redirect("content:prompt", saved.pk)
+        try:
+            with transaction.atomic():
+                if prompt is None:
+                    form.instance.owner = request.user
+                saved = form.save()
+                for formset in formsets.values():
+                    formset.instance = saved
+                    formset.save()
+        except SchemeInUse as error:  # marked while the form was open (the form checks first)
+            form.add_error("mark_scheme", str(error))
+        except IntegrityError:  # a source listed twice: a stale page (another tab) or a forged row count
+            _set_non_form_error(formsets["sources"], TWICE.format(what="a source is listed"))
+        else:
+            messages.success(request, "Essay prompt saved.")
+            return redirect("content:prompt", saved.pk)
     return _render(
         request, "crisis/prompt_form.html", {"form": form, "formsets": formsets, "unit": unit, "prompt": prompt}
     )
@@ -331,6 +375,15 @@ def prompt_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- authoring: mark schemes -----------------------------------------------------------------
 
 IN_USE = "Nothing was saved: a criterion or level you deleted has already been used in marking, so it must stay."
+TWICE = "Nothing was saved: {what} twice. Reload the page (it may have changed in another tab) and try again."
+
+
+def _show_fixed(formset: BaseInlineFormSet[Any, Any, Any], marked: int) -> None:
+    """On a scheme essays were marked with, offer no blank row to add and no delete boxes: the
+    page explains and offers a copy instead (a POST that tries anyway is refused by the models)."""
+    if marked and not formset.is_bound:
+        formset.extra = 0
+        formset.can_delete = False
 
 
 @login_required
@@ -351,13 +404,19 @@ def markscheme_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = MarkSchemeForm(data, instance=scheme)
     formset = CriterionFormSet(data, instance=scheme, prefix="criteria")
+    marked = scheme.marked_essays()
+    _show_fixed(formset, marked)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             with transaction.atomic():
                 form.save()
                 formset.save()
+        except SchemeInUse as error:
+            _set_non_form_error(formset, str(error))
         except ProtectedError:
             _set_non_form_error(formset, IN_USE)
+        except IntegrityError:  # two criteria with one code: a stale page (another tab) or a forged row count
+            _set_non_form_error(formset, TWICE.format(what="two criteria have the same code"))
         else:
             messages.success(request, "Mark scheme saved.")
             return redirect("content:markscheme_edit", scheme.pk)
@@ -365,7 +424,14 @@ def markscheme_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     return _render(
         request,
         "crisis/markscheme_form.html",
-        {"form": form, "formset": formset, "scheme": scheme, "criteria": criteria, "prompts": scheme.prompts.all()},
+        {
+            "form": form,
+            "formset": formset,
+            "scheme": scheme,
+            "criteria": criteria,
+            "prompts": scheme.prompts.all(),
+            "marked": marked,
+        },
     )
 
 
@@ -374,10 +440,14 @@ def criterion_levels(request: AuthedRequest, pk: int) -> HttpResponse:
     """A criterion's levels, checked together so bands stay contiguous and never overlap."""
     criterion = permissions.criterion_for_editor(request.user, pk)
     formset = LevelFormSet(request.POST or None, instance=criterion, prefix="levels")
+    marked = criterion.scheme.marked_essays()
+    _show_fixed(formset, marked)
     if request.method == "POST" and formset.is_valid():
         try:
             with transaction.atomic():
                 formset.save()
+        except SchemeInUse as error:
+            _set_non_form_error(formset, str(error))
         except ProtectedError:
             _set_non_form_error(formset, IN_USE)
         except IntegrityError:
@@ -387,5 +457,5 @@ def criterion_levels(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Levels for {criterion.code} saved.")
             return redirect("content:markscheme_edit", criterion.scheme_id)
-    context = {"formset": formset, "criterion": criterion, "scheme": criterion.scheme}
+    context = {"formset": formset, "criterion": criterion, "scheme": criterion.scheme, "marked": marked}
     return _render(request, "crisis/criterion_levels.html", context)

@@ -50,12 +50,13 @@ class Browser:
 
     base: str
     cookies: dict[str, str] = field(default_factory=dict)
+    address: str = "203.0.113.7"  # the visitor's own address, as nginx writes it
 
     def request(
         self, method: str, path: str, *, https: bool = True, headers: dict[str, str] | None = None, body: str = ""
     ) -> Response:
         parts = urllib.parse.urlsplit(self.base)
-        sent = {"Host": parts.netloc, "User-Agent": "crisis-classroom-prod-smoke", "X-Forwarded-For": "203.0.113.7"}
+        sent = {"Host": parts.netloc, "User-Agent": "crisis-classroom-prod-smoke", "X-Forwarded-For": self.address}
         if https:
             sent["X-Forwarded-Proto"] = "https"
         if self.cookies:
@@ -153,16 +154,14 @@ def check_page_assets(browser: Browser, state: dict) -> str:
     return f"all {len(paths)} static files the login page uses are served"
 
 
-def check_login(browser: Browser, state: dict) -> str:
-    visitor = Browser(browser.base)
+def log_in(visitor: Browser, username: str, password: str) -> Response:
+    """Fetch the login form and post it, as a browser would; the response to the POST."""
     page = visitor.request("GET", "/accounts/login/")
     token = CSRF_FIELD.search(page.text)
     expect(page.status == 200 and token is not None, "no CSRF token on the login page")
     expect("csrftoken" in visitor.cookies, "no csrftoken cookie")
-    form = urllib.parse.urlencode(
-        {"csrfmiddlewaretoken": token[1], "username": state["username"], "password": state["password"], "next": ""}
-    )
-    posted = visitor.request(
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token[1], "username": username, "password": password})
+    return visitor.request(
         "POST",
         "/accounts/login/",
         body=form,
@@ -172,6 +171,11 @@ def check_login(browser: Browser, state: dict) -> str:
             "Referer": visitor.https_origin() + "/accounts/login/",
         },
     )
+
+
+def check_login(browser: Browser, state: dict) -> str:
+    visitor = Browser(browser.base)
+    posted = log_in(visitor, state["username"], state["password"])
     expect(posted.status == 302, f"login POST status {posted.status} (wrong password or CSRF failure)")
     session_cookie = next((c for c in posted.set_cookies if c.startswith("sessionid=")), "")
     flags = session_cookie.lower()
@@ -180,7 +184,52 @@ def check_login(browser: Browser, state: dict) -> str:
     home = visitor.request("GET", home_path)
     expect(home.status == 200, f"{home_path}: status {home.status}")
     expect("My classes" in home.text, f"{home_path} does not show 'My classes'")
-    return f"{state['username']} logged in (Secure, HttpOnly session cookie) and sees My classes at {home_path}"
+    expect("max-age" not in flags and "expires" not in flags, f"not a browser-session cookie: {session_cookie!r}")
+    state["home"] = home
+    return (
+        f"{state['username']} logged in (Secure, HttpOnly, browser-session cookie) and sees My classes at {home_path}"
+    )
+
+
+def check_private_pages(browser: Browser, state: dict) -> str:
+    home = state.get("home")
+    expect(home is not None, "no logged-in page to check (the login check failed)")
+    cache_control = home.header("Cache-Control")
+    expect("no-store" in cache_control and "private" in cache_control, f"Cache-Control {cache_control!r}")
+    return f"a logged-in page says Cache-Control: {cache_control}"
+
+
+def check_gzip_pages(browser: Browser, state: dict) -> str:
+    sizes = set()
+    for _ in range(3):
+        response = browser.request("GET", "/accounts/login/", headers={"Accept-Encoding": "gzip"})
+        encoding = response.header("Content-Encoding")
+        expect(response.status == 200 and encoding == "gzip", f"{response.status}, Content-Encoding {encoding!r}")
+        expect("Accept-Encoding" in response.header("Vary"), f"Vary {response.header('Vary')!r}")
+        page = gzip.decompress(response.body)
+        expect(b"csrfmiddlewaretoken" in page, "the decompressed login page has no form")
+        sizes.add(len(response.body))
+    plain = browser.request("GET", "/accounts/login/")
+    expect(plain.header("Content-Encoding") == "", "a page was compressed for a client that did not ask")
+    return f"HTML is gzipped ({min(sizes)}–{max(sizes)} bytes of {len(plain.body)}; sizes vary: BREACH padding)"
+
+
+def check_lockout_per_address(browser: Browser, state: dict) -> str:
+    # A stranger guesses a pupil's password from one address, sent exactly as nginx writes the
+    # header (one address); the pupil, at school, must still get in.
+    pupil = state["pupil"]
+    attacker = Browser(browser.base, address="198.51.100.66")
+    statuses = []
+    for _ in range(7):
+        attacker.cookies.clear()
+        statuses.append(log_in(attacker, pupil, "not-the-password").status)
+    expect(statuses[-1] == 429, f"wrong passwords from one address gave {statuses}, never locked")
+    attacker.cookies.clear()
+    locked = log_in(attacker, pupil, state["password"]).status
+    expect(locked == 429, f"the locked address logged in with the right password ({locked})")
+    posted = log_in(Browser(browser.base, address="203.0.113.50"), pupil, state["password"])
+    expect(posted.status == 302, f"the pupil at another address was refused ({posted.status}): a global lock-out")
+    return f"{pupil}: 7 wrong passwords from 198.51.100.66 gave {statuses}; from 203.0.113.50 the pupil logs in"
 
 
 def check_not_found(browser: Browser, state: dict) -> str:
@@ -199,6 +248,9 @@ CHECKS: list[tuple[str, Callable[[Browser, dict], str]]] = [
     ("static file", check_static_file),
     ("page assets", check_page_assets),
     ("login", check_login),
+    ("private pages", check_private_pages),
+    ("gzip pages", check_gzip_pages),
+    ("lock-out", check_lockout_per_address),
     ("404 page", check_not_found),
 ]
 
@@ -207,10 +259,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", help="e.g. http://127.0.0.1:8000")
     parser.add_argument("--username", default="ms.khan")
+    parser.add_argument("--pupil", default="amelia.brown", help="a pupil with the same password, for the lock-out")
     parser.add_argument("--password", default="cuba-1962")
     args = parser.parse_args()
     browser = Browser(args.base.rstrip("/"))
-    state = {"username": args.username, "password": args.password}
+    state = {"username": args.username, "pupil": args.pupil, "password": args.password}
     failures = 0
     for name, check in CHECKS:
         try:

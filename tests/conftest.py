@@ -3,6 +3,7 @@
 - `teacher` teaches `school_class`; `student` is in it.
 - `other_teacher` teaches `other_class`; `outsider` is a student in that class only.
 - `head` is the head of department (sees every class).
+- `school` adds one of everything a URL can point at, for tests that walk every URL.
 """
 
 from __future__ import annotations
@@ -84,3 +85,47 @@ def essay(marking_assignment, student):
 
     text = "The crisis led to the Hotline in June 1963.\n\nIt was a teleprinter link, not a telephone."
     return SubmissionFactory(assignment=marking_assignment, student=student, text=text, submitted=True)
+
+
+@pytest.fixture
+def school(cast, school_class, essay, marking_assignment):
+    """A class with work in every state, content of the teacher's own, a co-teacher, and one
+    of everything a URL can point at. Returns {route prefix: [primary keys]} plus the
+    `student_pk` and `teacher_pk` (the co-teacher) of the routes that name two objects;
+    tests.helpers.route_urls turns a route into its URLs."""
+    from classroom.models import CommentBankEntry, Submission
+    from crisis.content.loader import CONTENT_DIR, load_unit
+    from crisis.models import EssayPrompt, Lesson, Source, Unit
+    from tests.helpers import build_class, mark_fully
+
+    teacher, student = cast["teacher"], cast["student"]
+    unit = Unit.objects.get(slug=load_unit(CONTENT_DIR / "cuban_missile_crisis").slug)
+    prompt = EssayPrompt.objects.shipped().get(slug="how-far-improve-diplomacy").make_copy(teacher)
+    lesson = Lesson.objects.shipped().get(slug="thirteen-days").make_copy(teacher)
+    source = Source.objects.shipped().get(label="G").make_copy(teacher)
+    progress = build_class(school_class, teacher, student)  # released, marked, late, missing, draft
+    mark = mark_fully(essay, teacher, complete=False)
+    annotation = mark.add_annotation(
+        by=teacher, comment="Which source says so?", start=4, end=10, quote=essay.text[4:10]
+    )
+    bank_entry = CommentBankEntry.objects.create(owner=teacher, code="prov", text="Use the provenance.")
+    released = Submission.objects.get(assignment=progress["a1"], student=student)
+    co_teacher = TeacherFactory(username="ms.co", first_name="Cora", last_name="Co")
+    school_class.teachers.add(co_teacher)  # a co-teacher, with a "remove" button
+    return {
+        "classroom/classes/<int:pk>/": [school_class.pk],
+        "classroom/assignments/<int:pk>/": [marking_assignment.pk, progress["a1"].pk, progress["a3"].pk],
+        "classroom/submissions/<int:pk>/": [essay.pk, released.pk],
+        "classroom/comments/<int:pk>/": [annotation.pk],
+        "classroom/comment-bank/<int:pk>/": [bank_entry.pk],
+        "classroom/students/<int:pk>/": [student.pk],
+        "learn/units/<int:pk>/": [unit.pk],
+        "learn/units/<int:unit_pk>/": [unit.pk],
+        "learn/lessons/<int:pk>/": [lesson.pk],
+        "learn/sources/<int:pk>/": [source.pk],
+        "learn/prompts/<int:pk>/": [prompt.pk, progress["prompt"].pk],
+        "learn/mark-schemes/<int:pk>/": [prompt.mark_scheme.pk],
+        "learn/criteria/<int:pk>/": [prompt.mark_scheme.criteria.get(code="AO1").pk],
+        "student_pk": student.pk,
+        "teacher_pk": co_teacher.pk,
+    }

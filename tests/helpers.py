@@ -1,4 +1,5 @@
-"""Helpers shared by the tests: marking a submission, and a small class with known progress.
+"""Helpers shared by the tests: marking a submission, a small class with known progress, and
+every URL of the project (for tests that walk them all: valid HTML, fuzzing).
 
 `build_class` makes this class: 10H History (teacher `teacher`), content marks out of 10
 (AO1 /4, AO2 /6) plus SPaG /4:
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from classroom.models import Mark, Submission
@@ -159,3 +161,33 @@ def build_class(school_class, teacher, student):
         "a3": a3,
         "lesson": lesson,
     }
+
+
+# --- every URL of the project ---------------------------------------------------------------
+
+
+def named_patterns(patterns=None, prefix: str = "", namespace: str = ""):
+    """(name, route) for every named URL outside the admin."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from named_patterns(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield namespace + pattern.name, prefix + str(pattern.pattern)
+
+
+def route_urls(route: str, school: dict) -> list[str]:
+    """Concrete URLs for a route: one per object of the route's kind in `school` (the
+    conftest fixture), no arguments if none."""
+    if "<" not in route:
+        return ["/" + route]
+    prefix = route[: route.index(">/") + 2]
+    urls = []
+    for pk in school[prefix]:
+        url = "/" + route.replace(prefix[prefix.index("<") : prefix.index(">") + 1], str(pk), 1)
+        for name in ("student_pk", "teacher_pk"):
+            url = url.replace(f"<int:{name}>", str(school[name]))
+        urls.append(url)
+    return urls

@@ -104,15 +104,18 @@ def parse_sources_md(text: str) -> list[tuple[str, list[str]]]:
 
 
 @pytest.mark.skipif(not SOURCES_MD.exists(), reason=f"{SOURCES_MD} is not on this machine")
-def test_all_ten_sources_quote_sources_md_exactly(unit):
+def test_the_ten_original_sources_still_quote_sources_md_exactly(unit):
+    """Sources A–J keep SOURCES.md's words; the review lengthened some, so each is now a
+    passage inside the source's excerpt (tests/test_content_review.py checks the rest)."""
     expected = parse_sources_md(SOURCES_MD.read_text(encoding="utf-8"))
     sources = list(Source.objects.shipped().filter(unit=unit).order_by("label"))
-    assert [s.label for s in sources] == list("ABCDEFGHIJ")
+    assert [s.label for s in sources][:10] == list("ABCDEFGHIJ")
     assert len(expected) == 10
-    for source, (heading, excerpts) in zip(sources, expected, strict=True):
+    for source, (heading, excerpts) in zip(sources[:10], expected, strict=True):
         assert excerpts, heading
         for excerpt in excerpts:
-            assert excerpt in source.excerpt_paragraphs, f"Source {source.label} ({heading}) lacks: {excerpt}"
+            assert excerpt in source.excerpt, f"Source {source.label} ({heading}) lacks: {excerpt}"
+    for source in sources:
         assert source.citation and source.origin and source.purpose and source.audience and source.licence
 
 

@@ -75,7 +75,7 @@ def test_loading_twice_gives_the_same_rows_and_reports_unchanged(db):
     second = load_unit(UNIT_DIR)
     assert first.changed
     assert counts() == after_first
-    assert after_first["Lesson"] >= 5 and after_first["Source"] == 10
+    assert after_first["Lesson"] >= 5 and after_first["Source"] == len(read_unit(UNIT_DIR).sources) >= 15
     assert not second.changed
     assert second.summary() == "cuban-missile-crisis: unchanged"
     # Updated in place: ids that students' attempts and marks point at do not change.

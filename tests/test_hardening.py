@@ -284,3 +284,214 @@ def test_l7_one_pupil_hammering_one_account_never_pauses_the_whole_address(clien
     classmate.save()
     response = client.__class__().post(reverse("login"), {"username": classmate.username, "password": PASSWORD})
     assert response.status_code == 302
+
+
+# --- L1: browser-session cookies on shared computers ------------------------------------------
+
+
+def _session_cookie_after_login(client, student):
+    from tests.conftest import PASSWORD
+
+    response = client.post(reverse("login"), {"username": student.username, "password": PASSWORD})
+    assert response.status_code == 302
+    return response.cookies["sessionid"]
+
+
+def test_l1_closing_the_browser_ends_the_login_by_default(client, student):
+    cookie = _session_cookie_after_login(client, student)
+    # No lifetime: the browser forgets the cookie when it closes.
+    assert not cookie["max-age"] and not cookie["expires"]
+
+
+def test_l1_a_school_with_own_devices_can_keep_logins_across_restarts(client, settings, student):
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+    cookie = _session_cookie_after_login(client, student)
+    assert int(cookie["max-age"]) == settings.SESSION_COOKIE_AGE
+
+
+# --- L6: the join-code guess limit is the same for every worker and survives restarts ---------
+
+
+def _guess(client, code):
+    return client.post(reverse("classroom:class_join"), {"code": code}).content.decode()
+
+
+def test_l6_the_join_code_limit_survives_a_restart_and_holds_in_every_worker(client, outsider, school_class):
+    from django.core.cache import cache
+
+    from classroom import roster
+
+    client.force_login(outsider)
+    for attempt in range(roster.JOIN_FAILURE_LIMIT):
+        assert "No class has the code" in _guess(client, f"BAD{attempt}")
+        cache.clear()  # another worker, or this one restarted: each starts with an empty cache
+    assert "Too many wrong codes" in _guess(client, school_class.join_code)
+    assert not school_class.enrolments.filter(student=outsider).exists()
+
+
+def test_l6_the_limit_is_per_pupil_and_lets_go_after_an_hour(client, outsider, school_class):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from classroom import roster
+    from classroom.models import JoinCodeFailure
+    from tests.factories import StudentFactory
+
+    client.force_login(outsider)
+    for attempt in range(roster.JOIN_FAILURE_LIMIT):
+        _guess(client, f"BAD{attempt}")
+    classmate = StudentFactory()
+    client.force_login(classmate)
+    assert "Too many wrong codes" not in _guess(client, school_class.join_code)
+    assert school_class.active_students().filter(pk=classmate.pk).exists()
+    # An hour after the wrong codes, the first pupil may try again; old rows are cleared.
+    JoinCodeFailure.objects.filter(student=outsider).update(at=timezone.now() - timedelta(hours=1, seconds=1))
+    client.force_login(outsider)
+    assert "No class has the code" in _guess(client, "BADAGAIN")
+    assert JoinCodeFailure.objects.filter(student=outsider).count() == 1
+    assert (
+        "You have joined"
+        in client.post(reverse("classroom:class_join"), {"code": school_class.join_code}, follow=True).content.decode()
+    )
+
+
+# --- Measurements: compressed pages, deferred scripts, a description --------------------------
+
+
+def test_pages_are_gzipped_with_random_padding_against_breach(client, cast):
+    import gzip
+
+    client.force_login(cast["teacher"])
+    sizes = set()
+    for _ in range(8):
+        response = client.get(reverse("home"), headers={"accept-encoding": "gzip"})
+        assert response["Content-Encoding"] == "gzip"
+        assert "My classes" in gzip.decompress(response.content).decode()
+        sizes.add(len(response.content))
+    assert len(sizes) > 1  # the same page, different lengths: sizes tell an attacker nothing
+    assert "Content-Encoding" not in client.get(reverse("home"))
+
+
+@pytest.mark.parametrize("who", [None, "student", "teacher"])
+def test_every_script_is_deferred_and_every_page_has_a_description(client, cast, essay, who):
+    import re
+
+    if who is None:
+        html = client.get(reverse("login")).content.decode()
+    else:
+        client.force_login(cast[who])
+        page = (
+            reverse("classroom:write", args=[essay.assignment_id])
+            if who == "student"
+            else reverse("classroom:mark_submission", args=[essay.pk])
+        )
+        html = client.get(page).content.decode()
+    scripts = [tag for tag in re.findall(r"<script\b[^>]*>", html) if "application/json" not in tag]  # data, not code
+    assert len(scripts) >= 2
+    assert all(" defer" in tag and " src=" in tag for tag in scripts), scripts
+    head = html.split("</head>")[0]
+    assert all(tag in head for tag in scripts)
+    assert re.search(r'<meta name="description" content="[^"]{40,}">', head)
+
+
+# --- L9: a timed essay's question stays hidden until the pupil starts --------------------------
+
+
+@pytest.fixture
+def timed(school_class):
+    from tests.factories import AssignmentFactory, EssayPromptFactory, LessonFactory, SourceFactory, link_sources
+
+    prompt = EssayPromptFactory(question="How far did the Hotline end the Cold War?", instructions="Use Source Z.")
+    own, taught = SourceFactory(unit=prompt.unit, title="Only in the exam"), SourceFactory(unit=prompt.unit)
+    LessonFactory(unit=prompt.unit).sources.add(taught)
+    link_sources(prompt, [own, taught])
+    return AssignmentFactory(school_class=school_class, prompt=prompt, title=prompt.question, time_limit_minutes=45)
+
+
+def test_l9_a_timed_question_is_hidden_under_learn_until_the_pupil_starts(client, cast, timed):
+    prompt = timed.prompt
+    own, taught = prompt.ordered_sources()
+    client.force_login(cast["student"])
+    question = prompt.question
+    for url in (reverse("content:prompt", args=[prompt.pk]), reverse("content:source", args=[own.pk])):
+        response = client.get(url)
+        assert response.status_code == 403 and question not in response.content.decode()
+        assert "timed essay you have not started" in response.content.decode()
+    unit_page = client.get(reverse("content:unit", args=[prompt.unit_id])).content.decode()
+    assert question not in unit_page and own.title not in unit_page and taught.title in unit_page
+    # Sources taught in a lesson stay readable: they are the unit's pack, studied in class.
+    assert client.get(reverse("content:source", args=[taught.pk])).status_code == 200
+    home = client.get(reverse("home")).content.decode()
+    assert question not in home and "Timed essay (45 minutes)" in home
+    write = client.get(reverse("classroom:write", args=[timed.pk])).content.decode()
+    assert question not in write and "Use Source Z." not in write and own.title not in write
+    assert "Start the timed essay" in write
+
+    client.post(reverse("classroom:write", args=[timed.pk]), {"start": "1"})
+    write = client.get(reverse("classroom:write", args=[timed.pk])).content.decode()
+    assert question in write and "Use Source Z." in write and own.title in write
+    assert client.get(reverse("content:prompt", args=[prompt.pk])).status_code == 200
+    assert question in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.parametrize("who", ["teacher", "outsider", "head"])
+def test_l9_only_the_classes_own_pupils_are_kept_from_the_question(client, cast, timed, who):
+    client.force_login(cast[who])
+    response = client.get(reverse("content:prompt", args=[timed.prompt_id]))
+    assert response.status_code == 200 and timed.prompt.question in response.content.decode()
+
+
+def test_l9_a_timed_essay_whose_time_has_closed_shows_its_question_again(client, cast, timed):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    timed.late_cutoff = timed.due_at = timezone.now() - timedelta(minutes=1)
+    timed.opens_at = timed.due_at - timedelta(days=1)
+    timed.save()
+    client.force_login(cast["student"])
+    assert client.get(reverse("content:prompt", args=[timed.prompt_id])).status_code == 200
+
+
+# --- L4: "return for redraft" racing "complete" and "release all", over HTTP -------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_l4_return_racing_complete_and_release_all_over_http_never_locks_a_redraft(cast, marking_assignment):
+    from django.db import connection
+    from django.test import Client
+
+    from classroom.models import Mark, Submission
+    from tests.factories import StudentFactory
+    from tests.helpers import FULL, hand_in, mark_post
+    from tests.test_submission_races import _in_threads
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks between threads need PostgreSQL (CI runs this there)")
+    for _ in range(10):
+        pupil = StudentFactory()
+        marking_assignment.school_class.enrol(pupil)
+        essay = hand_in(marking_assignment, pupil)
+        marker, colleague = Client(), Client()
+        marker.force_login(cast["teacher"])
+        colleague.force_login(cast["head"])
+        data = mark_post(essay, FULL, action="complete")
+
+        def complete_then_release_all(essay=essay, data=data, marker=marker):
+            first = marker.post(reverse("classroom:mark_submission", args=[essay.pk]), data)
+            second = marker.post(reverse("classroom:release_all", args=[marking_assignment.pk]))
+            return [first.status_code, second.status_code]
+
+        def give_back(essay=essay, colleague=colleague):
+            return [colleague.post(reverse("classroom:submission_return", args=[essay.pk])).status_code]
+
+        results = _in_threads(complete_then_release_all, give_back)
+        assert all(isinstance(codes, list) and max(codes) < 500 for codes in results), results
+        essay.refresh_from_db()
+        mark = Mark.objects.filter(submission=essay).first()
+        if essay.state == Submission.State.RETURNED:
+            # The redraft stays open to the pupil; no mark of the old text is released to them.
+            assert essay.is_editable and (mark is None or mark.released_at is None)
+        else:
+            assert essay.state == Submission.State.RELEASED and mark.completed_at and mark.released_at

@@ -24,12 +24,9 @@ from pathlib import Path
 import pytest
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
-from classroom.models import CommentBankEntry, Submission
-from crisis.content.loader import CONTENT_DIR, load_unit
-from crisis.models import EssayPrompt, Lesson, Source, Unit
-from tests.helpers import build_class, mark_fully
+from tests.helpers import named_patterns, route_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +60,7 @@ NOT_PAGES = {
     "content:lesson_copy",
     "content:source_copy",
     "content:prompt_copy",
+    "content:markscheme_copy",
 }
 
 
@@ -83,68 +81,6 @@ def _vnu() -> list[str]:
     return [java, "-Xss4m", "-jar", str(jar)]
 
 
-def _named_patterns(patterns=None, prefix: str = "", namespace: str = ""):
-    """(name, route) for every named URL outside the admin."""
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            if pattern.namespace == "admin":
-                continue
-            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
-            yield from _named_patterns(pattern.url_patterns, prefix + str(pattern.pattern), inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield namespace + pattern.name, prefix + str(pattern.pattern)
-
-
-@pytest.fixture
-def school(cast, school_class, essay, marking_assignment):
-    """A class with work in every state, content of the teacher's own, and one of everything
-    a URL can point at. Returns {route prefix: [primary keys]} plus extra arguments."""
-    teacher, student = cast["teacher"], cast["student"]
-    unit = Unit.objects.get(slug=load_unit(CONTENT_DIR / "cuban_missile_crisis").slug)
-    prompt = EssayPrompt.objects.shipped().get(slug="how-far-improve-diplomacy").make_copy(teacher)
-    lesson = Lesson.objects.shipped().get(slug="thirteen-days").make_copy(teacher)
-    source = Source.objects.shipped().get(label="G").make_copy(teacher)
-    progress = build_class(school_class, teacher, student)  # released, marked, late, missing, draft
-    mark = mark_fully(essay, teacher, complete=False)
-    annotation = mark.add_annotation(
-        by=teacher, comment="Which source says so?", start=4, end=10, quote=essay.text[4:10]
-    )
-    bank_entry = CommentBankEntry.objects.create(owner=teacher, code="prov", text="Use the provenance.")
-    released = Submission.objects.get(assignment=progress["a1"], student=student)
-    school_class.teachers.add(cast["other_teacher"])  # a co-teacher, with a "remove" button
-    return {
-        "classroom/classes/<int:pk>/": [school_class.pk],
-        "classroom/assignments/<int:pk>/": [marking_assignment.pk, progress["a1"].pk, progress["a3"].pk],
-        "classroom/submissions/<int:pk>/": [essay.pk, released.pk],
-        "classroom/comments/<int:pk>/": [annotation.pk],
-        "classroom/comment-bank/<int:pk>/": [bank_entry.pk],
-        "classroom/students/<int:pk>/": [student.pk],
-        "learn/units/<int:pk>/": [unit.pk],
-        "learn/units/<int:unit_pk>/": [unit.pk],
-        "learn/lessons/<int:pk>/": [lesson.pk],
-        "learn/sources/<int:pk>/": [source.pk],
-        "learn/prompts/<int:pk>/": [prompt.pk, progress["prompt"].pk],
-        "learn/mark-schemes/<int:pk>/": [prompt.mark_scheme.pk],
-        "learn/criteria/<int:pk>/": [prompt.mark_scheme.criteria.get(code="AO1").pk],
-        "student_pk": student.pk,
-        "teacher_pk": cast["other_teacher"].pk,
-    }
-
-
-def _urls(route: str, school: dict) -> list[str]:
-    """Concrete URLs for a route: one per object of the route's kind, no arguments if none."""
-    if "<" not in route:
-        return ["/" + route]
-    prefix = route[: route.index(">/") + 2]
-    urls = []
-    for pk in school[prefix]:
-        url = "/" + route.replace(prefix[prefix.index("<") : prefix.index(">") + 1], str(pk), 1)
-        for name in ("student_pk", "teacher_pk"):
-            url = url.replace(f"<int:{name}>", str(school[name]))
-        urls.append(url)
-    return urls
-
-
 def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
     vnu = _vnu()
     clients = {"anonymous": Client()}
@@ -163,10 +99,10 @@ def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
         pages[name] = f"{label} ({response.status_code})"
         return response.status_code == 200
 
-    for url_name, route in _named_patterns():
+    for url_name, route in named_patterns():
         if url_name in NOT_PAGES:
             continue
-        for url in _urls(route, school):
+        for url in route_urls(route, school):
             for actor in ACTORS:
                 if keep(f"{actor} GET {url}", clients[actor].get(url)):
                     seen.add(url_name)
@@ -191,7 +127,7 @@ def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
         (tmp_path / name).write_text(render_to_string(template, request=RequestFactory().get("/")), encoding="utf-8")
         pages[name] = f"template {template}"
 
-    missing = {name for name, _ in _named_patterns()} - NOT_PAGES - seen
+    missing = {name for name, _ in named_patterns()} - NOT_PAGES - seen
     assert not missing, f"no actor got these pages, so they were not checked: {sorted(missing)}"
 
     result = subprocess.run(

@@ -191,13 +191,13 @@ def test_progress_pages_query_budget_does_not_grow(client, teacher, django_asser
     # distribution, class mean
     with django_assert_num_queries(9):
         assert client.get(reverse("classroom:markbook", args=[school_class.pk])).status_code == 200
-    # session, user, class; assignments, scheme maxima, criterion levels, top levels,
-    # criterion means, attention (missing, unanswered), falling marks (window)
-    with django_assert_num_queries(10):
+    # session, user, class; assignments, criterion levels, top levels, criterion means,
+    # attention (missing, unanswered), falling marks (window)
+    with django_assert_num_queries(9):
         assert client.get(reverse("classroom:class_overview", args=[school_class.pk])).status_code == 200
-    # session, user, student; marks (+ assignment, class, prompt, DIRT), criterion marks,
-    # scheme maxima, total percentages, knowledge checks
-    with django_assert_num_queries(8):
+    # session, user, student; marks (+ assignment, class, prompt, DIRT, percentages),
+    # criterion marks, knowledge checks
+    with django_assert_num_queries(6):
         assert client.get(reverse("classroom:student_progress", args=[first.pk])).status_code == 200
     # session, user, class; the markbook's six figure queries; per-criterion levels
     with django_assert_num_queries(10):

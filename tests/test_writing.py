@@ -159,13 +159,14 @@ def test_opening_the_writing_page_writes_nothing_until_the_first_save(client, ca
     assert submission.started_at is not None and submission.text == "First words."
 
 
-def test_a_timed_essays_clock_starts_on_start_once(client, cast, assignment):
+def test_l9_a_timed_essays_clock_starts_on_start_once_never_on_get_or_head(client, cast, assignment):
     type(assignment).objects.filter(pk=assignment.pk).update(time_limit_minutes=45)
     client.force_login(cast["student"])
     url = reverse("classroom:write", args=[assignment.pk])
     html = client.get(url).content.decode()
     assert "Start the timed essay" in html and 'id="essay-form"' not in html
-    assert not Submission.objects.exists()  # reading the question and sources starts nothing
+    client.head(url)
+    assert not Submission.objects.exists()  # opening the page starts nothing
     with time_machine.travel(timezone.now(), tick=False):
         assert client.post(url, {"start": "1"}).status_code == 302
         started = Submission.objects.get().started_at

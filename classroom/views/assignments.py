@@ -253,7 +253,8 @@ def _writing_context(request: AuthedRequest, assignment: Assignment, submission:
         "assignment": assignment,
         "prompt": prompt,
         "sources": sources,
-        "instructions": assignment.instructions or prompt.instructions,
+        # Stored HTML (crisis/markdown.py): the assignment's own instructions, else the question's.
+        "instructions": assignment.instructions_html if assignment.instructions else prompt.instructions_html,
         "submission": submission,
         "nav": "work" if request.user.is_student else "classes",
     }
@@ -323,7 +324,9 @@ def write(request: AuthedRequest, pk: int) -> HttpResponse:
             status = 409
         form = EssayForm(initial={"text": submission.text, "base_revision": submission.revision})
     context = _writing_context(request, assignment, submission)
-    needs_start = bool(assignment.time_limit_minutes) and submission.started_at is None and submission.is_editable
+    needs_start = submission.is_editable and assignment.question_sealed(submission.started_at, submission.state)
+    if needs_start:
+        context.update(sources=[], instructions="")  # sealed until Start (security review L9)
     # unsaved: the form holds text the server refused (static/js/autosave.js keeps it on the device).
     context.update(form=form, conflict=conflict, needs_start=needs_start, unsaved=status != 200)
     return render(request, "classroom/assignments/write.html", context, status=status)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -33,8 +35,16 @@ def _codes_page(
     request: AuthedRequest, school_class: SchoolClass, created: list[tuple[User, str]], *, reset: bool = False
 ) -> HttpResponse:
     """The one and only showing of one-time codes: rendered straight from the POST that
-    made them, never stored, never cached."""
-    context = {"school_class": school_class, "created": created, "reset": reset, "nav": NAV}
+    made them, never stored, never cached. Says when they stop working (made together, so
+    the first code's expiry is everyone's to the minute)."""
+    context = {
+        "school_class": school_class,
+        "created": created,
+        "reset": reset,
+        "expires_at": created[0][0].one_time_code_expires_at if created else None,
+        "lifetime_days": settings.ONE_TIME_CODE_LIFETIME.days,
+        "nav": NAV,
+    }
     response = render(request, "classroom/classes/codes.html", context)
     add_never_cache_headers(response)
     return response
@@ -114,6 +124,7 @@ def class_teachers(request: AuthedRequest, pk: int) -> HttpResponse:
     context = {
         "school_class": school_class,
         "teachers": teachers,
+        "removable": {teacher.pk for teacher in teachers if permissions.can_remove_teacher(request.user, teacher)},
         "form": form,
         "suggestions": candidates.exclude(pk__in=[teacher.pk for teacher in teachers]).order_by("username"),
         "nav": NAV,
@@ -124,7 +135,7 @@ def class_teachers(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def class_teacher_remove(request: AuthedRequest, pk: int, teacher_pk: int) -> HttpResponse:
-    school_class, teacher = permissions.class_teacher_for_teacher(request.user, pk, teacher_pk)
+    school_class, teacher = permissions.class_teacher_for_removal(request.user, pk, teacher_pk)
     try:
         school_class.remove_teacher(teacher)
     except ValueError as exc:
@@ -180,7 +191,12 @@ def class_rotate_code(request: AuthedRequest, pk: int) -> HttpResponse:
 def class_join(request: AuthedRequest) -> HttpResponse:
     permissions.require_student(request.user)
     form = JoinClassForm(request.POST or None, student=request.user)
-    if request.method == "POST" and form.is_valid():
+    valid = False
+    if request.method == "POST":
+        with transaction.atomic():
+            roster.lock_join_attempts(request.user)
+            valid = form.is_valid()
+    if valid:
         school_class = form.school_class
         assert school_class is not None  # a valid form has found the class
         if school_class.active_students().filter(pk=request.user.pk).exists():
@@ -319,7 +335,7 @@ def student_restore(request: AuthedRequest, pk: int, student_pk: int) -> HttpRes
 
 @login_required
 def student_reset_password(request: AuthedRequest, pk: int, student_pk: int) -> HttpResponse:
-    enrolment = permissions.enrolment_for_teacher(request.user, pk, student_pk)
+    enrolment = permissions.enrolment_for_password_reset(request.user, pk, student_pk)
     school_class, student = enrolment.school_class, enrolment.student
     if request.method == "POST":
         code = student.reset_password()

@@ -250,8 +250,11 @@ def _marking_context(request: AuthedRequest, submission: Submission, form: MarkF
                 form[f"marks-{criterion.pk}"].value(),
             )
         )
-    content_max = sum(c.max_marks for c in criteria if not c.is_spag)
-    spag_max = sum(c.max_marks for c in criteria if c.is_spag)
+    if mark is not None:  # out of what it was given against (Mark.maxima_of)
+        content_max, spag_max = mark.max_total, mark.max_spag
+    else:
+        content_max = sum(c.max_marks for c in criteria if not c.is_spag)
+        spag_max = sum(c.max_marks for c in criteria if c.is_spag)
     return {
         "submission": submission,
         "assignment": assignment,
@@ -526,8 +529,11 @@ def dirt_acknowledge(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _safe_next(request: AuthedRequest, fallback: str) -> str:
+    """The page to go back to: a path on this site, never a bare word (which redirect() would
+    look up as a view name: NoReverseMatch, a 500) nor another site."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    hosts = {request.get_host()}
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, hosts, require_https=request.is_secure()):
         return target
     return fallback
 
@@ -594,22 +600,20 @@ def bank_entry_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _feedback_context(mark: Mark, form: DirtForm | None = None) -> dict:
+    """The mark as it was given: its criteria and maxima as stored, whatever the scheme says now."""
     submission = mark.submission
-    criteria = _criteria(submission)
-    by_criterion = {cm.criterion_id: cm for cm in mark.criterion_marks.select_related("level")}
     annotations = list(mark.annotations.order_by("number"))
     essay_html, notes = essay_with_notes(submission, annotations)
-    results = [(criterion, by_criterion.get(criterion.pk)) for criterion in criteria]
     dirt = DirtResponse.for_mark(mark)
     return {
         "mark": mark,
         "submission": submission,
         "assignment": submission.assignment,
-        "results": results,
+        "results": mark.results(),
         "essay_html": essay_html,
         "notes": notes,
-        "content_max": sum(c.max_marks for c in criteria if not c.is_spag),
-        "spag_max": sum(c.max_marks for c in criteria if c.is_spag),
+        "content_max": mark.max_total,
+        "spag_max": mark.max_spag,
         "dirt": dirt,
         "dirt_form": form or DirtForm(initial={"text": dirt.text, "base_revision": dirt.revision}),
         "nav": "work",

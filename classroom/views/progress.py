@@ -76,7 +76,8 @@ def markbook_export(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _render_progress(request: AuthedRequest, student, own: bool) -> HttpResponse:
-    report = progress.student_progress(student)
+    classes = permissions.progress_classes_for(request.user, student)
+    report = progress.student_progress(student, classes=classes)
     chart = line_chart(
         [(s.assignment_id, s.title) for s in report.assignments],
         {code: {p.assignment_id: p.percent for p in points} for code, points in report.points.items()},
@@ -84,7 +85,14 @@ def _render_progress(request: AuthedRequest, student, own: bool) -> HttpResponse
     return render(
         request,
         "classroom/progress/student.html",
-        {"report": report, "chart": chart, "student": student, "own": own, "nav": "progress" if own else "classes"},
+        {
+            "report": report,
+            "chart": chart,
+            "student": student,
+            "own": own,
+            "only_my_classes": classes is not None,
+            "nav": "progress" if own else "classes",
+        },
     )
 
 

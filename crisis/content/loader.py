@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
+from crisis.markdown import MarkdownLengthValidator
 from crisis.models import (
     Criterion,
     EssayPrompt,
@@ -37,6 +39,7 @@ from crisis.models import (
     Level,
     MarkScheme,
     PromptSource,
+    SchemeInUse,
     Source,
     TimelineEvent,
     Unit,
@@ -78,7 +81,10 @@ class UnitData:
 
 
 def _max_length(model: type[models.Model], name: str) -> int | None:
-    return getattr(model._meta.get_field(name), "max_length", None)
+    """A field's `max_length`, or the length cap of a Markdown field."""
+    field = model._meta.get_field(name)
+    caps = [v.limit for v in getattr(field, "validators", []) if isinstance(v, MarkdownLengthValidator)]
+    return getattr(field, "max_length", None) or min(caps, default=None)
 
 
 class _Checker:
@@ -248,9 +254,19 @@ def _read_sources(check: _Checker, raw: Any) -> list[dict]:
                 "citation": check.text(item, "citation", where),
                 "licence": check.text(item, "licence", where, required=False, model=Source),
                 "shows": check.text(item, "shows", where, required=False),
+                **_read_image(check, item, where, kind),
             }
         )
     return sources
+
+
+def _read_image(check: _Checker, item: dict, where: str, kind: str) -> dict[str, str]:
+    """A source's picture: a file under static/ with a text alternative; a diagram must have one."""
+    image = check.text(item, "image", where, required=kind == Source.Kind.DIAGRAM, model=Source)
+    image_alt = check.text(item, "image_alt", where, required=bool(image), model=Source)
+    if image and (image.startswith("/") or ".." in Path(image).parts or not finders.find(image)):
+        check.error(f"{where}, image", f"{image!r} is not a file under static/")
+    return {"image": image, "image_alt": image_alt}
 
 
 def _read_lesson(check: _Checker, path: Path, source_labels: set[str]) -> dict | None:
@@ -265,6 +281,9 @@ def _read_lesson(check: _Checker, path: Path, source_labels: set[str]) -> dict |
         return None
     if not body.strip():
         check.error(f"{where}, body", "the Markdown body after the front matter is empty")
+    body_limit = _max_length(Lesson, "body")
+    if body_limit and len(body) > body_limit:
+        check.error(f"{where}, body", f"is {len(body)} characters long; the most allowed is {body_limit}")
     objectives = check.strings(front, "objectives", where)
     key_terms = []
     for index, term in enumerate(check.items(front.get("key_terms"), f"{where}, key_terms"), start=1):
@@ -304,10 +323,15 @@ def _read_lesson(check: _Checker, path: Path, source_labels: set[str]) -> dict |
         "timeline": timeline,
         "source_labels": labels,
         "questions": [],
+        "review_in": [],  # per question, in the same order: later lessons' slugs
     }
 
 
-def _read_questions(check: _Checker, raw: Any, lessons: dict[str, dict]) -> None:
+# What a question asks of the pupil; all but "recall" go beyond remembering (FORMAT.md).
+QUESTION_KINDS = ("recall", "cause", "consequence", "source", "chronology", "odd-one-out", "two-tier")
+
+
+def _read_questions(check: _Checker, raw: Any, lessons: dict[str, dict], lesson_order: list[str]) -> None:
     for index, item in enumerate(check.items(raw, "questions.yaml"), start=1):
         where = f"questions.yaml, question {index}"
         item = check.mapping(item, where)
@@ -325,6 +349,21 @@ def _read_questions(check: _Checker, raw: Any, lessons: dict[str, dict]) -> None
                 f"{where}, answer",
                 f"{answer} is not a choice: answers count from 0, so it must be 0 to {len(choices) - 1}",
             )
+        kind = item.get("kind")
+        if kind is not None and kind not in QUESTION_KINDS:
+            check.error(f"{where}, kind", f"{kind!r} is not one of {', '.join(QUESTION_KINDS)}")
+        # Spaced retrieval: the later lessons whose check asks this question again.
+        review_in = check.strings(item, "review_in", where)
+        if len(set(review_in)) != len(review_in):
+            check.error(f"{where}, review_in", "a lesson slug is listed twice")
+        for slug in review_in:
+            if slug not in lesson_order:
+                check.error(f"{where}, review_in", f"no lesson has slug {slug!r}")
+            elif lesson_slug in lesson_order and lesson_order.index(slug) <= lesson_order.index(lesson_slug):
+                check.error(
+                    f"{where}, review_in",
+                    f"{slug!r} does not come after {lesson_slug!r} in unit.yaml: review questions go to later lessons",
+                )
         question = {
             "question": check.text(item, "question", where),
             "choices": choices,
@@ -333,6 +372,7 @@ def _read_questions(check: _Checker, raw: Any, lessons: dict[str, dict]) -> None
         }
         if lesson_slug in lessons:
             lessons[lesson_slug]["questions"].append(question)
+            lessons[lesson_slug]["review_in"].append(review_in)
 
 
 def _read_levels(check: _Checker, raw: Any, where: str) -> list[dict]:
@@ -453,7 +493,7 @@ def _read_prompts(check: _Checker, raw: Any, source_labels: set[str]) -> list[di
             {
                 "slug": slug,
                 "question": check.text(item, "question", where, model=EssayPrompt),
-                "instructions": check.text(item, "instructions", where, required=False),
+                "instructions": check.text(item, "instructions", where, required=False, model=EssayPrompt),
                 "own_knowledge": check.boolean(item, "own_knowledge", where, default=True),
                 "suggested_minutes": check.integer(item, "suggested_minutes", where, default=45, minimum=1),
                 "word_min": word_min,
@@ -476,7 +516,7 @@ def read_unit(folder: Path) -> UnitData:
     unit = {
         "slug": check.slug(unit_raw, "slug", "unit.yaml"),
         "title": check.text(unit_raw, "title", "unit.yaml", model=Unit),
-        "overview": check.text(unit_raw, "overview", "unit.yaml", required=False),
+        "overview": check.text(unit_raw, "overview", "unit.yaml", required=False, model=Unit),
         "key_question": check.text(unit_raw, "key_question", "unit.yaml", required=False, model=Unit),
     }
     lesson_order = check.strings(unit_raw, "lessons", "unit.yaml", required=True)
@@ -500,7 +540,7 @@ def read_unit(folder: Path) -> UnitData:
         if slug not in lessons:
             check.error("unit.yaml, lessons", f"no file in lessons/ has slug {slug!r}")
 
-    _read_questions(check, check.yaml_file(folder / "questions.yaml", required=False), lessons)
+    _read_questions(check, check.yaml_file(folder / "questions.yaml", required=False), lessons, lesson_order)
     prompts = _read_prompts(check, check.yaml_file(folder / "prompts.yaml", required=False), source_labels)
 
     if check.errors:
@@ -635,6 +675,8 @@ def _write(data: UnitData, report: LoadReport) -> Unit:
 
     shipped_lessons = Lesson.objects.shipped().filter(unit=unit)
     lesson_fields = ("title", "summary", "objectives", "body")
+    lessons: dict[str, tuple[Lesson, bool]] = {}  # slug -> (lesson, existed before this load)
+    reviews: dict[str, set[int]] = {item["slug"]: set() for item in data.lessons}  # slug -> review question ids
     for order, item in enumerate(data.lessons):
         values = {k: item[k] for k in lesson_fields} | {"order": order}
         existed = shipped_lessons.filter(slug=item["slug"]).exists()
@@ -650,6 +692,17 @@ def _write(data: UnitData, report: LoadReport) -> Unit:
         _sync_children(writer, TimelineEvent, lesson.timeline.order_by("sort_date", "pk"), item["timeline"], parent)
         questions = [{"order": i, **q} for i, q in enumerate(item["questions"])]
         _sync_children(writer, KnowledgeQuestion, lesson.questions.order_by("order", "pk"), questions, parent)
+        lessons[item["slug"]] = (lesson, existed)
+        for question_id, later in zip(
+            lesson.questions.order_by("order", "pk").values_list("pk", flat=True), item["review_in"], strict=True
+        ):
+            for slug in later:
+                reviews[slug].add(question_id)
+    for slug, (lesson, existed) in lessons.items():
+        if set(lesson.review_questions.values_list("pk", flat=True)) != reviews[slug]:
+            lesson.review_questions.set(reviews[slug])
+            if existed:
+                report.counts[("updated", "lesson review lists")] += 1
 
     shipped_prompts = EssayPrompt.objects.shipped().filter(unit=unit).select_related("mark_scheme")
     prompt_fields = ("question", "instructions", "own_knowledge", "suggested_minutes", "word_min", "word_max")
@@ -663,7 +716,16 @@ def _write(data: UnitData, report: LoadReport) -> Unit:
         else:
             scheme = writer.update(prompt.mark_scheme, {"name": item["mark_scheme"]["name"]})
             writer.update(prompt, values)
-        _write_mark_scheme(writer, scheme, item["mark_scheme"])
+        try:
+            _write_mark_scheme(writer, scheme, item["mark_scheme"])
+        except SchemeInUse:
+            raise LoaderError(
+                [
+                    f"prompt {item['slug']!r}: essays have been marked with its mark scheme, so its criteria, "
+                    "levels and mark bands must stay as they are (their wording may change); "
+                    "ship different bands as a new prompt"
+                ]
+            ) from None
 
         links = {link.source_id: link for link in prompt.source_links.all()}
         wanted = [sources[label].pk for label in item["source_labels"]]

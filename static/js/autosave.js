@@ -14,7 +14,10 @@
 //   one made on an older revision is put back for the user to check: never lost, never
 //   silently written over another version;
 // - a network failure, a timeout or any server error is retried with back-off until it
-//   saves; only a real 401/403 or a redirect to the login page means the session ended.
+//   saves; only a real 401/403 or a redirect to the login page means the session ended;
+// - Log out (a form with data-logout) first makes sure the server has every local copy this
+//   user left on the device, then removes them, so the next person on a shared computer finds
+//   nothing; a copy the server cannot take yet stays, and the user is asked before leaving.
 (function () {
   "use strict";
 
@@ -35,7 +38,9 @@
     restoredCheck: "Text restored from this device. It differs from the last saved version: check it, then choose which to keep.",
     other: "Using the other version",
     refusedHttp: "Not saved — the server refused the save (error {code}). Your text is kept on this device.",
+    logoutUnsaved: "Some of your work has not reached the server yet (are you offline?). If you log out now it stays only on this computer, until you log in here again. Log out anyway?",
   };
+  var attached = []; // every editor on this page, for Log out
 
   function clockNow() {
     return new Date().toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
@@ -118,7 +123,7 @@
 
     function keepLocal() {
       try {
-        window.localStorage.setItem(key, JSON.stringify({ fields: fields(), base: revision, at: Date.now() }));
+        window.localStorage.setItem(key, JSON.stringify({ fields: fields(), base: revision, at: Date.now(), url: url }));
       } catch (error) {
         // Storage full or disabled: the server save still runs.
       }
@@ -457,7 +462,8 @@
       }
     }
 
-    return {
+    var api = {
+      key: key,
       save: save,
       // The page is submitting by other means (e.g. a timed essay's own form).
       leave: function () { submitting = true; },
@@ -466,7 +472,79 @@
       // True when the server holds exactly what the form shows.
       isSaved: function () { return !conflict && same(fields(), saved); },
     };
+    attached.push(api);
+    return api;
   }
+
+  // --- Log out: the server first, then nothing left on the device ----------------------------
+  function localCopies(user) {
+    // Keys are "<kind>:<user>:<id>" (essay, marking, dirt); only this user's are touched.
+    var copies = [];
+    try {
+      for (var i = 0; i < window.localStorage.length; i += 1) {
+        var key = window.localStorage.key(i);
+        if (key.split(":").length !== 3 || key.split(":")[1] !== user) continue;
+        try {
+          var copy = JSON.parse(window.localStorage.getItem(key));
+          if (copy && copy.fields && copy.url) copies.push({ key: key, copy: copy });
+        } catch (error) {
+          // not one of ours
+        }
+      }
+    } catch (error) {
+      // storage disabled: nothing was kept on this device
+    }
+    return copies;
+  }
+
+  function sendCopy(item, csrf) {
+    // A copy left by an earlier page: saved as that page would have on the next visit. The
+    // server either takes it (200), already has exactly this text (409 with the same text),
+    // or has something else: then it stays, to be shown on that page next time.
+    var body = new URLSearchParams();
+    Object.keys(item.copy.fields).forEach(function (name) { body.set(name, item.copy.fields[name]); });
+    body.set("base_revision", String(item.copy.base));
+    return window.fetch(item.copy.url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+    }).then(function (response) {
+      if ((response.headers.get("Content-Type") || "").indexOf("application/json") === -1) return false;
+      return response.json().then(function (data) {
+        var onlyText = Object.keys(item.copy.fields).length === 1 && "text" in item.copy.fields;
+        var kept = response.ok ? !data.invalid || !Object.keys(data.invalid).length
+          : response.status === 409 && onlyText && data.text === item.copy.fields.text;
+        if (kept) window.localStorage.removeItem(item.key);
+        return kept;
+      });
+    }).catch(function () { return false; });
+  }
+
+  function beforeLogout(user, csrf) {
+    var mine = attached.map(function (editor) { return editor.key; });
+    return Promise.all(attached.map(function (editor) { return editor.save(); }))
+      .then(function () {
+        var others = localCopies(user).filter(function (item) { return mine.indexOf(item.key) === -1; });
+        return Promise.all(others.map(function (item) { return sendCopy(item, csrf); }));
+      })
+      .then(function () {
+        return localCopies(user).length === 0 && attached.every(function (editor) { return editor.isSaved(); });
+      }, function () { return false; });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-logout") || form.dataset.ready === "1") return;
+    event.preventDefault();
+    var csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
+    beforeLogout(form.getAttribute("data-user") || "", csrf ? csrf.value : "").then(function (clear) {
+      if (!clear && !window.confirm(MESSAGES.logoutUnsaved)) return;
+      attached.forEach(function (editor) { editor.leave(); }); // nothing more to send while leaving
+      form.dataset.ready = "1";
+      form.submit();
+    });
+  });
 
   window.CrisisAutosave = { attach: attach };
 })();

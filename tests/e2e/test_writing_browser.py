@@ -272,3 +272,55 @@ def test_essay_typed_just_before_the_tab_is_closed_is_saved(page, context, live_
 def test_essay_says_the_session_ended_only_when_it_did(page, context, live_server, assignment, essay_editor, how):
     _open(page, live_server, assignment)
     checks.session_ended(page, context, essay_editor, how)
+
+
+def _log_out(page):
+    page.get_by_role("button", name="Sam Student").click()
+    page.get_by_role("button", name="Log out").click()
+
+
+def _essay_copies(page) -> list[str]:
+    return [key for key in page.evaluate("() => Object.keys(window.localStorage)") if key.startswith("essay:")]
+
+
+def test_l1_log_out_saves_the_last_words_then_leaves_nothing_on_the_computer(page, live_server, assignment):
+    box = _open(page, live_server, assignment)
+    box.fill(ESSAY)
+    # Straight to Log out, before the autosave's pause: the words are on this device only.
+    _log_out(page)
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert Submission.objects.get().text == ESSAY
+    assert _essay_copies(page) == []
+    assert page.js_errors == []
+
+
+def test_l1_a_copy_left_by_an_earlier_page_is_saved_and_removed_at_log_out(page, context, live_server, assignment):
+    box = _open(page, live_server, assignment)
+    context.set_offline(True)
+    box.fill(ESSAY)
+    box.blur()
+    expect(_status(page)).to_have_text("Not saved yet — retrying")
+    page.goto("about:blank")  # the page closes while offline: its copy stays on the device
+    context.set_offline(False)
+    Submission.objects.filter(text=ESSAY).delete()  # in case the closing page's keepalive landed
+    again = context.new_page()
+    again.goto(f"{live_server.url}/")
+    assert _essay_copies(again) != []
+    _log_out(again)
+    expect(again.get_by_role("heading", name="Log in")).to_be_visible()
+    assert Submission.objects.get().text == ESSAY
+    assert _essay_copies(again) == []
+
+
+def test_l1_log_out_while_offline_asks_and_keeps_the_words(page, context, live_server, assignment):
+    box = _open(page, live_server, assignment)
+    context.set_offline(True)
+    box.fill(ESSAY)
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    _log_out(page)
+    expect(page.get_by_role("button", name="Sam Student")).to_be_visible()
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('essay:'))")
+    assert questions and "has not reached the server" in questions[0]
+    assert _stored_text(page, assignment) == ESSAY  # still on this device, still logged in
+    context.set_offline(False)

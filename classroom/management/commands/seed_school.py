@@ -387,6 +387,7 @@ class Command(BaseCommand):
                 chosen.append((criterion, level, rng.randint(level.min_marks, level.max_marks)))
             total = sum(m for c, _, m in chosen if not c.is_spag)
             spag = next((m for c, _, m in chosen if c.is_spag), None)
+            max_spag = next((c.max_marks for c in criteria if c.is_spag), 0)
             released = plan == Submission.State.RELEASED
             assert submission.submitted_at is not None  # marked work has been handed in
             marked_at = min(submission.submitted_at + timedelta(days=rng.randint(2, 6)), now - timedelta(minutes=1))
@@ -399,6 +400,8 @@ class Command(BaseCommand):
                     improvement_task=rng.choice(TASKS) if rng.random() < 0.6 else "",
                     total=total,
                     spag=spag,
+                    max_total=sum(c.max_marks for c in criteria if not c.is_spag),
+                    max_spag=max_spag,
                     revision=2,
                     created_at=marked_at,
                     updated_at=marked_at,
@@ -414,7 +417,7 @@ class Command(BaseCommand):
         responses: list[DirtResponse] = []
         for mark, chosen in zip(marks, levels_for, strict=True):
             criterion_marks.extend(
-                CriterionMark(mark=mark, criterion=criterion, level=level, marks=value)
+                CriterionMark(mark=mark, criterion=criterion, level=level, marks=value, max_marks=criterion.max_marks)
                 for criterion, level, value in chosen
             )
             if mark.released_at and mark.improvement_task and rng.random() < 0.6:
