@@ -18,11 +18,13 @@ from crisis.models import (
     Lesson,
     Level,
     MarkScheme,
+    ModelAnswer,
     PromptSource,
     SchemeInUse,
     Source,
     TimelineEvent,
     Unit,
+    model_answer_problems,
     validate_bands,
 )
 
@@ -31,7 +33,7 @@ DATE_PICKER = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Rows one list of a page (key terms, questions, sources, levels…) takes at once. A page
 # says how many rows it sends; without a cap a forged count makes the server build and
 # render 2,000 forms per list, minutes of work, past the worker's timeout (security review L2).
-MAX_ROWS = 100
+MAX_ROWS = 50
 
 
 class IdsField(forms.ModelMultipleChoiceField):
@@ -303,6 +305,40 @@ IndicativePointFormSet = forms.inlineformset_factory(
     widgets={"text": forms.Textarea(attrs={"rows": 2})},
     labels={"text": "Point", "key_terms": "Key terms (comma-separated)"},
     extra=2,
+    can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
+)
+
+
+class _ModelAnswerFormSetBase(forms.BaseInlineFormSet):
+    """Each answer's level and marks must fit the question's mark scheme: `scheme`, set by the
+    view to the one chosen on the form (None: no check, e.g. the form has errors)."""
+
+    scheme: MarkScheme | None = None
+
+    def clean(self):
+        super().clean()
+        if self.scheme is None:
+            return
+        bands, spag_max = self.scheme.answer_bands()
+        for form in self.forms:
+            data = form.cleaned_data
+            if not data or data.get("DELETE") or form.errors:
+                continue
+            problems = model_answer_problems(data["level"], data["marks"], data.get("spag"), bands, spag_max)
+            for name, message in problems.items():
+                form.add_error(name, message)
+
+
+ModelAnswerFormSet = forms.inlineformset_factory(
+    EssayPrompt,
+    ModelAnswer,
+    formset=_ModelAnswerFormSetBase,
+    fields=["order", "level", "marks", "spag", "text", "commentary"],
+    widgets={"text": forms.Textarea(attrs={"rows": 8}), "commentary": forms.Textarea(attrs={"rows": 4})},
+    labels={"order": "Position", "spag": "SPaG marks", "text": "The answer", "commentary": "Examiner's commentary"},
+    extra=1,
     can_delete=True,
     max_num=MAX_ROWS,
     absolute_max=MAX_ROWS,

