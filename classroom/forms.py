@@ -20,6 +20,7 @@ from classroom.models import (
     Assignment,
     CommentBankEntry,
     SchoolClass,
+    StrandTick,
     User,
 )
 
@@ -235,6 +236,7 @@ class AssignmentForm(forms.ModelForm):
             "anonymous_marking",
             "feedback_release",
             "feedback_release_at",
+            "model_answers",
         ]
         labels = {
             "prompt": "Essay question",
@@ -245,8 +247,14 @@ class AssignmentForm(forms.ModelForm):
             "anonymous_marking": "Mark anonymously (hide names while marking)",
             "feedback_release": "Release feedback",
             "feedback_release_at": "Release feedback at",
+            "model_answers": "Show pupils the model answers",
         }
         help_texts = {
+            "model_answers": (
+                "The question's annotated answers at each level. Teachers always see them on the question's page; "
+                "pupils see them on this assignment's page only as you choose here, and never before starting a "
+                "timed essay."
+            ),
             "instructions": "Optional, Markdown. Leave empty to use the essay question's own instructions.",
             "time_limit_minutes": "Optional. A timed essay ends this many minutes after a student first opens it.",
         }
@@ -264,6 +272,10 @@ class AssignmentForm(forms.ModelForm):
         if prompts is not None:
             prompt_field.queryset = prompts
         prompt_field.empty_label = None
+        self.fields["model_answers"].required = False  # left out: unchanged (new: hidden)
+
+    def clean_model_answers(self) -> str:
+        return self.cleaned_data.get("model_answers") or self.instance.model_answers
 
     def clean(self) -> dict:
         super().clean()
@@ -277,7 +289,8 @@ class AssignmentForm(forms.ModelForm):
 
 
 class DeadlinesForm(forms.Form):
-    """After an assignment opens, only its deadlines can move (later)."""
+    """After an assignment opens, only its deadlines can move (later), and the teacher may
+    still choose when pupils see the model answers."""
 
     due_at = forms.DateTimeField(label="Due at", widget=DateTimeLocalInput())
     late_cutoff = forms.DateTimeField(
@@ -285,6 +298,12 @@ class DeadlinesForm(forms.Form):
         required=False,
         widget=DateTimeLocalInput(),
         help_text="Empty: late work is accepted at any time.",
+    )
+    model_answers = forms.ChoiceField(
+        label="Show pupils the model answers",
+        choices=Assignment.ModelAnswerRelease.choices,
+        required=False,  # left out: unchanged
+        help_text="Pupils never see them before starting a timed essay.",
     )
 
 
@@ -342,6 +361,7 @@ class EssayForm(VersionedForm):
 # --- marking, the comment bank and DIRT ---
 
 NO_LEVEL = "0"  # "No rewardable material": no level, 0 marks
+STRAND_PREFIX = "strand-"  # the marking form's formative skill-strand ratings (StrandTick)
 
 
 def _feedback_box() -> forms.Textarea:
@@ -371,6 +391,8 @@ class MarkForm(VersionedForm):
         self.criteria = criteria
         for criterion in criteria:
             levels = list(criterion.levels.all())
+            # "No level" stays a choice even beside a level 0, so marks given before schemes
+            # had a 0 band still load and save; the page offers it only where it is needed.
             choices = [(NO_LEVEL, "No rewardable material (0 marks)")] + [
                 (str(level.pk), f"Level {level.number} ({level.band})") for level in levels
             ]
@@ -379,6 +401,15 @@ class MarkForm(VersionedForm):
             )
             self.fields[f"marks-{criterion.pk}"] = forms.IntegerField(
                 label=f"{criterion.code} mark", required=False, min_value=0, max_value=criterion.max_marks
+            )
+        for strand, label in StrandTick.Strand.choices:
+            self.fields[f"{STRAND_PREFIX}{strand}"] = forms.TypedChoiceField(
+                label=label,
+                choices=[("", "Not rated"), *((str(value), words) for value, words in StrandTick.Rating.choices)],
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
             )
 
     def clean(self):
@@ -412,6 +443,12 @@ class MarkForm(VersionedForm):
                 continue
             scores[criterion.pk] = (level.pk, marks)
         data["scores"] = scores
+        # Only the strands the page sent change: a page (or an autosave) without them keeps the ticks.
+        data["strands"] = {
+            strand: data.get(f"{STRAND_PREFIX}{strand}")
+            for strand in StrandTick.Strand.values
+            if f"{STRAND_PREFIX}{strand}" in self.data and f"{STRAND_PREFIX}{strand}" not in self.errors
+        }
         return data
 
 

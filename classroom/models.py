@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypedDict, cast
 
@@ -372,6 +372,10 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         )
 
 
+def _same_minute(a: datetime, b: datetime) -> bool:
+    return a.replace(second=0, microsecond=0) == b.replace(second=0, microsecond=0)
+
+
 class Assignment(RendersMarkdown):
     """An essay set for a class from an essay prompt.
 
@@ -379,6 +383,11 @@ class Assignment(RendersMarkdown):
     may move, and only later (`extend_deadlines`), so no submitted work becomes late
     retroactively.
     """
+
+    class ModelAnswerRelease(models.TextChoices):
+        HIDDEN = "hidden", "Hidden: teachers only"
+        AFTER_SUBMIT = "after_submit", "After a pupil submits"
+        ALWAYS = "always", "Always: as worked examples from the start"
 
     FeedbackRelease = status.FeedbackRelease
     MARKDOWN_FIELDS = ("instructions",)
@@ -408,6 +417,13 @@ class Assignment(RendersMarkdown):
     )
     feedback_release = models.CharField(max_length=10, choices=FeedbackRelease.choices, default=FeedbackRelease.MANUAL)
     feedback_release_at = models.DateTimeField(null=True, blank=True)
+    model_answers = models.CharField(
+        "model answers",
+        max_length=12,
+        choices=ModelAnswerRelease.choices,
+        default=ModelAnswerRelease.HIDDEN,
+        help_text="Whether pupils see the question's model answers, and when.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -463,7 +479,13 @@ class Assignment(RendersMarkdown):
         return not self.is_open(at)
 
     def extend_deadlines(self, due_at: datetime, late_cutoff: datetime | None) -> None:
-        """Move the due date and cut-off later (allowed after opening). Never earlier."""
+        """Move the due date and cut-off later (allowed after opening). Never earlier. A time
+        posted back unchanged to the minute (as a form shows it) keeps the stored one, so
+        saving the form without moving a date never reads as moving it earlier."""
+        if _same_minute(due_at, self.due_at):
+            due_at = self.due_at
+        if late_cutoff is not None and self.late_cutoff and _same_minute(late_cutoff, self.late_cutoff):
+            late_cutoff = self.late_cutoff
         errors = {}
         if due_at < self.due_at:
             errors["due_at"] = "After the assignment opens, the due date can only move later."
@@ -478,6 +500,14 @@ class Assignment(RendersMarkdown):
             self.due_at = due_at
             self.late_cutoff = late_cutoff
             self.save(update_fields=["due_at", "late_cutoff"])
+
+    def show_model_answers(self, release: str) -> None:
+        """Choose when pupils see the question's model answers (allowed at any time)."""
+        if release not in self.ModelAnswerRelease.values:
+            raise ValidationError({"model_answers": "Choose when pupils see the model answers."})
+        if release != self.model_answers:
+            self.model_answers = release
+            self.save(update_fields=["model_answers"])
 
     def deadlines_for(
         self, student: User, extension: Extension | None | Literal[False] = False
@@ -920,14 +950,16 @@ class Submission(Versioned):
         ebi: str = "",
         improvement_task: str = "",
         keep: frozenset[int] | set[int] = frozenset(),
+        strands: Mapping[str, int | None] | None = None,
     ) -> Mark:
         """Save the marker's levels, marks and feedback on this essay's (draft or complete) mark.
 
         `scores` maps criterion id to (level id or None for "no rewardable material", marks).
         Checked against the prompt's mark scheme (MarkError, nothing saved); the total is
         computed here. Criteria in `keep` (the marker's entry for them was not valid) keep
-        their saved level and mark. Raises VersionConflict if `base_revision` is no longer
-        current or the mark has been released.
+        their saved level and mark. `strands` maps a StrandTick.Strand to its formative rating
+        (None clears it); strands not named, or `strands=None`, keep their ticks. Raises
+        VersionConflict if `base_revision` is no longer current or the mark has been released.
         """
         with transaction.atomic():
             locked = Submission._locked(self.pk)
@@ -945,6 +977,8 @@ class Submission(Versioned):
                 if len(value) > MAX_FEEDBACK_CHARS:
                     raise MarkError(f"The feedback is too long (over {MAX_FEEDBACK_CHARS:,} characters).")
                 setattr(mark, name, value)
+            if strands:
+                StrandTick.save_for(mark, strands)
             mark.criterion_marks.exclude(criterion_id__in=keep).delete()
             CriterionMark.objects.bulk_create(
                 CriterionMark(mark=mark, criterion=criterion, level=level, marks=marks, max_marks=criterion.max_marks)
@@ -1305,6 +1339,72 @@ class CriterionMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion.code}: {self.marks}"
+
+
+class StrandTick(models.Model):
+    """A formative rating of one skill strand on a mark: feedback only, never part of a total.
+
+    Saved with the mark (`Mark.save_strands`, under the mark's revision), shown to the pupil
+    with released feedback and, over time, on the progress pages.
+    """
+
+    class Strand(models.TextChoices):
+        KNOWLEDGE = "knowledge", "Knowledge"
+        ANALYSIS = "analysis", "Explanation and analysis"
+        SOURCES = "sources", "Use of sources"
+        JUDGEMENT = "judgement", "Judgement"
+
+    class Rating(models.IntegerChoices):
+        NOT_YET = 1, "Not yet"
+        DEVELOPING = 2, "Developing"
+        SECURE = 3, "Secure"
+
+    mark = models.ForeignKey(Mark, on_delete=models.CASCADE, related_name="strand_ticks")
+    strand = models.CharField(max_length=20, choices=Strand.choices)
+    rating = models.PositiveSmallIntegerField(choices=Rating.choices)
+    derived = models.BooleanField(
+        default=False,
+        help_text=(
+            "Worked out by migration 0011 from an older mark's criterion levels, not ticked by a "
+            "marker: shown on progress pages, not in the pupil's feedback."
+        ),
+    )
+
+    class Meta:
+        ordering = ["mark", "strand"]
+        constraints = [models.UniqueConstraint(fields=["mark", "strand"], name="one_tick_per_strand")]
+
+    def __str__(self) -> str:
+        return f"{self.get_strand_display()}: {self.get_rating_display()}"
+
+    @classmethod
+    def save_for(cls, mark: Mark, strands: Mapping[str, int | None]) -> None:
+        """Set (or, for None, clear) the named strands' ratings on `mark`. The caller holds the
+        mark's lock and moves its revision on (Submission.record_mark); MarkError, before
+        anything changes, for a strand or rating that does not exist."""
+        unknown = set(strands) - set(cls.Strand.values)
+        if unknown or any(r is not None and r not in cls.Rating.values for r in strands.values()):
+            raise MarkError("That is not one of the skill strands or ratings: nothing was saved.")
+        cleared = [strand for strand, rating in strands.items() if rating is None]
+        if cleared:
+            cls.objects.filter(mark=mark, strand__in=cleared).delete()
+        ticks = [StrandTick(mark=mark, strand=strand, rating=rating) for strand, rating in strands.items() if rating]
+        if ticks:
+            StrandTick.objects.bulk_create(
+                ticks, update_conflicts=True, unique_fields=["mark", "strand"], update_fields=["rating", "derived"]
+            )
+
+    @classmethod
+    def for_pupil(cls, ticks) -> list[StrandTick]:
+        """The ticks a pupil's feedback shows: a marker's own, in the strands' order (derived
+        ones, worked out from an older mark, stay on the progress pages)."""
+        return cls.ordered(tick for tick in ticks if not tick.derived)
+
+    @classmethod
+    def ordered(cls, ticks) -> list[StrandTick]:
+        """`ticks` in the strands' own order (knowledge, analysis, sources, judgement)."""
+        order = list(cls.Strand.values)
+        return sorted(ticks, key=lambda tick: order.index(tick.strand))
 
 
 class Annotation(models.Model):

@@ -28,7 +28,7 @@ from classroom.models import (
     Submission,
     User,
 )
-from classroom.status import EDITABLE_STATES
+from classroom.status import EDITABLE_STATES, MARKABLE_STATES
 from crisis import models as content
 
 _M = TypeVar("_M", bound=Model)
@@ -199,6 +199,12 @@ def content_for_reader(user: User, queryset: content.AuthoredQuerySet[_A], pk: i
     return _get_or_404(queryset.visible_to(user), pk)
 
 
+def unit_organiser_for_reader(user: User, pk: int) -> content.Unit:
+    """A unit's knowledge organiser is read like the unit page: anyone signed in (it shows no
+    question or source, so a sealed timed essay hides nothing on it)."""
+    return content_for_reader(user, content.Unit.objects.all(), pk)
+
+
 def can_see_indicative(user: User) -> bool:
     """Indicative content (what a good answer says) is for markers, never students."""
     return user.is_authenticated and user.is_teacher
@@ -290,6 +296,57 @@ def prompts_for_setter(user: User) -> content.AuthoredQuerySet[content.EssayProm
     """Essay prompts a teacher may set: the shipped ones and their own copies."""
     require_teacher(user)
     return content.EssayPrompt.objects.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+# --- model answers ----------------------------------------------------------------------
+# A question's model answers (annotated answers at each level) are for teachers: every
+# teacher reads them on the question's page, which pupils can also open, so there they are
+# shown to teachers only. A pupil reads them only on the page of an assignment of theirs,
+# as its teacher chose (Assignment.model_answers): "hidden" never; "after_submit" while
+# their essay is handed in (submitted, marked, feedback released; not while they draft, nor
+# while they redraft a returned essay); "always" from the start, as worked examples. Never
+# while the question is sealed for them: a timed essay, in any of their classes, that they
+# have not started (sealed_prompt_ids).
+
+
+def can_see_prompt_model_answers(user: User) -> bool:
+    """Every model answer of a question, on its page: teachers only."""
+    return user.is_authenticated and user.is_teacher
+
+
+def model_answers_released(
+    user: User, assignment: Assignment, state: str | None, sealed_prompts: set[int] | None = None
+) -> bool:
+    """Whether `user` reads the model answers on `assignment`'s page (after
+    assignment_for_member): its teachers always; a pupil whose essay is in `state` (None: not
+    started) as above. Pass `sealed_prompts` if already known."""
+    if not user.is_authenticated:
+        return False
+    if user.is_teacher:
+        return True
+    release = assignment.model_answers
+    if not user.is_student or release == Assignment.ModelAnswerRelease.HIDDEN:
+        return False
+    if release == Assignment.ModelAnswerRelease.AFTER_SUBMIT and state not in MARKABLE_STATES:
+        return False
+    if release not in (Assignment.ModelAnswerRelease.AFTER_SUBMIT, Assignment.ModelAnswerRelease.ALWAYS):
+        return False
+    if assignment.time_limit_minutes and (state is None or state in EDITABLE_STATES):
+        return False  # a timed essay is written without them, whatever the setting
+    sealed = sealed_prompt_ids(user) if sealed_prompts is None else sealed_prompts
+    if not sealed:
+        return True
+    if assignment.prompt_id in sealed:
+        return False
+    # Copies carry the same answers: a copy of a sealed question (or the question a sealed
+    # copy was made from) stays closed too.
+    family = {assignment.prompt_id, assignment.prompt.copied_from_id} - {None}
+    sealed_family = {
+        pk
+        for pair in content.EssayPrompt.objects.filter(pk__in=sealed).values_list("pk", "copied_from_id")
+        for pk in pair
+    }
+    return not family & sealed_family
 
 
 # --- marking and feedback ---------------------------------------------------------------

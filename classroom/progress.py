@@ -23,8 +23,12 @@ Definitions (the pages and the README say the same):
   DIRT response.
 - Markbook distribution: counted marks per percentage band (DISTRIBUTION_BANDS).
 - Class overview: levels per criterion code on the latest assignment with counted marks
-  (no level = "no rewardable material", counted as level 0 in the mean), and the change in
+  (no level = "no rewardable material", counted with level 0 as 0 in the mean), and the change in
   mean level and mean mark from the assignment with counted marks before it.
+- Skill strands: the formative ratings a marker ticks (StrandTick: 1 "Not yet", 2
+  "Developing", 3 "Secure"), counted like the mark they belong to. A student's page lists
+  each strand's rating per essay in date order; the class overview counts the ratings on the
+  latest essay with counted marks and the change in mean rating from the one before.
 - Department view: a shipped prompt together with teachers' copies of it (and copies of
   those copies), grouped by class; criteria matched by code (AO1–AO4, SPAG).
 - Long CSV export: `level` lists each criterion's level ("AO1 L3; AO2 L2; …"), `mark` is
@@ -49,6 +53,7 @@ from django.db.models import (
     FloatField,
     IntegerField,
     Max,
+    Min,
     OrderBy,
     OuterRef,
     Q,
@@ -61,7 +66,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Lead, NullIf, RowNumber
 from django.utils import timezone
 
-from classroom.models import Assignment, CriterionMark, Enrolment, Mark, SchoolClass, User
+from classroom.models import Assignment, CriterionMark, Enrolment, Mark, SchoolClass, StrandTick, User
 from classroom.status import STATUSES, feedback_visible_q, status_case
 from crisis.models import Criterion, EssayPrompt, KnowledgeCheckAttempt, Level
 
@@ -86,6 +91,9 @@ def round_half_up(value: float | None, places: int = 0) -> float | int | None:
 
 
 def criterion_sort_key(code: str) -> tuple[int, str]:
+    """AO1–AO4 in order, then any other code (a holistic "AO1+AO2", "C1"…) by name, SPaG last."""
+    if code == "SPAG":
+        return (len(CRITERION_ORDER) + 1, code)
     return (CRITERION_ORDER.index(code) if code in CRITERION_ORDER else len(CRITERION_ORDER), code)
 
 
@@ -474,6 +482,33 @@ class KnowledgeScore:
 
 
 @dataclass
+class StrandPoint:
+    """One strand's formative rating on one essay."""
+
+    assignment_id: int
+    title: str
+    due_at: datetime
+    rating: int
+
+    @property
+    def label(self) -> str:
+        return StrandTick.Rating(self.rating).label
+
+
+@dataclass
+class StrandHistory:
+    """A skill strand's ratings across a student's essays, in date order (None: not rated)."""
+
+    strand: str
+    label: str
+    ratings: list[StrandPoint | None]
+
+    @property
+    def rated(self) -> list[StrandPoint]:
+        return [point for point in self.ratings if point is not None]
+
+
+@dataclass
 class StudentProgress:
     student: User
     codes: list[str]
@@ -482,6 +517,7 @@ class StudentProgress:
     table: list[tuple[MarkSummary, dict[str, CriterionPoint]]]
     targets: list[MarkSummary]
     knowledge: list[KnowledgeScore]
+    strands: list[StrandHistory] = field(default_factory=list)  # only strands rated at least once
 
 
 TARGETS_SHOWN = 3
@@ -490,10 +526,10 @@ TARGETS_SHOWN = 3
 def student_progress(
     student: User, now: datetime | None = None, classes: QuerySet[SchoolClass] | None = None
 ) -> StudentProgress:
-    """Counted marks per criterion over time, targets and DIRT, knowledge checks.
-    `classes` limits the marks to those classes' (None: every class; who sees which is
-    permissions.progress_classes_for). Queries: marks, criterion marks, knowledge checks.
-    Every mark is out of the maxima it was given against."""
+    """Counted marks per criterion over time, skill-strand ratings, targets and DIRT, knowledge
+    checks. `classes` limits the marks to those classes' (None: every class; who sees which is
+    permissions.progress_classes_for). Queries: marks, criterion marks, strand ticks, knowledge
+    checks. Every mark is out of the maxima it was given against."""
     now = now or timezone.now()
     marks_qs = (
         Mark.objects.filter(submission__student=student)
@@ -515,9 +551,15 @@ def student_progress(
             "pct",
         )
     )
+    ticks_qs = (
+        StrandTick.objects.filter(mark__submission__student=student)
+        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
+        .values_list("mark__submission__assignment_id", "strand", "rating")
+    )
     if classes is not None:
         marks_qs = marks_qs.filter(submission__assignment__school_class__in=classes)
         crit_qs = crit_qs.filter(mark__submission__assignment__school_class__in=classes)
+        ticks_qs = ticks_qs.filter(mark__submission__assignment__school_class__in=classes)
     marks = list(marks_qs)
 
     summaries = []
@@ -563,6 +605,7 @@ def student_progress(
     }
     table = [(s, cells[s.assignment_id]) for s in summaries]
     targets = [s for s in reversed(summaries) if s.ebi or s.improvement_task][:TARGETS_SHOWN]
+    strands = _strand_histories(summaries, ticks_qs) if summaries else []
 
     latest = KnowledgeCheckAttempt.objects.filter(student=student, lesson=OuterRef("lesson_id")).order_by(
         "-submitted_at", "-pk"
@@ -586,7 +629,25 @@ def student_progress(
         )
         .order_by("lesson__order", "lesson_id")
     ]
-    return StudentProgress(student, codes, summaries, points, table, targets, knowledge)
+    return StudentProgress(student, codes, summaries, points, table, targets, knowledge, strands)
+
+
+def _strand_histories(summaries: list[MarkSummary], ticks) -> list[StrandHistory]:
+    """Each strand rated at least once, with its rating on every essay in `summaries` (date order)."""
+    ratings: dict[str, dict[int, int]] = defaultdict(dict)
+    for assignment_id, strand, rating in ticks:
+        ratings[strand][assignment_id] = rating
+    histories = []
+    for strand, label in StrandTick.Strand.choices:
+        if strand not in ratings:
+            continue
+        row = ratings[strand]
+        points = [
+            StrandPoint(s.assignment_id, s.title, s.due_at, row[s.assignment_id]) if s.assignment_id in row else None
+            for s in summaries
+        ]
+        histories.append(StrandHistory(strand, label, points))
+    return histories
 
 
 # --- class overview ------------------------------------------------------------------------
@@ -616,6 +677,25 @@ class CriterionChange:
 
 
 @dataclass
+class StrandChange:
+    """A skill strand on the latest essay: how many were rated at each rating, the mean
+    rating (1–3) and that on the essay before."""
+
+    strand: str
+    label: str
+    ratings: list[tuple[str, int]]  # ("Not yet", count) … ("Secure", count)
+    count: int
+    mean_rating: float | None
+    previous_mean_rating: float | None = None
+
+    @property
+    def change(self) -> float | None:
+        if self.mean_rating is None or self.previous_mean_rating is None:
+            return None
+        return round_half_up(self.mean_rating - self.previous_mean_rating, 2)
+
+
+@dataclass
 class Attention:
     student_id: int
     name: str
@@ -632,11 +712,13 @@ class ClassOverview:
     criteria: list[CriterionChange]
     attention: list[Attention]
     threshold: int = FALLING_THRESHOLD
+    strands: list[StrandChange] = field(default_factory=list)  # strands rated on the latest essay
 
 
 def class_overview(school_class: SchoolClass, now: datetime | None = None) -> ClassOverview:
     """Queries: assignments (with counted-mark counts), criterion levels, top levels,
-    criterion means, students' attention figures, latest-versus-previous marks (window)."""
+    criterion means, strand ratings, students' attention figures, latest-versus-previous
+    marks (window)."""
     now = now or timezone.now()
     active = Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True).values("student_id")
     counted_mark = feedback_visible_q("submissions__", "", now) & Q(submissions__student__in=active)
@@ -665,12 +747,17 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
             .order_by()
         ):
             dist[d["criterion__code"]][d["n_level"]] = d["n"]
-        top_level = dict(
+        top_level: dict[str, int] = {}
+        zero_band: set[str] = set()  # codes whose scheme has a level 0 (the 0 band)
+        for code, top, bottom in (
             Level.objects.filter(criterion__scheme_id=latest["prompt__mark_scheme_id"])
             .values("criterion__code")
-            .annotate(n=Max("number"))
-            .values_list("criterion__code", "n")
-        )
+            .annotate(n=Max("number"), lowest=Min("number"))
+            .values_list("criterion__code", "n", "lowest")
+        ):
+            top_level[code] = top
+            if bottom == 0:
+                zero_band.add(code)
         means: dict[tuple[int, str], Mapping[str, Any]] = {}
         for m in (
             crit.values("mark__submission__assignment_id", "criterion__code")
@@ -686,7 +773,10 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
             now_mean = means.get((latest["pk"], code), {})
             before = means.get((previous["pk"], code), {}) if previous else {}
             levels = [
-                ("No level" if n == 0 else f"Level {n}", dist[code].get(n, 0))
+                (
+                    "Level 0" if n == 0 and code in zero_band else "No level" if n == 0 else f"Level {n}",
+                    dist[code].get(n, 0),
+                )
                 for n in range(0, max(top_level.get(code, 0), max(dist[code], default=0)) + 1)
             ]
             criteria.append(
@@ -700,6 +790,8 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
                     previous_mean_marks=round_half_up(before.get("mean_marks"), 2),
                 )
             )
+
+    strands = _strand_changes(latest, previous, active, now) if latest else []
 
     # Students needing attention: missing work and unanswered improvement tasks from the grid.
     attention: dict[int, Attention] = {}
@@ -747,7 +839,43 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
                 item = attention.setdefault(pk, Attention(pk, names.get(pk, "")))
                 item.falling = (round_half_up(r["before"], 1), round_half_up(r["pct"], 1))
     ordered = sorted(attention.values(), key=lambda a: list(names).index(a.student_id) if a.student_id in names else 0)
-    return ClassOverview(school_class, latest, previous, criteria, ordered)
+    return ClassOverview(school_class, latest, previous, criteria, ordered, strands=strands)
+
+
+def _strand_changes(latest: Mapping[str, Any], previous: Mapping[str, Any] | None, active, now) -> list[StrandChange]:
+    """The strand ratings on the latest essay (and the mean on the one before), in one query."""
+    pair = [latest["pk"]] + ([previous["pk"]] if previous else [])
+    counts: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
+    for row in (
+        StrandTick.objects.filter(mark__submission__assignment_id__in=pair, mark__submission__student__in=active)
+        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
+        .values("mark__submission__assignment_id", "strand", "rating")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[(row["mark__submission__assignment_id"], row["strand"])][row["rating"]] = row["n"]
+
+    def mean(found: dict[int, int]) -> float | None:
+        n = sum(found.values())
+        return round_half_up(sum(rating * k for rating, k in found.items()) / n, 2) if n else None
+
+    changes = []
+    for strand, label in StrandTick.Strand.choices:
+        now_counts = counts.get((latest["pk"], strand), {})
+        if not now_counts:
+            continue
+        before = counts.get((previous["pk"], strand), {}) if previous else {}
+        changes.append(
+            StrandChange(
+                strand=strand,
+                label=label,
+                ratings=[(words, now_counts.get(value, 0)) for value, words in StrandTick.Rating.choices],
+                count=sum(now_counts.values()),
+                mean_rating=mean(now_counts),
+                previous_mean_rating=mean(before),
+            )
+        )
+    return changes
 
 
 # --- head of department: one prompt across classes -----------------------------------------

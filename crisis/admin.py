@@ -1,6 +1,8 @@
 from typing import ClassVar
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpResponseRedirect
 
 from crisis.models import (
     Criterion,
@@ -12,11 +14,45 @@ from crisis.models import (
     Lesson,
     Level,
     MarkScheme,
+    ModelAnswer,
     PromptSource,
+    SchemeInUse,
     Source,
     TimelineEvent,
     Unit,
 )
+
+
+class RefusesSchemeChanges(admin.ModelAdmin):
+    """A used mark scheme's structure is fixed (crisis.models.SchemeInUse). The admin saves a
+    change and its inlines in one transaction, so a refusal rolls all of it back; say why, on
+    the page the change came from, instead of a server error."""
+
+    def _refused(self, request, error: SchemeInUse) -> HttpResponseRedirect:
+        text = str(error)
+        if not text.startswith("Nothing was saved"):
+            text = f"Nothing was saved. {text}"
+        self.message_user(request, text, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except SchemeInUse as error:
+            return self._refused(request, error)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except SchemeInUse as error:
+            return self._refused(request, error)
+
+    def changelist_view(self, request, extra_context=None):  # bulk actions: all or nothing too
+        try:
+            with transaction.atomic():
+                return super().changelist_view(request, extra_context)
+        except SchemeInUse as error:
+            return self._refused(request, error)
 
 
 class AuthoredAdmin(admin.ModelAdmin):
@@ -74,7 +110,7 @@ class LevelInline(admin.TabularInline):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(RefusesSchemeChanges):
     list_display = ("code", "name", "scheme", "is_spag")
     list_filter = ("is_spag",)
     search_fields = ("code", "name", "scheme__name")
@@ -88,7 +124,7 @@ class CriterionInline(admin.TabularInline):
 
 
 @admin.register(MarkScheme)
-class MarkSchemeAdmin(AuthoredAdmin):
+class MarkSchemeAdmin(RefusesSchemeChanges, AuthoredAdmin):
     list_display = ("name", "shipped", "owner")
     search_fields = ("name",)
     inlines = [CriterionInline]
@@ -105,13 +141,18 @@ class IndicativePointInline(admin.TabularInline):
     extra = 0
 
 
+class ModelAnswerInline(admin.StackedInline):
+    model = ModelAnswer
+    extra = 0
+
+
 @admin.register(EssayPrompt)
-class EssayPromptAdmin(AuthoredAdmin):
+class EssayPromptAdmin(RefusesSchemeChanges, AuthoredAdmin):
     list_display = ("question", "unit", "suggested_minutes", "shipped", "owner")
     list_filter = ("unit", ("owner", admin.EmptyFieldListFilter))
     search_fields = ("question", "slug")
     raw_id_fields = ("owner", "mark_scheme")
-    inlines = [PromptSourceInline, IndicativePointInline]
+    inlines = [PromptSourceInline, IndicativePointInline, ModelAnswerInline]
 
 
 @admin.register(KnowledgeCheckAttempt)

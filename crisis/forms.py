@@ -6,6 +6,7 @@ from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.text import slugify
 
 from classroom.forms import whole_number
@@ -34,6 +35,17 @@ DATE_PICKER = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # says how many rows it sends; without a cap a forged count makes the server build and
 # render 2,000 forms per list, minutes of work, past the worker's timeout (security review L2).
 MAX_ROWS = 50
+
+
+class AuthoringForm(forms.ModelForm):
+    """Browsers send a textarea's line breaks as CRLF; text is stored with LF (as the unit's
+    files load it), so saving a form unchanged leaves every field as it was."""
+
+    def _post_clean(self):  # ModelForm's hook after clean(), before the instance is built
+        for name, value in self.cleaned_data.items():
+            if isinstance(value, str) and "\r" in value:
+                self.cleaned_data[name] = value.replace("\r\n", "\n").replace("\r", "\n")
+        super()._post_clean()  # type: ignore[misc]  # missing from django-stubs
 
 
 class IdsField(forms.ModelMultipleChoiceField):
@@ -76,7 +88,7 @@ def _unique_slug(text: str, fallback: str) -> str:
 # --- lessons ---------------------------------------------------------------------------------
 
 
-class LessonForm(forms.ModelForm):
+class LessonForm(AuthoringForm):
     class Meta:
         model = Lesson
         fields = ["title", "summary", "order", "objectives", "body", "sources"]
@@ -112,6 +124,7 @@ class LessonForm(forms.ModelForm):
 KeyTermFormSet = forms.inlineformset_factory(
     Lesson,
     KeyTerm,
+    form=AuthoringForm,
     fields=["order", "term", "definition"],
     widgets={"definition": forms.Textarea(attrs={"rows": 2})},
     extra=1,
@@ -123,6 +136,7 @@ KeyTermFormSet = forms.inlineformset_factory(
 TimelineFormSet = forms.inlineformset_factory(
     Lesson,
     TimelineEvent,
+    form=AuthoringForm,
     fields=["sort_date", "when", "event"],
     widgets={"sort_date": DATE_PICKER, "event": forms.Textarea(attrs={"rows": 2})},
     labels={"sort_date": "Date (for ordering)", "when": "Date as shown"},
@@ -133,7 +147,7 @@ TimelineFormSet = forms.inlineformset_factory(
 )
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(AuthoringForm):
     """Choices are typed one per line; the correct answer is given by its line number."""
 
     choices_text = forms.CharField(
@@ -189,7 +203,7 @@ QuestionFormSet = forms.inlineformset_factory(
 # --- sources ---------------------------------------------------------------------------------
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(AuthoringForm):
     class Meta:
         model = Source
         fields = [
@@ -224,11 +238,12 @@ class SourceForm(forms.ModelForm):
 # --- prompts ---------------------------------------------------------------------------------
 
 
-class PromptForm(forms.ModelForm):
+class PromptForm(AuthoringForm):
     class Meta:
         model = EssayPrompt
         fields = [
-            "question", "instructions", "own_knowledge", "suggested_minutes", "word_min", "word_max", "mark_scheme",
+            "question", "question_type", "instructions", "own_knowledge", "suggested_minutes", "word_min",
+            "word_max", "mark_scheme",
         ]  # fmt: skip
         widgets = {"instructions": forms.Textarea(attrs={"rows": 6})}
         labels = {
@@ -236,11 +251,15 @@ class PromptForm(forms.ModelForm):
             "suggested_minutes": "Suggested time (minutes)",
             "word_min": "Words: at least",
             "word_max": "Words: at most",
+            "question_type": "Question type",
         }
+        help_texts = {"question_type": "The exam board's form of question: it chooses the writing help pupils see."}
 
     def __init__(self, *args, unit: Unit, mark_schemes, **kwargs):
         super().__init__(*args, **kwargs)
         self.unit = unit
+        # Left out of a post (an older form), the question keeps its type.
+        self.fields["question_type"].required = False
         cast(forms.ModelChoiceField, self.fields["mark_scheme"]).queryset = mark_schemes
         marked = self.instance.marked_essays()
         if marked:
@@ -248,6 +267,9 @@ class PromptForm(forms.ModelForm):
                 f"Fixed: {marked} essay{'s' if marked != 1 else ''} set from this question "
                 f"{'have' if marked != 1 else 'has'} been marked with this scheme."
             )
+
+    def clean_question_type(self) -> str:
+        return self.cleaned_data.get("question_type") or self.instance.question_type or EssayPrompt.QuestionType.OTHER
 
     def clean(self):
         super().clean()
@@ -301,6 +323,7 @@ PromptSourceFormSet = forms.inlineformset_factory(
 IndicativePointFormSet = forms.inlineformset_factory(
     EssayPrompt,
     IndicativePoint,
+    form=AuthoringForm,
     fields=["side", "order", "text", "key_terms"],
     widgets={"text": forms.Textarea(attrs={"rows": 2})},
     labels={"text": "Point", "key_terms": "Key terms (comma-separated)"},
@@ -311,7 +334,7 @@ IndicativePointFormSet = forms.inlineformset_factory(
 )
 
 
-class _ModelAnswerFormSetBase(forms.BaseInlineFormSet):
+class ModelAnswerFormSetBase(forms.BaseInlineFormSet):
     """Each answer's level and marks must fit the question's mark scheme: `scheme`, set by the
     view to the one chosen on the form (None: no check, e.g. the form has errors)."""
 
@@ -334,7 +357,8 @@ class _ModelAnswerFormSetBase(forms.BaseInlineFormSet):
 ModelAnswerFormSet = forms.inlineformset_factory(
     EssayPrompt,
     ModelAnswer,
-    formset=_ModelAnswerFormSetBase,
+    form=AuthoringForm,
+    formset=ModelAnswerFormSetBase,
     fields=["order", "level", "marks", "spag", "text", "commentary"],
     widgets={"text": forms.Textarea(attrs={"rows": 8}), "commentary": forms.Textarea(attrs={"rows": 4})},
     labels={"order": "Position", "spag": "SPaG marks", "text": "The answer", "commentary": "Examiner's commentary"},
@@ -348,10 +372,24 @@ ModelAnswerFormSet = forms.inlineformset_factory(
 # --- mark schemes ----------------------------------------------------------------------------
 
 
-class MarkSchemeForm(forms.ModelForm):
+class MarkSchemeForm(AuthoringForm):
+    """The view passes an instance with its owner set, even for a new scheme: the name must
+    differ from every scheme that owner can choose for a question (shipped ones and their own)."""
+
     class Meta:
         model = MarkScheme
-        fields = ["name"]
+        fields = ["name", "qualification", "guidance"]
+        widgets = {"guidance": forms.Textarea(attrs={"rows": 4})}
+        labels = {"guidance": "Marking guidance (best fit)"}
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        choosable = MarkScheme.objects.filter(Q(owner__isnull=True) | Q(owner_id=self.instance.owner_id))
+        if choosable.filter(name=name).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(
+                "You already have a mark scheme with this name (or one ships with it): choose another."
+            )
+        return name
 
 
 class _CriterionFormSetBase(forms.BaseInlineFormSet):
@@ -365,10 +403,11 @@ class _CriterionFormSetBase(forms.BaseInlineFormSet):
 CriterionFormSet = forms.inlineformset_factory(
     MarkScheme,
     Criterion,
+    form=AuthoringForm,
     formset=_CriterionFormSetBase,
-    fields=["order", "code", "name", "description", "is_spag"],
+    fields=["order", "code", "assessment_objectives", "name", "description", "is_spag"],
     widgets={"description": forms.Textarea(attrs={"rows": 2})},
-    labels={"is_spag": "SPaG (spelling, punctuation and grammar)"},
+    labels={"is_spag": "SPaG (spelling, punctuation and grammar)", "assessment_objectives": "Assessment objectives"},
     extra=1,
     can_delete=True,
     max_num=MAX_ROWS,
@@ -377,7 +416,8 @@ CriterionFormSet = forms.inlineformset_factory(
 
 
 class _LevelFormSetBase(forms.BaseInlineFormSet):
-    """Levels are checked together: numbered 1, 2, 3…, bands contiguous and non-overlapping."""
+    """Levels are checked together (validate_bands): numbered 1, 2, 3… after an optional
+    level 0 of 0 marks, bands contiguous and non-overlapping."""
 
     def clean(self):
         super().clean()
@@ -394,6 +434,7 @@ class _LevelFormSetBase(forms.BaseInlineFormSet):
 LevelFormSet = forms.inlineformset_factory(
     Criterion,
     Level,
+    form=AuthoringForm,
     formset=_LevelFormSetBase,
     fields=["number", "min_marks", "max_marks", "descriptor"],
     widgets={"descriptor": forms.Textarea(attrs={"rows": 3})},

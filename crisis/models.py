@@ -7,6 +7,8 @@ are read-only in the app; a teacher edits a shipped item by making their own cop
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -94,6 +96,14 @@ class Unit(RendersMarkdown, Authored):
     )
     overview_html = RenderedHTMLField()
     key_question = models.CharField(max_length=300, blank=True)
+    organiser_selection = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'What the knowledge organiser picks from the lessons: {"key_dates": [YYYY-MM-DD, …], '
+            '"key_terms": [term, …]} (no key_terms: every key term).'
+        ),
+    )
 
     class Meta:
         ordering = ["title"]
@@ -103,6 +113,48 @@ class Unit(RendersMarkdown, Authored):
 
     def __str__(self) -> str:
         return self.title
+
+    def organiser(self) -> dict[str, Any]:
+        """What the unit's one-page knowledge organiser lists, in two queries.
+
+        From the unit's own lessons (its shipped lessons, for a shipped unit; never teachers'
+        copies): every person and agreement among the key terms, and the other key terms named
+        in `organiser_selection["key_terms"]` (all of them if it names none), each once, in
+        lesson order; and for each date in `organiser_selection["key_dates"]` one timeline
+        event on that date, from the earliest lesson that has one.
+        """
+        selection = self.organiser_selection if isinstance(self.organiser_selection, dict) else {}
+        chosen = {_term_key(name) for name in selection.get("key_terms") or [] if isinstance(name, str)}
+        lessons = Lesson.objects.filter(unit=self, owner_id=self.owner_id)
+        filed: dict[str, list[KeyTerm]] = {kind: [] for kind in KeyTerm.Kind.values}
+        seen: set[str] = set()
+        for term in KeyTerm.objects.filter(lesson__in=lessons).order_by("lesson__order", "lesson_id", "order", "pk"):
+            name = _term_key(term.term)
+            if name in seen or (term.kind == KeyTerm.Kind.TERM and chosen and name not in chosen):
+                continue
+            seen.add(name)
+            filed[term.kind].append(term)
+        dates = set()
+        for value in selection.get("key_dates") or []:
+            try:
+                dates.add(datetime.date.fromisoformat(str(value)))
+            except ValueError:
+                continue
+        events: dict[datetime.date, TimelineEvent] = {}
+        timeline = TimelineEvent.objects.filter(lesson__in=lessons, sort_date__in=dates)
+        for event in timeline.order_by("sort_date", "lesson__order", "lesson_id", "pk"):
+            events.setdefault(event.sort_date, event)
+        return {
+            "dates": list(events.values()),
+            "people": filed[KeyTerm.Kind.PERSON],
+            "agreements": filed[KeyTerm.Kind.AGREEMENT],
+            "terms": filed[KeyTerm.Kind.TERM],
+        }
+
+
+def _term_key(term: str) -> str:
+    """A key term as compared across lessons: spacing and capitals ignored."""
+    return " ".join(term.split()).casefold()
 
 
 class Lesson(RendersMarkdown, Authored):
@@ -149,17 +201,30 @@ class Lesson(RendersMarkdown, Authored):
                 _copy_row(term, lesson_id=copy.pk)
             for event in self.timeline.all():
                 _copy_row(event, lesson_id=copy.pk)
-            for question in self.questions.all():
+            for question in self.questions.filter(retired=False):
                 _copy_row(question, lesson_id=copy.pk)
-            copy.review_questions.set(self.review_questions.all())
+            copy.review_questions.set(self.review_questions.filter(retired=False))
         return copy
 
     def check_questions(self) -> list[KnowledgeQuestion]:
         """The knowledge check, in one query: this lesson's own questions, then review questions
         from earlier lessons (spaced retrieval: `KnowledgeQuestion.review_in`), each with
-        `is_review` set and its lesson loaded for the "From an earlier lesson" label."""
+        `is_review` set and its lesson loaded for the "From an earlier lesson" label. Retired
+        questions (no longer in the unit's files) are not asked."""
+        mine = Q(lesson=self) | Q(pk__in=self.review_questions.values("pk"))
+        return self._ordered_questions(mine & Q(retired=False))
+
+    def questions_asked(self, attempt: KnowledgeCheckAttempt) -> list[KnowledgeQuestion]:
+        """The questions an attempt answered, as they were asked, in the check's order: a question
+        added since is not shown against it, and a retired one still is (the loader keeps a
+        shipped question's text and choices fixed once pupils have answered it)."""
+        keys = (str(key) for key in attempt.answers)
+        ids = {int(key) for key in keys if key.isascii() and key.isdigit() and len(key) < 19}
+        return self._ordered_questions(Q(pk__in=ids))
+
+    def _ordered_questions(self, which: Q) -> list[KnowledgeQuestion]:
         questions = list(
-            KnowledgeQuestion.objects.filter(Q(lesson=self) | Q(pk__in=self.review_questions.values("pk")))
+            KnowledgeQuestion.objects.filter(which)
             .select_related("lesson")
             .order_by(Case(When(lesson_id=self.pk, then=0), default=1), "lesson__order", "order", "pk")
         )
@@ -207,10 +272,23 @@ class Lesson(RendersMarkdown, Authored):
 
 
 class KeyTerm(models.Model):
+    class Kind(models.TextChoices):
+        """What the unit's knowledge organiser files it under."""
+
+        TERM = "term", "Key term"
+        PERSON = "person", "Person"
+        AGREEMENT = "agreement", "Treaty or agreement"
+
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="key_terms")
     order = models.PositiveSmallIntegerField(default=0)
     term = models.CharField(max_length=120)
     definition = models.TextField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TERM)
+    pronunciation = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text='How to say it: plain respelling, stressed part in capitals, e.g. "kroosh-CHOF".',
+    )
 
     class Meta:
         ordering = ["lesson", "order", "pk"]
@@ -290,24 +368,41 @@ class Source(Authored):
 
 
 def validate_bands(bands: Iterable[tuple[int, int, int]], what: str = "Levels") -> None:
-    """Check a criterion's levels: numbered 1, 2, 3…, bands contiguous and non-overlapping.
+    """Check a criterion's levels as the boards write them.
 
-    `bands` holds (level number, min marks, max marks). Raises ValidationError with a
-    message a teacher can act on.
+    `bands` holds (level number, min marks, max marks). Any number of levels, numbered 1, 2,
+    3… without gaps, with an optional level 0 (the "no rewardable material" band), which must
+    be 0–0; the bands are contiguous and do not overlap. Raises ValidationError with messages
+    a teacher can act on.
     """
     ordered = sorted(bands)
-    if not ordered:
-        raise ValidationError(f"{what}: add at least one level.")
+    if not [band for band in ordered if band[0] != 0]:
+        raise ValidationError(f"{what}: add at least one level above level 0.")
     errors = []
-    for index, (number, low, high) in enumerate(ordered, start=1):
-        if number != index:
-            errors.append(f"{what}: levels must be numbered 1, 2, 3… without gaps (found level {number}).")
-            break
+    first = ordered[0][0]
+    if first == 0 and ordered[0][1:] != (0, 0):
+        errors.append(f"{what}: level 0 is the band for no rewardable material, so it must be 0 marks (0–0).")
+    numbers = [number for number, _low, _high in ordered]
+    if len(set(numbers)) != len(numbers):
+        repeated = next(number for number in numbers if numbers.count(number) > 1)
+        errors.append(f"{what}: there are two levels numbered {repeated}.")
+    else:
+        start = 0 if first == 0 else 1
+        for expected, number in enumerate(numbers, start=start):
+            if number != expected:
+                errors.append(
+                    f"{what}: levels must be numbered 1, 2, 3… (after an optional level 0) without gaps "
+                    f"(found level {number} where level {expected} should be)."
+                )
+                break
+    for number, low, high in ordered:
         if low > high:
             errors.append(f"{what}: level {number} has a minimum mark ({low}) above its maximum ({high}).")
     if ordered[0][1] < 0:
         errors.append(f"{what}: marks cannot be negative.")
     for (n1, _lo1, hi1), (n2, lo2, _hi2) in zip(ordered, ordered[1:], strict=False):
+        if n1 == n2:
+            continue
         if lo2 <= hi1:
             errors.append(f"{what}: level {n1} ({hi1}) and level {n2} ({lo2}) overlap.")
         elif lo2 != hi1 + 1:
@@ -359,6 +454,12 @@ def _structure_changed(obj: models.Model, fields: tuple[str, ...], update_fields
     return stored if any(stored[f] != getattr(obj, f) for f in fields) else None
 
 
+_COPY_SUFFIX = re.compile(r" \(copy(?: \d+)?\)$")
+
+
+NAME_MAX_LENGTH = 200  # a mark scheme's name
+
+
 class MarkScheme(Authored):
     """Criteria, each with levels and mark bands.
 
@@ -371,7 +472,16 @@ class MarkScheme(Authored):
     against (classroom's Mark.max_total, Mark.max_spag, CriterionMark.max_marks).
     """
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    qualification = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The board, specification and paper the scheme follows, e.g. AQA GCSE History (8145), Paper 1.",
+    )
+    guidance = models.TextField(
+        blank=True,
+        help_text="Best-fit marking guidance: read the whole answer, decide the level, then place it within the level.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -398,10 +508,31 @@ class MarkScheme(Authored):
         """How many essays have been marked with this scheme: once there is one, it is fixed."""
         return _marked_essays(Q(pk=self.pk)) if self.pk else 0
 
+    def answer_bands(self) -> tuple[list[Bands], int | None]:
+        """The bands of each content criterion and the SPaG marks (None: no SPaG), for
+        `model_answer_problems`. Prefetch criteria__levels to read them in two queries."""
+        bands = [{lv.number: (lv.min_marks, lv.max_marks) for lv in c.levels.all()} for c in self.content_criteria()]
+        spag = self.spag_criterion()
+        return bands, (spag.max_marks if spag else None)
+
+    def copy_name(self, owner) -> str:
+        """A name for the owner's copy that no scheme they can choose (shipped ones and their
+        own) already has: "<name> (copy)", then "(copy 2)", "(copy 3)"…; a copy of a copy
+        counts on from its original's name rather than adding "(copy) (copy)"."""
+        base = _COPY_SUFFIX.sub("", self.name)
+        taken = set(MarkScheme.objects.filter(Q(owner__isnull=True) | Q(owner=owner)).values_list("name", flat=True))
+        number = 1
+        while True:
+            suffix = " (copy)" if number == 1 else f" (copy {number})"
+            name = base[: NAME_MAX_LENGTH - len(suffix)] + suffix
+            if name not in taken:
+                return name
+            number += 1
+
     def make_copy(self, owner) -> MarkScheme:
-        """The owner's own copy with every criterion and level."""
+        """The owner's own copy with every criterion and level, named apart (`copy_name`)."""
         with transaction.atomic():
-            copy = _copy_row(self, owner_id=owner.pk, copied_from_id=self.pk)
+            copy = _copy_row(self, owner_id=owner.pk, copied_from_id=self.pk, name=self.copy_name(owner))
             for criterion in self.criteria.prefetch_related("levels"):
                 new_criterion = _copy_row(criterion, scheme_id=copy.pk)
                 for level in criterion.levels.all():
@@ -410,11 +541,15 @@ class MarkScheme(Authored):
 
 
 class Criterion(models.Model):
-    """One assessed skill (AO1 knowledge, AO2 explanation, AO3 sources, AO4 judgement, or SPaG)."""
+    """One part of a scheme's mark: a holistic level grid (e.g. AQA's "AO1+AO2"), one strand
+    of an analytic scheme, or SPaG."""
 
     scheme = models.ForeignKey(MarkScheme, on_delete=models.CASCADE, related_name="criteria")
     order = models.PositiveSmallIntegerField(default=0)
-    code = models.CharField(max_length=10, help_text="e.g. AO1, or SPAG.")
+    code = models.CharField(max_length=20, help_text="e.g. AO1+AO2, C1, or SPAG.")
+    assessment_objectives = models.CharField(
+        max_length=60, blank=True, help_text="The board's AO labels for this criterion, e.g. AO1, AO2."
+    )
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     is_spag = models.BooleanField(default=False, help_text="Spelling, punctuation and grammar: marked separately.")
@@ -488,9 +623,23 @@ class Level(models.Model):
 class EssayPrompt(RendersMarkdown, Authored):
     MARKDOWN_FIELDS = ("instructions",)
 
+    class QuestionType(models.TextChoices):
+        """The board question forms a prompt can follow (its mark scheme has the matching bands)."""
+
+        HOW_FAR = "how-far", "How far do you agree? (AQA GCSE, 16 + 4 SPaG)"
+        UTILITY = "utility", "How useful are the sources? (AQA GCSE, 12)"
+        ACCOUNT = "account", "Write an account (AQA GCSE, 8)"
+        INFERENCE = "inference", "Source inference (AQA GCSE, 4)"
+        CONSEQUENCES = "consequences", "Explain two consequences (Edexcel GCSE, 8)"
+        IMPORTANCE = "importance", "Explain the importance (Edexcel GCSE, 8)"
+        ASSESS_VIEW = "assess-view", "Assess the validity of this view (AQA A-level, 25)"
+        SOURCE_VALUE = "source-value", "Assess the value of these sources (AQA A-level, 30)"
+        OTHER = "other", "Other"
+
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="prompts")
     slug = models.SlugField(max_length=100)
     question = models.CharField(max_length=300)
+    question_type = models.CharField(max_length=20, choices=QuestionType.choices, default=QuestionType.OTHER)
     instructions = models.TextField(
         blank=True,
         validators=[MarkdownLengthValidator(SHORT_TEXT_MAX)],
@@ -557,7 +706,8 @@ class EssayPrompt(RendersMarkdown, Authored):
         return [link.source for link in self.source_links.all()]
 
     def make_copy(self, owner) -> EssayPrompt:
-        """The owner's own copy, with its own copy of the mark scheme, source links and indicative points."""
+        """The owner's own copy, with its own copy of the mark scheme, source links, indicative points
+        and model answers."""
         with transaction.atomic():
             scheme = self.mark_scheme.make_copy(owner)
             copy = _copy_row(self, owner_id=owner.pk, copied_from_id=self.pk, mark_scheme_id=scheme.pk)
@@ -565,6 +715,8 @@ class EssayPrompt(RendersMarkdown, Authored):
                 _copy_row(link, prompt_id=copy.pk)
             for point in self.indicative_points.all():
                 _copy_row(point, prompt_id=copy.pk)
+            for answer in self.model_answers.all():
+                _copy_row(answer, prompt_id=copy.pk)
         return copy
 
 
@@ -607,6 +759,90 @@ class IndicativePoint(models.Model):
         return [term.strip() for term in self.key_terms.split(",") if term.strip()]
 
 
+# Model answers are plain text (shown with line breaks kept), sized for the longest a pupil
+# writes in the time: an A-level essay of about 1,000 words is some 6,500 characters. A
+# TextField's max_length is checked by forms and the loader, not the database.
+MODEL_ANSWER_TEXT_MAX = 12_000
+MODEL_ANSWER_COMMENTARY_MAX = 4_000
+
+
+Bands = dict[int, tuple[int, int]]  # one criterion's levels: number -> (min marks, max marks)
+
+
+def model_answer_problems(
+    level: int, marks: int, spag: int | None, criteria: list[Bands], spag_max: int | None
+) -> dict[str, str]:
+    """What is wrong with a model answer's level and marks for its question's mark scheme,
+    by field; {} when they fit. `criteria` holds the bands of each content criterion,
+    `spag_max` the SPaG marks (None: no SPaG).
+
+    The level must be one the criteria have; the marks inside that level's band when there is
+    one criterion. With several (the two-consequences question) the level is that of the
+    weakest part, so every part reaches at least that level and one of them stays in it: the
+    total lies between the level's bottoms added up and the most one part in the level plus
+    the others at full marks can reach. A SPaG mark is given exactly when the scheme has SPaG.
+    The loader and the teacher's form both check with this.
+    """
+    problems: dict[str, str] = {}
+    if not criteria:
+        return problems
+    if any(level not in bands for bands in criteria):
+        common = ", ".join(map(str, sorted(set.intersection(*(set(bands) for bands in criteria))))) or "none"
+        problems["level"] = f"The mark scheme has no level {level} (its levels: {common})."
+    elif len(criteria) == 1:
+        low, high = criteria[0][level]
+        if not low <= marks <= high:
+            problems["marks"] = f"{marks} is outside level {level}'s band of {low}–{high} marks."
+    elif len(criteria) > 1:
+        tops = [max((high for _low, high in bands.values()), default=0) for bands in criteria]
+        low = sum(bands[level][0] for bands in criteria)
+        high = max(bands[level][1] + sum(tops) - top for bands, top in zip(criteria, tops, strict=True))
+        if not low <= marks <= high:
+            problems["marks"] = (
+                f"{marks} does not fit level {level}: with the weakest part at level {level}, "
+                f"the total lies between {low} and {high} marks."
+            )
+    if spag_max is None:
+        if spag is not None:
+            problems["spag"] = "The mark scheme has no SPaG marks, so give none."
+    elif spag is None:
+        problems["spag"] = f"Give a SPaG mark: the mark scheme has {spag_max} SPaG marks."
+    elif spag > spag_max:
+        problems["spag"] = f"{spag} is more than the {spag_max} SPaG marks available."
+    return problems
+
+
+class ModelAnswer(models.Model):
+    """An annotated answer to a question at one level of its mark scheme, with an examiner's
+    commentary. Teachers always see them; pupils only as each assignment allows
+    (classroom's Assignment.model_answers, decided in permissions.py)."""
+
+    prompt = models.ForeignKey(EssayPrompt, on_delete=models.CASCADE, related_name="model_answers")
+    order = models.PositiveSmallIntegerField(default=0)
+    level = models.PositiveSmallIntegerField(help_text="The level of the mark scheme this answer reaches.")
+    marks = models.PositiveSmallIntegerField(help_text="Its content mark, out of the question's total.")
+    spag = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Its SPaG mark, when the mark scheme has SPaG."
+    )
+    text = models.TextField(
+        max_length=MODEL_ANSWER_TEXT_MAX,
+        help_text=f"The answer as a pupil would write it. Plain text, up to {MODEL_ANSWER_TEXT_MAX:,} characters.",
+    )
+    commentary = models.TextField(
+        max_length=MODEL_ANSWER_COMMENTARY_MAX,
+        help_text=(
+            "Why it reaches this level and what would take it higher. "
+            f"Plain text, up to {MODEL_ANSWER_COMMENTARY_MAX:,} characters."
+        ),
+    )
+
+    class Meta:
+        ordering = ["prompt", "order", "level", "pk"]
+
+    def __str__(self) -> str:
+        return f"Level {self.level} answer ({self.marks} marks)"
+
+
 class KnowledgeQuestion(models.Model):
     """A multiple-choice question with one correct answer and an explanation."""
 
@@ -616,6 +852,9 @@ class KnowledgeQuestion(models.Model):
     choices = models.JSONField(help_text="A list of answer texts.")
     answer = models.PositiveSmallIntegerField(help_text="Position of the correct choice, counting from 0.")
     explanation = models.TextField()
+    # A shipped question that left the unit's files but that pupils answered: kept so their
+    # attempts still show it as it was asked, never asked again (crisis.content.loader).
+    retired = models.BooleanField(default=False, help_text="No longer asked; kept for the attempts that answered it.")
     review_in = models.ManyToManyField(
         Lesson,
         blank=True,

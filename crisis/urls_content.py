@@ -7,6 +7,7 @@ app_name = "content"
 urlpatterns = [
     path("", views.units, name="units"),
     path("units/<int:pk>/", views.unit_detail, name="unit"),
+    path("units/<int:pk>/organiser/", views.unit_organiser, name="unit_organiser"),
     path("units/<int:unit_pk>/lessons/new/", views.lesson_create, name="lesson_create"),
     path("units/<int:unit_pk>/sources/new/", views.source_create, name="source_create"),
     path("units/<int:unit_pk>/prompts/new/", views.prompt_create, name="prompt_create"),

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from classroom import permissions
 from classroom.forms import whole_number
 from classroom.types import AuthedRequest
+from crisis import glossary
 from crisis.forms import (
     CriterionFormSet,
     IndicativePointFormSet,
@@ -32,6 +33,8 @@ from crisis.forms import (
     LessonForm,
     LevelFormSet,
     MarkSchemeForm,
+    ModelAnswerFormSet,
+    ModelAnswerFormSetBase,
     PromptForm,
     PromptSourceFormSet,
     QuestionFormSet,
@@ -96,6 +99,14 @@ def unit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
+@login_required
+def unit_organiser(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The unit's one-page knowledge organiser, for printing: read by whoever reads the unit."""
+    unit = permissions.unit_organiser_for_reader(request.user, pk)
+    # unit; key terms; timeline events (+ session and user)
+    return _render(request, "crisis/unit_organiser.html", {"unit": unit, **unit.organiser()})
+
+
 def _lesson_queryset():
     return Lesson.objects.select_related("unit", "owner", "copied_from").prefetch_related(
         "key_terms", "timeline", Prefetch("sources", queryset=Source.objects.order_by("label", "pk"))
@@ -121,14 +132,18 @@ def lesson_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         attempt = permissions.attempt_for_student(request.user, lesson, request.GET["attempt"])
         numbered = {whole_number(qid): chosen for qid, chosen in attempt.answers.items()}
         answers = {qid: chosen for qid, chosen in numbered.items() if qid is not None}
-        score, results = lesson.mark_answers(answers, questions)
+        score, results = lesson.mark_answers(answers, lesson.questions_asked(attempt))
         result = {"score": attempt.score, "total": attempt.total, "results": results}
         stored = True
+    key_terms = list(lesson.key_terms.all())
     return _render(
         request,
         "crisis/lesson_detail.html",
         {
             "lesson": lesson,
+            # The stored HTML with each key term's first use marked (crisis/glossary.py).
+            "lesson_body": glossary.mark_terms(lesson.body_html, key_terms),
+            "key_terms": key_terms,
             "unit": lesson.unit,
             "questions": questions,
             "review_count": sum(question.is_review for question in questions),
@@ -164,20 +179,23 @@ def _sealed(request: AuthedRequest) -> HttpResponse:
     return render(request, "crisis/sealed.html", status=403)
 
 
-def _prompt_queryset(with_indicative: bool):
+def _prompt_queryset(with_indicative: bool, with_model_answers: bool = False):
     queryset = EssayPrompt.objects.select_related("unit", "owner", "copied_from", "mark_scheme").prefetch_related(
         Prefetch("source_links", queryset=PromptSource.objects.select_related("source").order_by("order", "pk")),
         "mark_scheme__criteria__levels",
     )
     if with_indicative:
         queryset = queryset.prefetch_related("indicative_points")
+    if with_model_answers:
+        queryset = queryset.prefetch_related("model_answers")
     return queryset
 
 
 @login_required
 def prompt_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     teacher_view = permissions.can_see_indicative(request.user)
-    prompt = permissions.content_for_reader(request.user, _prompt_queryset(teacher_view), pk)
+    show_answers = permissions.can_see_prompt_model_answers(request.user)
+    prompt = permissions.content_for_reader(request.user, _prompt_queryset(teacher_view, show_answers), pk)
     if prompt.pk in permissions.sealed_prompt_ids(request.user):
         return _sealed(request)
     indicative = []
@@ -194,6 +212,8 @@ def prompt_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "unit": prompt.unit,
             "scheme": prompt.mark_scheme,
             "indicative": indicative,
+            "model_answers": list(prompt.model_answers.all()) if show_answers else [],
+            "show_model_answers": show_answers,
             "teacher_view": teacher_view,
             "can_edit": permissions.can_edit_content(request.user, prompt),
             "can_edit_scheme": permissions.can_edit_content(request.user, prompt.mark_scheme),
@@ -234,10 +254,7 @@ def prompt_copy(request: AuthedRequest, pk: int) -> HttpResponse:
 def markscheme_copy(request: AuthedRequest, pk: int) -> HttpResponse:
     """An editable copy of a mark scheme (offered once essays marked with it fix its marks)."""
     original = permissions.content_for_copier(request.user, MarkScheme.objects.all(), pk)
-    with transaction.atomic():
-        copy = original.make_copy(request.user)
-        copy.name = f"{original.name[:193]} (copy)"  # told apart from the original in a question's list
-        copy.save(update_fields=["name", "updated_at"])
+    copy = original.make_copy(request.user)  # named apart from every scheme the teacher can choose
     messages.success(
         request,
         "This is your own copy: change its criteria and levels as you like; the original, and every mark "
@@ -337,7 +354,15 @@ def _prompt_form(request: AuthedRequest, unit: Unit, prompt: EssayPrompt | None)
     formsets: dict[str, BaseInlineFormSet[Any, Any, Any]] = {
         "sources": PromptSourceFormSet(data, instance=prompt, prefix="sources", sources=unit_sources),
         "points": IndicativePointFormSet(data, instance=prompt, prefix="points"),
+        "answers": ModelAnswerFormSet(data, instance=prompt, prefix="answers"),
     }
+    if request.method == "POST" and form.is_valid():
+        # Model answers are checked against the scheme chosen now, which may be a new one.
+        answers = formsets["answers"]
+        assert isinstance(answers, ModelAnswerFormSetBase)
+        answers.scheme = MarkScheme.objects.prefetch_related("criteria__levels").get(
+            pk=form.cleaned_data["mark_scheme"].pk
+        )
     if request.method == "POST" and form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
         try:
             with transaction.atomic():
@@ -389,9 +414,8 @@ def _show_fixed(formset: BaseInlineFormSet[Any, Any, Any], marked: int) -> None:
 @login_required
 def markscheme_create(request: AuthedRequest) -> HttpResponse:
     permissions.require_teacher(request.user)
-    form = MarkSchemeForm(request.POST or None)
+    form = MarkSchemeForm(request.POST or None, instance=MarkScheme(owner=request.user))
     if request.method == "POST" and form.is_valid():
-        form.instance.owner = request.user
         scheme = form.save()
         messages.success(request, "Mark scheme created: now add its criteria.")
         return redirect("content:markscheme_edit", scheme.pk)

@@ -42,12 +42,12 @@ HOW_FAR = [
     "Washington and Moscow. In the crisis, messages had taken hours to arrive and Khrushchev had even "
     "used Radio Moscow to reply quickly, so the Hotline shows that both sides wanted faster, private "
     "communication. It was used in earnest during the Six-Day War in 1967.",
-    "The Partial Test Ban Treaty of 5 August 1963 was the first agreement to limit nuclear weapons. "
+    "The Partial Test Ban Treaty of 5 August 1963 was the first treaty to limit nuclear testing. "
     "Kennedy's American University speech of 10 June 1963 had asked Americans to re-examine their "
     "attitude to the Soviet Union, and the tone of the treaty talks was far better than in 1962.",
-    "Source B is useful here because it is a private letter from Khrushchev to Kennedy on 26 October. "
-    "In private he offered to remove the missiles if the United States promised not to invade Cuba, "
-    "which is more flexible than the public demands in Source C, broadcast on Radio Moscow the next day.",
+    "Source K shows the Hotline doing its job. On 5 June 1967, the first day of the Six-Day War, "
+    "Kosygin and Johnson agreed within an hour to work for a cease-fire. The messages were secret, "
+    "which is more flexible than a public speech, so both leaders could give ground without losing face.",
     "However, the rivalry did not end. The Soviet Union resolved never to be out-gunned again and built "
     "up its ICBMs, so the arms race went on. The two sides backed opposite sides in Vietnam, and the "
     "Warsaw Pact invasion of Czechoslovakia in 1968 delayed arms talks.",
@@ -119,8 +119,8 @@ def seed() -> dict:
         # This week: the "How far…" essay, open, partly handed in, partly marked.
         current = Assignment.objects.create(
             school_class=school_class,
-            prompt=prompts["how-far-improve-diplomacy"],
-            title=prompts["how-far-improve-diplomacy"].question,
+            prompt=prompts["crisis-improved-relations"],
+            title=prompts["crisis-improved-relations"].question,
             opens_at=now - timedelta(days=6),
             due_at=(now + timedelta(days=2)).replace(hour=9, minute=0),
             created_by=teacher,
@@ -145,8 +145,8 @@ def seed() -> dict:
             amelia,
             2,
             www="A clear judgement from the first paragraph, and precise dates for the Hotline and the test ban.",
-            ebi="Use the provenance of the sources as well as their content: who wrote them, when and why.",
-            improvement_task="Rewrite your paragraph on Source B: say why a private letter could offer more.",
+            ebi="Explain the other side as fully as the first: how far did the rivalry go on after 1962?",
+            improvement_task="Add a paragraph on Czechoslovakia in 1968: what does it show about relations?",
         )
         anchor(mark, "a teleprinter line between", "Precise and correct: a teleprinter link, not a red telephone.")
         anchor(mark, "the rivalry did not end", "Good: you weigh the limits too. Add a date for the ICBM build-up.")

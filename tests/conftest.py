@@ -100,7 +100,7 @@ def school(cast, school_class, essay, marking_assignment):
 
     teacher, student = cast["teacher"], cast["student"]
     unit = Unit.objects.get(slug=load_unit(CONTENT_DIR / "cuban_missile_crisis").slug)
-    prompt = EssayPrompt.objects.shipped().get(slug="how-far-improve-diplomacy").make_copy(teacher)
+    prompt = EssayPrompt.objects.shipped().get(slug="crisis-improved-relations").make_copy(teacher)
     lesson = Lesson.objects.shipped().get(slug="thirteen-days").make_copy(teacher)
     source = Source.objects.shipped().get(label="G").make_copy(teacher)
     progress = build_class(school_class, teacher, student)  # released, marked, late, missing, draft
@@ -125,7 +125,7 @@ def school(cast, school_class, essay, marking_assignment):
         "learn/sources/<int:pk>/": [source.pk],
         "learn/prompts/<int:pk>/": [prompt.pk, progress["prompt"].pk],
         "learn/mark-schemes/<int:pk>/": [prompt.mark_scheme.pk],
-        "learn/criteria/<int:pk>/": [prompt.mark_scheme.criteria.get(code="AO1").pk],
+        "learn/criteria/<int:pk>/": [prompt.mark_scheme.criteria.get(code="AO1+AO2").pk],
         "student_pk": student.pk,
         "teacher_pk": co_teacher.pk,
     }

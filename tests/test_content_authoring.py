@@ -25,13 +25,13 @@ def shipped(db) -> Unit:
 @pytest.fixture
 def copies(shipped, teacher) -> dict:
     """The teacher's own copy of one of each kind of item."""
-    prompt = EssayPrompt.objects.shipped().get(slug="how-far-improve-diplomacy").make_copy(teacher)
+    prompt = EssayPrompt.objects.shipped().get(slug="crisis-improved-relations").make_copy(teacher)
     return {
         "lesson": Lesson.objects.shipped().get(slug="thirteen-days").make_copy(teacher),
         "source": Source.objects.shipped().get(label="G").make_copy(teacher),
         "prompt": prompt,
         "scheme": prompt.mark_scheme,
-        "criterion": prompt.mark_scheme.criteria.get(code="AO1"),
+        "criterion": prompt.mark_scheme.criteria.get(code="AO1+AO2"),
     }
 
 
@@ -186,7 +186,7 @@ def test_another_teacher_cannot_post_edits_to_a_copy(client, other_teacher, copi
 
 
 def test_make_my_copy_deep_copies_a_prompt_and_opens_its_edit_page(client, teacher, shipped):
-    original = EssayPrompt.objects.shipped().get(slug="how-far-improve-diplomacy")
+    original = EssayPrompt.objects.shipped().get(slug="crisis-improved-relations")
     client.force_login(teacher)
     response = client.post(reverse("content:prompt_copy", args=[original.pk]))
     copy = EssayPrompt.objects.get(copied_from=original)
@@ -194,10 +194,10 @@ def test_make_my_copy_deep_copies_a_prompt_and_opens_its_edit_page(client, teach
     assert copy.owner == teacher
     assert copy.mark_scheme_id != original.mark_scheme_id
     assert copy.mark_scheme.owner == teacher and copy.mark_scheme.copied_from_id == original.mark_scheme_id
-    assert [s.label for s in copy.ordered_sources()] == ["A", "B", "C", "D"]
+    assert [s.label for s in copy.ordered_sources()] == ["E", "G", "I", "K", "L", "M", "J"]
     assert copy.indicative_points.count() == original.indicative_points.count() > 0
     copied_levels = Level.objects.filter(criterion__scheme=copy.mark_scheme).count()
-    assert copied_levels == Level.objects.filter(criterion__scheme=original.mark_scheme).count() == 20
+    assert copied_levels == Level.objects.filter(criterion__scheme=original.mark_scheme).count() == 5 + 4
     assert copy.total_marks == 16 and copy.spag_marks == 4
 
 
@@ -223,8 +223,8 @@ def test_a_teacher_edits_their_prompt_copy_and_the_original_stays(client, teache
     assert response.status_code == 302, response.context and response.context["form"].errors
     prompt.refresh_from_db()
     assert prompt.question == "How far did the Hotline change superpower relations?"
-    assert prompt.copied_from.question == "How far did the Cuban Missile Crisis improve US–Soviet diplomacy?"
-    assert [s.label for s in prompt.ordered_sources()] == ["A", "B", "C", "D"]
+    assert prompt.copied_from.question.startswith("'The Cuban Missile Crisis improved relations between the USA")
+    assert [s.label for s in prompt.ordered_sources()] == ["E", "G", "I", "K", "L", "M", "J"]
 
 
 def test_the_head_can_edit_a_teacher_s_copy(client, head, copies):
@@ -296,6 +296,23 @@ def test_a_prompt_cannot_use_another_teacher_s_mark_scheme(client, teacher, othe
     assert EssayPrompt.objects.get(pk=copies["prompt"].pk).mark_scheme_id != theirs.pk
 
 
+def test_a_teacher_sets_their_question_s_type_and_an_older_form_without_it_keeps_it(client, teacher, copies):
+    url = reverse("content:prompt_edit", args=[copies["prompt"].pk])
+    client.force_login(teacher)
+    data = post_data(client.get(url).context)
+    assert data["question_type"] == copies["prompt"].question_type  # the copy keeps the shipped type
+    data["question_type"] = "utility"
+    assert client.post(url, data).status_code == 302
+    assert EssayPrompt.objects.get(pk=copies["prompt"].pk).question_type == "utility"
+    del data["question_type"]
+    assert client.post(url, data).status_code == 302
+    assert EssayPrompt.objects.get(pk=copies["prompt"].pk).question_type == "utility"
+    data["question_type"] = "haiku"
+    response = client.post(url, data)
+    assert response.status_code == 200 and "Select a valid choice" in response.text
+    assert EssayPrompt.objects.get(pk=copies["prompt"].pk).question_type == "utility"
+
+
 def test_a_prompt_source_from_another_unit_is_refused(client, teacher, copies):
     stranger = SourceFactory()
     url = reverse("content:prompt_edit", args=[copies["prompt"].pk])
@@ -317,11 +334,12 @@ def test_overlapping_bands_are_a_clear_form_error_and_nothing_is_saved(client, t
     before = list(criterion.levels.values_list("number", "min_marks", "max_marks"))
     client.force_login(teacher)
     data = post_data(client.get(url).context)
-    data["levels-1-min_marks"] = "1"  # level 2 now starts inside level 1
-    data["levels-1-descriptor"] = "Changed descriptor"
+    assert [data[f"levels-{i}-number"] for i in range(3)] == ["0", "1", "2"]  # the 0 band first
+    data["levels-2-min_marks"] = "4"  # level 2 now starts inside level 1 (1–4)
+    data["levels-2-descriptor"] = "Changed descriptor"
     response = client.post(url, data)
     assert response.status_code == 200
-    assert "Mark bands: level 1 (1) and level 2 (1) overlap." in response.text
+    assert "Mark bands: level 1 (4) and level 2 (4) overlap." in response.text
     assert list(criterion.levels.values_list("number", "min_marks", "max_marks")) == before
     assert not criterion.levels.filter(descriptor="Changed descriptor").exists()
 
@@ -331,11 +349,10 @@ def test_a_gap_between_bands_is_a_form_error(client, teacher, copies):
     url = reverse("content:criterion_levels", args=[criterion.pk])
     client.force_login(teacher)
     data = post_data(client.get(url).context)
-    data["levels-3-min_marks"] = "5"
-    data["levels-3-max_marks"] = "6"
+    data["levels-4-min_marks"] = "14"  # level 4 was 13–16; level 3 ends at 12
     response = client.post(url, data)
-    assert "there is a gap between level 3" in response.text
-    assert criterion.levels.get(number=4).min_marks == 4
+    assert "there is a gap between level 3 (up to 12) and level 4 (from 14)" in response.text
+    assert criterion.levels.get(number=4).min_marks == 13
 
 
 def test_valid_bands_are_saved(client, teacher, copies):
@@ -343,10 +360,10 @@ def test_valid_bands_are_saved(client, teacher, copies):
     url = reverse("content:criterion_levels", args=[criterion.pk])
     client.force_login(teacher)
     data = post_data(client.get(url).context)
-    data.update({"levels-3-max_marks": "6", "levels-4-number": "5", "levels-4-min_marks": "7"})
-    data.update({"levels-4-max_marks": "8", "levels-4-descriptor": "Outstanding"})
+    data.update({"levels-4-max_marks": "14", "levels-5-number": "5", "levels-5-min_marks": "15"})
+    data.update({"levels-5-max_marks": "16", "levels-5-descriptor": "Outstanding"})
     assert client.post(url, data).status_code == 302
-    assert [lv.band for lv in criterion.levels.order_by("number")][-2:] == ["4–6 marks", "7–8 marks"]
+    assert [lv.band for lv in criterion.levels.order_by("number")][-2:] == ["13–14 marks", "15–16 marks"]
 
 
 def test_a_teacher_creates_a_mark_scheme_and_adds_a_criterion(client, teacher, db):
@@ -384,9 +401,9 @@ def test_deleting_a_level_used_in_marking_is_refused_with_a_message(client, teac
     client.force_login(teacher)
     data = post_data(client.get(url).context)
     data["levels-0-descriptor"] = "Changed"
-    data["levels-3-DELETE"] = "on"
+    data["levels-4-DELETE"] = "on"  # the top level: what is left still has contiguous bands
     response = client.post(url, data)
     assert response.status_code == 200
     assert "already been used in marking" in response.text
-    assert criterion.levels.count() == 4
+    assert criterion.levels.count() == 5  # levels 0–4, none deleted
     assert not criterion.levels.filter(descriptor="Changed").exists()

@@ -74,6 +74,7 @@ def test_a_database_loaded_with_the_old_five_lessons_gains_the_new_ones_in_place
         if front["slug"] in NEW_LESSONS:
             path.unlink()
     (old / "questions.yaml").write_text("[]\n", encoding="utf-8")  # quiz items may point at the new lessons
+    (old / "organiser.yaml").unlink()  # so may the knowledge organiser's terms and dates
     unit_yaml = yaml.safe_load((old / "unit.yaml").read_text(encoding="utf-8"))
     unit_yaml["lessons"] = [slug for slug in ORDER if slug not in NEW_LESSONS]
     (old / "unit.yaml").write_text(yaml.safe_dump(unit_yaml, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -289,3 +290,10 @@ def test_coverage_lessons_stay_readable_for_year_10(slug):
     reading_age = _load_reading_age()
     result = reading_age.measure(slug, _lessons()[slug]["body"])
     assert result.grade <= 10.5, f"{slug}: grade {result.grade:.1f}"
+
+
+@pytest.mark.parametrize("slug", ORDER)
+def test_every_lesson_opens_with_retrieval_and_ends_with_exam_practice(slug):
+    """REVIEW §5: a "Do now" from earlier lessons at the start of every lesson, exam practice in it."""
+    headings = re.findall(r"^## (.+)$", _lessons()[slug]["body"], flags=re.M)
+    assert headings[0] == "Do now" and "Exam practice" in headings

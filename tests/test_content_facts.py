@@ -119,33 +119,33 @@ def test_the_ten_original_sources_still_quote_sources_md_exactly(unit):
         assert source.citation and source.origin and source.purpose and source.audience and source.licence
 
 
-def test_three_prompts_each_with_four_criteria_of_four_contiguous_levels(unit):
+def test_eight_prompts_each_with_a_0_band_and_contiguous_levels(unit):
+    """Board-style holistic schemes (tests/test_content_prompts.py checks each board's bands)."""
     prompts = list(EssayPrompt.objects.shipped().filter(unit=unit).prefetch_related("mark_scheme__criteria__levels"))
-    assert len(prompts) >= 3
+    assert len(prompts) >= 8
     for prompt in prompts:
-        criteria = prompt.mark_scheme.content_criteria()
-        assert len(criteria) == 4, prompt.slug
-        for criterion in criteria:
+        for criterion in prompt.mark_scheme.criteria.all():
             levels = sorted(criterion.levels.all(), key=lambda lv: lv.number)
-            assert [lv.number for lv in levels] == [1, 2, 3, 4]
+            assert [lv.number for lv in levels] == list(range(len(levels))), prompt.slug
+            assert (levels[0].min_marks, levels[0].max_marks) == (0, 0), prompt.slug
             for lower, upper in zip(levels, levels[1:], strict=False):
                 assert upper.min_marks == lower.max_marks + 1
         sides = set(prompt.indicative_points.values_list("side", flat=True))
-        assert {"supports", "challenges"} <= sides, prompt.slug
+        assert {"supports", "challenges", "judgement"} <= sides, prompt.slug
 
 
-def test_the_how_far_prompt_has_sources_a_to_d_16_marks_4_spag_and_45_minutes(unit):
-    prompt = EssayPrompt.objects.shipped().get(question__startswith="How far did the Cuban Missile Crisis improve")
-    assert [s.label for s in prompt.ordered_sources()] == ["A", "B", "C", "D"]
+def test_the_how_far_prompt_has_sources_from_1962_to_1968_16_marks_4_spag_and_25_minutes(unit):
+    prompt = EssayPrompt.objects.shipped().get(question__contains="How far do you agree with this statement?")
+    assert [s.label for s in prompt.ordered_sources()] == ["E", "G", "I", "K", "L", "M", "J"]
     assert prompt.total_marks == 16
     assert prompt.spag_marks == 4
-    assert prompt.suggested_minutes == 45
+    assert prompt.suggested_minutes == 25
 
 
-def test_prompts_on_the_hotline_and_on_who_gained_most_exist(unit):
+def test_prompts_on_the_hotline_and_on_detente_exist(unit):
     questions = " ".join(EssayPrompt.objects.shipped().values_list("question", flat=True)).lower()
     assert "hotline" in questions
-    assert "gain" in questions
+    assert "détente" in questions
 
 
 def test_lessons_link_to_their_sources(unit):

@@ -98,11 +98,11 @@ def test_command_names_an_unknown_unit(db):
 
 def test_a_teachers_edited_copy_survives_a_reload(db, teacher, unit_copy):
     load_unit(unit_copy)
-    shipped = EssayPrompt.objects.shipped().get(slug="how-far-improve-diplomacy")
+    shipped = EssayPrompt.objects.shipped().get(slug="crisis-improved-relations")
     copy = shipped.make_copy(teacher)
     copy.question = "My own wording of the question"
     copy.save(update_fields=["question"])
-    level = Level.objects.get(criterion__scheme=copy.mark_scheme, criterion__code="AO1", number=1)
+    level = Level.objects.get(criterion__scheme=copy.mark_scheme, criterion__code="AO1+AO2", number=1)
     level.descriptor = "My descriptor"
     level.save(update_fields=["descriptor"])
     lesson_copy = Lesson.objects.shipped().get(slug="thirteen-days").make_copy(teacher)
@@ -121,7 +121,7 @@ def test_a_teachers_edited_copy_survives_a_reload(db, teacher, unit_copy):
     assert copy.owner == teacher and copy.copied_from == shipped
     assert Level.objects.get(pk=level.pk).descriptor == "My descriptor"
     assert Lesson.objects.get(pk=lesson_copy.pk).body == "My lesson"
-    assert EssayPrompt.objects.filter(slug="how-far-improve-diplomacy").count() == 2
+    assert EssayPrompt.objects.filter(slug="crisis-improved-relations").count() == 2
 
 
 def test_children_that_leave_the_files_are_deleted_and_changes_update_in_place(db, unit_copy):
@@ -146,11 +146,12 @@ def test_children_that_leave_the_files_are_deleted_and_changes_update_in_place(d
 
 def test_overlapping_bands_are_rejected_naming_file_and_criterion_and_nothing_is_written(db, unit_copy):
     def overlap(prompts):
-        levels = prompts[0]["mark_scheme"]["criteria"][1]["levels"]
-        levels[1]["min_marks"] = 1  # level 2 now starts inside level 1
+        levels = prompts[0]["mark_scheme"]["criteria"][0]["levels"]
+        assert [level["number"] for level in levels[:3]] == [0, 1, 2]
+        levels[2]["min_marks"] = 1  # level 2 now starts inside level 1
 
     edit_yaml(unit_copy / "prompts.yaml", overlap)
-    assert_rejected(unit_copy, "prompts.yaml", "'how-far-improve-diplomacy'", "criterion AO2", "overlap")
+    assert_rejected(unit_copy, "prompts.yaml", "'crisis-improved-relations'", "criterion AO1+AO2", "overlap")
 
 
 def test_an_unknown_source_label_is_rejected(db, unit_copy):
@@ -209,7 +210,10 @@ def test_a_teachers_copy_with_a_shipped_slug_leaves_a_reload_unchanged(db, teach
 
 def test_a_prompt_that_left_the_files_is_deleted_unless_assignments_use_it(db, unit_copy, monkeypatch):
     load_unit(unit_copy)
+    shipped = len(read_unit(unit_copy).prompts)
     edit_yaml(unit_copy / "prompts.yaml", lambda prompts: prompts.pop())
+    # Its model answers leave with it (a model answer for a prompt not in the files is an error).
+    (unit_copy / "model_answers" / "value-sources-settlement.yaml").unlink(missing_ok=True)
     real_delete = EssayPrompt.delete
 
     def used_by_an_assignment(self, *args, **kwargs):
@@ -217,11 +221,11 @@ def test_a_prompt_that_left_the_files_is_deleted_unless_assignments_use_it(db, u
 
     monkeypatch.setattr(EssayPrompt, "delete", used_by_an_assignment)
     report = load_unit(unit_copy)
-    assert EssayPrompt.objects.count() == 3
-    assert "kept prompt 'who-gained-more' (no longer in the files, but still in use)" in report.summary()
+    assert EssayPrompt.objects.count() == shipped
+    assert "kept prompt 'value-sources-settlement' (no longer in the files, but still in use)" in report.summary()
 
     monkeypatch.setattr(EssayPrompt, "delete", real_delete)
     report = load_unit(unit_copy)
-    assert EssayPrompt.objects.count() == 2
-    assert MarkScheme.objects.count() == 2
+    assert EssayPrompt.objects.count() == shipped - 1
+    assert MarkScheme.objects.count() == shipped - 1
     assert "deleted" in report.summary()

@@ -198,8 +198,9 @@ def test_student_feedback_query_budget(client, cast, essay, released, django_ass
         released.annotations.create(number=10 + n, comment=f"Extra {n}")
     client.force_login(cast["student"])
     client.post(reverse("classroom:feedback_seen", args=[essay.assignment_id]))  # as seen.js does
-    # session, user, mark, criterion marks (+ criteria, levels), annotations, DIRT response
-    with django_assert_num_queries(6):
+    # session, user, mark, criterion marks (+ criteria, levels), strand ticks, annotations,
+    # DIRT response
+    with django_assert_num_queries(7):
         client.get(feedback_url(essay))
 
 

@@ -283,7 +283,8 @@ def test_m6_editing_a_used_scheme_makes_a_copy_which_edits_freely(client, teache
 
     copy = MarkScheme.objects.get(copied_from=scheme)
     assert response["Location"] == reverse("content:markscheme_edit", args=[copy.pk])
-    assert copy.owner == teacher and copy.name == "Sixteen marks (copy)"
+    # The question's own copy of the scheme is "Sixteen marks (copy)": this one is numbered on.
+    assert copy.owner == teacher and copy.name == "Sixteen marks (copy 2)"
     assert structure(copy) == before and copy.marked_essays() == 0
     levels_url = reverse("content:criterion_levels", args=[copy.criteria.get(code="AO1").pk])
     data = post_data(client.get(levels_url).context)
@@ -390,13 +391,13 @@ def test_m6_reloading_the_unit_cannot_re_band_a_used_shipped_scheme(tmp_path, te
     folder = tmp_path / "unit"
     shutil.copytree(CONTENT_DIR / "cuban_missile_crisis", folder)
     load_unit(folder)
-    prompt = EssayPrompt.objects.shipped().get(slug="how-far-improve-diplomacy")
+    prompt = EssayPrompt.objects.shipped().get(slug="crisis-improved-relations")
     released = full_marks(hand_in(AssignmentFactory(school_class=school_class, prompt=prompt), student), teacher)
     before = structure(prompt.mark_scheme)
     path = folder / "prompts.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data[0]["mark_scheme"]["criteria"][0]["levels"].append(
-        {"number": 5, "min_marks": 5, "max_marks": 5, "descriptor": "Beyond the top band."}
+        {"number": 5, "min_marks": 17, "max_marks": 17, "descriptor": "Beyond the top band."}
     )
     data[0]["total_marks"] += 1
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -522,9 +522,9 @@ def test_marking_page_query_budget(client, cast, essay, school_class, django_ass
     mark.add_annotation(cast["teacher"], "A comment")
     client.force_login(cast["teacher"])
     url = reverse("classroom:mark_submission", args=[essay.pk])
-    # session, user, submission, criteria, levels, mark, criterion marks, annotations, sources,
-    # indicative points, neighbours, comment bank
-    with django_assert_num_queries(12):
+    # session, user, submission, criteria, levels, mark, criterion marks, strand ticks,
+    # annotations, sources, indicative points, neighbours, comment bank
+    with django_assert_num_queries(13):
         assert client.get(url).status_code == 200
 
 

@@ -175,8 +175,18 @@ def make_class(teacher, students: int, assignments: int, prompt=None):
         assignment = AssignmentFactory(
             school_class=school_class, prompt=prompt, opens_at=now - (40 - i) * days, due_at=now - (30 - i) * days
         )
-        give_mark(hand_in(assignment, pupils[0], at=now - (31 - i) * days), teacher, 3, 4, improvement_task="Redo")
-        give_mark(hand_in(assignment, pupils[1], at=now - (31 - i) * days), teacher, 2, 2, release=False)
+        strands = {"knowledge": 1 + i % 3, "analysis": 2, "judgement": 3}  # formative ticks on every mark
+        give_mark(
+            hand_in(assignment, pupils[0], at=now - (31 - i) * days),
+            teacher,
+            3,
+            4,
+            improvement_task="Redo",
+            strands=strands,
+        )
+        give_mark(
+            hand_in(assignment, pupils[1], at=now - (31 - i) * days), teacher, 2, 2, release=False, strands=strands
+        )
         hand_in(assignment, pupils[2])
         draft(assignment, pupils[3])
     KnowledgeCheckAttempt.objects.create(student=pupils[0], lesson=lesson, score=2, total=3, answers={})
@@ -192,12 +202,12 @@ def test_progress_pages_query_budget_does_not_grow(client, teacher, django_asser
     with django_assert_num_queries(9):
         assert client.get(reverse("classroom:markbook", args=[school_class.pk])).status_code == 200
     # session, user, class; assignments, criterion levels, top levels, criterion means,
-    # attention (missing, unanswered), falling marks (window)
-    with django_assert_num_queries(9):
+    # strand ratings, attention (missing, unanswered), falling marks (window)
+    with django_assert_num_queries(10):
         assert client.get(reverse("classroom:class_overview", args=[school_class.pk])).status_code == 200
     # session, user, student; marks (+ assignment, class, prompt, DIRT, percentages),
-    # criterion marks, knowledge checks
-    with django_assert_num_queries(6):
+    # criterion marks, strand ticks, knowledge checks
+    with django_assert_num_queries(7):
         assert client.get(reverse("classroom:student_progress", args=[first.pk])).status_code == 200
     # session, user, class; the markbook's six figure queries; per-criterion levels
     with django_assert_num_queries(10):

@@ -1,129 +1,196 @@
-"""Demo coursework for `seed_demo`: one past essay, marked and released, and one open essay
-with work to mark, so a school trying the app sees marking, the markbook and progress at once.
+"""Demo coursework for `seed_demo`: a term of 10H History's work on the unit, so a school trying
+the app sees marking, feedback, the markbook and progress over time at once.
 
-The essays are short samples written for the demo; marks are drawn from a fixed seed so
-every run gives the same department. Everything goes through the model methods a teacher's
-and a student's clicks use (start, save_draft, submit, record_mark, complete, release).
+Three assignments on the shipped exam-style prompts:
+
+- five weeks ago, the 8-mark account (`account-agreements-1963`): marked and released;
+- two weeks ago, the 16 + 4 essay (`crisis-improved-relations`): marked and released;
+- this week, "explain two consequences" (`two-consequences`): open, six essays to mark.
+
+The essays, marks and feedback are data, in `classroom/demo/essays/<prompt slug>.yaml`: one
+script per pupil, written for the demo in the pupil's voice, with the level and mark fixed and
+justified against the scheme's level descriptor (see the note at the top of
+`crisis-improved-relations.yaml`). Nothing is random, so every run gives the same department
+and the same script always gets the same mark. Everything goes through the model methods a
+teacher's and a pupil's clicks use (start, save_draft, submit, record_mark, add_annotation,
+complete, release).
 """
 
 from __future__ import annotations
 
-import random
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
+import yaml
 from django.utils import timezone
 
-from classroom.models import Assignment, SchoolClass, Submission, User
-from crisis.models import EssayPrompt
+from classroom.comment_bank import expand_codes, read_bank
+from classroom.models import MAX_COMMENT_CHARS, Assignment, CommentBankEntry, SchoolClass, Submission, User
+from crisis.content.loader import CONTENT_DIR
+from crisis.models import Criterion, EssayPrompt
 
-PAST_TITLE = "The Hotline: how important was it?"
-OPEN_TITLE = "Who gained more from the crisis?"
+ESSAYS_DIR = Path(__file__).resolve().parent / "essays"
+BANK_FILE = CONTENT_DIR / "cuban_missile_crisis" / "comment_bank.yaml"
 
-HOTLINE_ESSAYS = [
-    """The Hotline was important because the Cuban Missile Crisis showed how slow communication between Washington and Moscow was. Khrushchev's letters took hours to arrive and be translated, and on 28 October he even used Radio Moscow to reply faster.
+EARLIER_TITLE = "Account: how the crisis led to the agreements of 1963"
+PAST_TITLE = "The crisis and US–Soviet relations, 1962–1972: how far do you agree?"
+OPEN_TITLE = "Two consequences of the crisis (exam practice)"
 
-The Memorandum of Understanding of 20 June 1963 set up a direct communications link. It was a teleprinter link, not a red telephone, and it worked from 30 August 1963. Source G shows it was meant "for use in time of emergency".
+# (title, prompt slug, days from now it opened, days from now it was or is due, late pupils)
+EARLIER = (EARLIER_TITLE, "account-agreements-1963", -42, -35, ("george.thompson",))
+PAST = (PAST_TITLE, "crisis-improved-relations", -21, -14, ("leo.davies", "harry.wright"))
+OPEN = (OPEN_TITLE, "two-consequences", -2, 5, ())
+ASSIGNMENTS = (EARLIER, PAST, OPEN)
 
-However, the Hotline was not used for a real message until 1967, during the Six-Day War, so in 1963 it was more a symbol than a tool. The Partial Test Ban Treaty of 5 August 1963 did more to limit the arms race.
 
-Overall the Hotline was important for crisis management, but it did not end the rivalry.""",
-    """In my opinion the Hotline was very important. After the crisis both leaders knew they had nearly started a nuclear war because they could not talk quickly. The Hotline fixed that.
+@dataclass(frozen=True)
+class Note:
+    """A marker's comment anchored to a quotation from the essay."""
 
-It was agreed in June 1963 and it linked the Pentagon to Moscow by teleprinter. Kennedy's speech at American University (Source F) shows a new tone: "we all inhabit this small planet".
+    quote: str
+    comment: str
 
-But the arms race carried on. The Soviet Union built many more ICBMs and by 1970 had about 1,487. So the Hotline helped communication but relations were still tense.""",
-    """The Hotline was a phone line between the USA and the USSR made after the Cuban Missile Crisis. It meant the leaders could ring each other.
 
-It was used in 1967 and in 1979 when the Soviets invaded Afghanistan. It stopped a lot of wars.
+@dataclass(frozen=True)
+class Script:
+    """One pupil's essay and, once marked, its mark and feedback as the teacher gave them."""
 
-I think it was the most important thing that happened after the crisis.""",
-    """How important was the Hotline? It mattered because it turned the lesson of October 1962 into something permanent. During the thirteen days messages went through embassies, and Khrushchev's public letter of 27 October (Source C) was broadcast before it reached Washington, which made the crisis harder to manage.
+    pupil: str
+    text: str
+    state: str = "marked"  # "marked" (and released), "submitted" (to mark) or "draft"
+    level: int | None = None
+    marks: int | None = None
+    spag: int | None = None
+    strands: tuple[tuple[str, int], ...] = ()
+    comment: str = ""
+    www: str = ""
+    ebi: str = ""
+    task: str = ""
+    notes: tuple[Note, ...] = ()
 
-The Hotline, signed on 20 June 1963, was a telegraph-teleprinter circuit through London, Copenhagen, Stockholm and Helsinki. Its first substantive use came on 5 June 1967, when Kosygin contacted Johnson during the Six-Day War, and it helped stop a Middle East war drawing in the superpowers.
 
-On the other hand, other agreements were arguably more important. The Partial Test Ban Treaty was the first real limit on nuclear weapons, and the NPT (signed 1968, in force 1970) lasted. The Hotline could not stop the war in Vietnam or the invasion of Czechoslovakia in 1968.
+def read_scripts(slug: str) -> list[Script]:
+    """The demo scripts for one prompt, from `essays/<slug>.yaml`."""
+    data = yaml.safe_load((ESSAYS_DIR / f"{slug}.yaml").read_text(encoding="utf-8"))
+    if data.get("prompt") != slug:
+        raise ValueError(f"essays/{slug}.yaml is for prompt {data.get('prompt')!r}, not {slug!r}.")
+    scripts = []
+    for item in data["scripts"]:
+        notes = tuple(Note(note["quote"], note["comment"]) for note in item.get("notes") or ())
+        scripts.append(
+            Script(
+                pupil=item["pupil"],
+                text=item["text"].strip(),
+                state=item.get("state", "marked"),
+                level=item.get("level"),
+                marks=item.get("marks"),
+                spag=item.get("spag"),
+                strands=tuple((item.get("strands") or {}).items()),
+                comment=" ".join(str(item.get("comment", "")).split()),
+                www=" ".join(str(item.get("www", "")).split()),
+                ebi=" ".join(str(item.get("ebi", "")).split()),
+                task=" ".join(str(item.get("task", "")).split()),
+                notes=notes,
+            )
+        )
+    return scripts
 
-So the Hotline was important as a safety net for crises, but the treaties did more to change the relationship.""",
-]
 
-GAINED_ESSAYS = [
-    """The United States seemed to gain more. Kennedy got the missiles out of Cuba and looked strong, and his standing rose at home. Source A shows he threatened "a full retaliatory response", and Khrushchev backed down.
+def bank_lookup() -> dict[str, object]:
+    """The shipped starter comment bank, code (lower case) to an object with its `text`, read
+    from the unit's file so the feedback reads the same whether or not the bank is loaded."""
 
-But the Soviet Union also gained. The US promised not to invade Cuba and secretly removed the Jupiter missiles from Turkey by April 1963. Because that deal was secret, Khrushchev looked weak, and he was removed in October 1964.
+    @dataclass(frozen=True)
+    class Entry:
+        text: str
 
-I think the US gained more in public, but the USSR gained more than people knew at the time.""",
-    """America won the Cuban Missile Crisis because the Soviets took their missiles home. Kennedy was a hero.
+    return {str(item["code"]).lower(): Entry(str(item["text"]).strip()) for item in read_bank(BANK_FILE)}
 
-The Soviets got nothing except embarrassment and Khrushchev lost his job.""",
-    """Both sides gained something, so the question is who gained more. Khrushchev's private letter of 26 October (Source B) offered to remove the missiles for a promise not to invade Cuba, and Kennedy's reply of 27 October (Source D) accepted those terms. Castro kept his revolution, so in that sense the Soviet aim of protecting Cuba was met.
 
-The secret removal of the Jupiters was a second Soviet gain, but because it stayed secret it did Khrushchev no good at home. Meanwhile the USSR decided never to be out-gunned again and built up its ICBMs.
-
-Overall the US gained more prestige, while the USSR gained more of what it had asked for.""",
-]
-
-DRAFT_TEXT = "The Cuban Missile Crisis ended in October 1962 when"
+def expand(text: str, bank: dict[str, object]) -> str:
+    """Feedback as a teacher who typed `#code` gets it: the code replaced by the bank's text."""
+    expanded, _entry = expand_codes(text, bank, MAX_COMMENT_CHARS)
+    return expanded
 
 
 def create_demo_coursework(school_class: SchoolClass, teacher: User, students: list[User]) -> str:
-    """Create the two demo assignments once; return a line for the seed_demo output."""
-    if Assignment.objects.filter(school_class=school_class, title__in=[PAST_TITLE, OPEN_TITLE]).exists():
+    """Create the demo assignments once; return a line for the seed_demo output."""
+    titles = [title for title, *_rest in ASSIGNMENTS]
+    if Assignment.objects.filter(school_class=school_class, title__in=titles).exists():
         return "Demo coursework already present."
-    prompts = {p.slug: p for p in EssayPrompt.objects.filter(owner__isnull=True)}
-    hotline, gained = prompts.get("hotline-importance"), prompts.get("who-gained-more")
-    if hotline is None or gained is None:
+    slugs = [slug for _title, slug, *_rest in ASSIGNMENTS]
+    prompts = {p.slug: p for p in EssayPrompt.objects.shipped().filter(slug__in=slugs).select_related("mark_scheme")}
+    if set(prompts) != set(slugs):
         return "No demo coursework: run `python manage.py load_unit` first, then seed_demo again."
+    pupils = {student.username: student for student in students}
+    bank = bank_lookup()
+    starter = {entry.code.lower(): entry for entry in CommentBankEntry.objects.filter(owner__isnull=True)}
     now = timezone.now()
-    rng = random.Random(1962)  # noqa: S311 - demo data, not security
-
-    past = Assignment.objects.create(
-        school_class=school_class,
-        prompt=hotline,
-        title=PAST_TITLE,
-        opens_at=now - timedelta(days=21),
-        due_at=now - timedelta(days=14),
-        created_by=teacher,
-    )
-    criteria = list(hotline.mark_scheme.criteria.prefetch_related("levels"))
-    for index, student in enumerate(students):
-        if index >= len(students) - 3:
-            continue  # missing work, for the markbook and the attention list
-        submission = Submission.start(past, student, at=past.opens_at + timedelta(days=1))
-        submission.save_draft(HOTLINE_ESSAYS[index % len(HOTLINE_ESSAYS)], submission.revision)
-        late = index in (5, 11)
-        submission.submit(by=student, at=past.due_at + (timedelta(hours=20) if late else -timedelta(hours=3)))
-        strength = {0: 3, 1: 2, 2: 1, 3: 4}[index % len(HOTLINE_ESSAYS)]
-        scores: dict[int, tuple[int | None, int]] = {}
-        for criterion in criteria:
-            levels = list(criterion.levels.all())
-            level = levels[max(0, min(len(levels) - 1, strength - 1 + rng.choice((-1, 0, 0, 1))))]
-            scores[criterion.pk] = (level.pk, rng.randint(level.min_marks, level.max_marks))
-        mark = submission.record_mark(
-            teacher,
-            scores,
-            base_revision=0,
-            www="You explain what the Hotline was and use a source to support it.",
-            ebi="Weigh the Hotline against the Partial Test Ban Treaty before you reach your judgement.",
-            improvement_task="Write one paragraph comparing the Hotline with the Partial Test Ban Treaty: "
-            "which did more to make a nuclear war less likely, and why?",
+    to_mark = 0
+    for title, slug, opens, due, late in ASSIGNMENTS:
+        assignment = Assignment.objects.create(
+            school_class=school_class,
+            prompt=prompts[slug],
+            title=title,
+            opens_at=now + timedelta(days=opens),
+            due_at=now + timedelta(days=due),
+            created_by=teacher,
         )
-        mark.complete(teacher)
-        mark.release(teacher)
-
-    current = Assignment.objects.create(
-        school_class=school_class,
-        prompt=gained,
-        title=OPEN_TITLE,
-        opens_at=now - timedelta(days=2),
-        due_at=now + timedelta(days=5),
-        created_by=teacher,
+        criteria = list(prompts[slug].mark_scheme.criteria.prefetch_related("levels"))
+        for script in read_scripts(slug):
+            student = pupils[script.pupil]
+            submission = Submission.start(assignment, student, at=assignment.opens_at + timedelta(days=1))
+            submission.save_draft(script.text, submission.revision, at=assignment.opens_at + timedelta(days=2))
+            if script.state == "draft":
+                continue
+            handed_in = assignment.due_at + (timedelta(hours=20) if script.pupil in late else -timedelta(hours=3))
+            submission.submit(by=student, at=min(handed_in, now - timedelta(hours=1)))
+            if script.state == "submitted":
+                to_mark += 1
+                continue
+            _mark(submission, script, criteria, teacher, bank, starter)
+    return (
+        f'Demo coursework: "{EARLIER_TITLE}" and "{PAST_TITLE}" marked and released; '
+        f'"{OPEN_TITLE}" open with {to_mark} essays to mark.'
     )
-    # The first two pupils (e.g. amelia.brown) are left to try the writing page themselves.
-    for index, student in enumerate(students[2:12], start=2):
-        submission = Submission.start(current, student)
-        if index < 8:
-            submission.save_draft(GAINED_ESSAYS[index % len(GAINED_ESSAYS)], submission.revision)
-            submission.submit(by=student)
-        else:
-            submission.save_draft(DRAFT_TEXT, submission.revision)
-    return f'Demo coursework: "{PAST_TITLE}" marked and released; "{OPEN_TITLE}" open with 6 essays to mark.'
+
+
+def scores_for(script: Script, criteria: list[Criterion]) -> dict[int, tuple[int | None, int]]:
+    """The script's (level, mark) per criterion: its content level and mark as given, and the SPaG
+    level whose band holds its SPaG mark. These schemes have one content criterion."""
+    content = [criterion for criterion in criteria if not criterion.is_spag]
+    if len(content) != 1:
+        raise ValueError("The demo marks schemes with one content criterion (and SPaG).")
+    if script.level is None or script.marks is None:
+        raise ValueError(f"{script.pupil}: a marked script needs its level and mark.")
+    levels = {level.number: level for level in content[0].levels.all()}
+    scores: dict[int, tuple[int | None, int]] = {content[0].pk: (levels[script.level].pk, script.marks)}
+    for criterion in criteria:
+        if criterion.is_spag and script.spag is not None:
+            band = next(lv for lv in criterion.levels.all() if lv.min_marks <= script.spag <= lv.max_marks)
+            scores[criterion.pk] = (band.pk, script.spag)
+    return scores
+
+
+def _mark(submission: Submission, script: Script, criteria, teacher: User, bank, starter) -> None:
+    mark = submission.record_mark(
+        teacher,
+        scores_for(script, criteria),
+        base_revision=0,
+        www=expand(script.www, bank),
+        ebi=expand(script.ebi, bank),
+        improvement_task=expand(script.task, bank),
+        strands=dict(script.strands),
+    )
+    text = submission.text
+    for note in script.notes:
+        start = text.index(note.quote)
+        code = note.comment[1:].lower() if note.comment.startswith("#") and " " not in note.comment else None
+        entry = starter.get(code) if code else None
+        mark.add_annotation(
+            teacher, expand(note.comment, bank), start, start + len(note.quote), note.quote, bank_entry=entry
+        )
+    mark.add_annotation(teacher, script.comment)  # the level and mark, justified: a general comment
+    mark.complete(teacher)
+    mark.release(teacher)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -25,6 +26,7 @@ from classroom.forms import AssignmentForm, DeadlinesForm, EssayForm, ExtensionF
 from classroom.models import Assignment, Extension, Submission, SubmissionError, User
 from classroom.status import KEYS, MARKABLE_STATES, Status, feedback_date_passed
 from classroom.types import AuthedRequest
+from crisis.models import MarkScheme
 
 # Submitted, or further on (marked, feedback released…): every state the student cannot edit.
 HANDED_IN = MARKABLE_STATES
@@ -98,17 +100,19 @@ def assignment_edit(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(request, "The assignment has been updated.")
             return redirect("classroom:assignment_detail", assignment.pk)
     else:
-        initial = {"due_at": timezone.localtime(assignment.due_at)}
+        initial = {"due_at": timezone.localtime(assignment.due_at), "model_answers": assignment.model_answers}
         if assignment.late_cutoff:
             initial["late_cutoff"] = timezone.localtime(assignment.late_cutoff)
         form = DeadlinesForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
-                assignment.extend_deadlines(form.cleaned_data["due_at"], form.cleaned_data["late_cutoff"])
+                with transaction.atomic():
+                    assignment.extend_deadlines(form.cleaned_data["due_at"], form.cleaned_data["late_cutoff"])
+                    assignment.show_model_answers(form.cleaned_data["model_answers"] or assignment.model_answers)
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, "The deadlines have been moved.")
+                messages.success(request, "The assignment has been updated.")
                 return redirect("classroom:assignment_detail", assignment.pk)
     return render(
         request,
@@ -282,7 +286,9 @@ def write(request: AuthedRequest, pk: int) -> HttpResponse:
         # Teachers see the page as their students do, without an essay of their own.
         if request.method == "POST":
             permissions.require_student(request.user)
-        return render(request, "classroom/assignments/write.html", _writing_context(request, assignment, None))
+        context = _writing_context(request, assignment, None)
+        context.update(_model_answers(request.user, assignment, None))
+        return render(request, "classroom/assignments/write.html", context)
     if request.method == "POST" and "start" in request.POST:
         # "Start the timed essay": the clock starts now (a page view writes nothing).
         Submission.start(assignment, request.user)
@@ -327,9 +333,22 @@ def write(request: AuthedRequest, pk: int) -> HttpResponse:
     needs_start = submission.is_editable and assignment.question_sealed(submission.started_at, submission.state)
     if needs_start:
         context.update(sources=[], instructions="")  # sealed until Start (security review L9)
+    context.update(_model_answers(request.user, assignment, submission.state))
     # unsaved: the form holds text the server refused (static/js/autosave.js keeps it on the device).
     context.update(form=form, conflict=conflict, needs_start=needs_start, unsaved=status != 200)
     return render(request, "classroom/assignments/write.html", context, status=status)
+
+
+def _model_answers(user: User, assignment: Assignment, state: str | None) -> dict:
+    """The question's model answers, if `user` may read them here (permissions), with its mark
+    scheme for what they are out of: model answer rows, then scheme, criteria and levels."""
+    if not permissions.model_answers_released(user, assignment, state):
+        return {"model_answers": []}
+    answers = list(assignment.prompt.model_answers.all())
+    if not answers:
+        return {"model_answers": []}
+    scheme = MarkScheme.objects.prefetch_related("criteria__levels").get(pk=assignment.prompt.mark_scheme_id)
+    return {"model_answers": answers, "model_answer_scheme": scheme}
 
 
 def _own_submission(assignment: Assignment, student: User) -> Submission:

@@ -24,7 +24,16 @@ from classroom import autosave as autosave_json
 from classroom import permissions
 from classroom.comment_bank import entries_by_code, expand_codes
 from classroom.essay import essay_with_notes
-from classroom.forms import NO_LEVEL, BankEntryForm, CommentEditForm, CommentForm, DirtForm, MarkForm, whole_number
+from classroom.forms import (
+    NO_LEVEL,
+    STRAND_PREFIX,
+    BankEntryForm,
+    CommentEditForm,
+    CommentForm,
+    DirtForm,
+    MarkForm,
+    whole_number,
+)
 from classroom.indicative import match_points, merge_spans
 from classroom.models import (
     MAX_COMMENT_CHARS,
@@ -36,6 +45,7 @@ from classroom.models import (
     DirtResponse,
     Mark,
     MarkError,
+    StrandTick,
     Submission,
     VersionConflict,
 )
@@ -169,6 +179,7 @@ def _existing_mark(submission: Submission) -> Mark | None:
         .select_related("dirt")
         .prefetch_related(
             "criterion_marks",
+            "strand_ticks",
             Prefetch("annotations", queryset=Annotation.objects.select_related("bank_entry").order_by("number")),
         )
         .first()
@@ -183,6 +194,8 @@ def _initial(mark: Mark | None) -> dict:
     for cm in mark.criterion_marks.all():
         initial[f"level-{cm.criterion_id}"] = str(cm.level_id) if cm.level_id else NO_LEVEL
         initial[f"marks-{cm.criterion_id}"] = cm.marks
+    for tick in mark.strand_ticks.all():
+        initial[f"{STRAND_PREFIX}{tick.strand}"] = str(tick.rating)
     return initial
 
 
@@ -222,6 +235,22 @@ class CriterionRow:
     chosen_level: str
     chosen_marks: object
 
+    @property
+    def offers_no_level(self) -> bool:
+        """The "no rewardable material" choice: for a criterion without a level 0, or for a
+        mark saved that way before its scheme had one (so it still shows and saves)."""
+        return not any(level.number == 0 for level in self.levels) or self.chosen_level == NO_LEVEL
+
+
+@dataclass
+class StrandRow:
+    """One formative skill strand on the marking page: its radio group and what is chosen."""
+
+    strand: str
+    label: str
+    field: object
+    chosen: str
+
 
 def _marking_context(request: AuthedRequest, submission: Submission, form: MarkForm, criteria, mark) -> dict:
     assignment = submission.assignment
@@ -250,6 +279,10 @@ def _marking_context(request: AuthedRequest, submission: Submission, form: MarkF
                 form[f"marks-{criterion.pk}"].value(),
             )
         )
+    strands = []
+    for strand, label in StrandTick.Strand.choices:
+        field = form[f"{STRAND_PREFIX}{strand}"]
+        strands.append(StrandRow(strand, label, field, str(field.value() or "")))
     if mark is not None:  # out of what it was given against (Mark.maxima_of)
         content_max, spag_max = mark.max_total, mark.max_spag
     else:
@@ -262,6 +295,9 @@ def _marking_context(request: AuthedRequest, submission: Submission, form: MarkF
         "sources": sources,
         "form": form,
         "criterion_rows": rows,
+        "scheme": prompt.mark_scheme,
+        "strand_rows": strands,
+        "ratings": StrandTick.Rating.choices,
         "mark": mark,
         "dirt": getattr(mark, "dirt", None) if mark else None,
         "essay_html": essay_html,
@@ -369,6 +405,7 @@ def _save_mark(request: AuthedRequest, submission: Submission, form: MarkForm) -
         form.cleaned_data["scores"],
         base_revision=form.cleaned_data["base_revision"],
         keep=keep,
+        strands=form.cleaned_data["strands"],
         **_expand_feedback(request, form.cleaned_data),
     )
     return mark, invalid
@@ -610,6 +647,7 @@ def _feedback_context(mark: Mark, form: DirtForm | None = None) -> dict:
         "submission": submission,
         "assignment": submission.assignment,
         "results": mark.results(),
+        "strands": StrandTick.for_pupil(mark.strand_ticks.all()),
         "essay_html": essay_html,
         "notes": notes,
         "content_max": mark.max_total,

@@ -5,9 +5,10 @@ Two steps, so bad data never half-loads:
 1. `read_unit(folder)` parses and checks every file and returns plain data, or raises
    `LoaderError` listing every problem with the file and field it is in.
 2. `load_unit(folder)` writes that data in one transaction. Shipped rows (`owner` null)
-   are matched by slug, label, code, number or position and updated in place, so ids,
-   students' attempts and marks that point at them survive; shipped children that
-   disappeared from the files are deleted. Rows with an owner (teachers' own items and
+   are matched by slug, label, code, number or position (knowledge-check questions by their
+   wording and choices) and updated in place, so ids, students' attempts and marks that
+   point at them survive; shipped children that disappeared from the files are deleted
+   (a question pupils answered is kept, retired). Rows with an owner (teachers' own items and
    copies) are never read or written.
 
 `comment_bank.yaml` is not loaded here (the comment bank belongs to the marking area).
@@ -34,21 +35,25 @@ from crisis.models import (
     EssayPrompt,
     IndicativePoint,
     KeyTerm,
+    KnowledgeCheckAttempt,
     KnowledgeQuestion,
     Lesson,
     Level,
     MarkScheme,
+    ModelAnswer,
     PromptSource,
     SchemeInUse,
     Source,
     TimelineEvent,
     Unit,
+    model_answer_problems,
     validate_bands,
 )
 
 CONTENT_DIR = Path(__file__).resolve().parent
 SPAG_CODE = "SPAG"
 INDICATIVE_SIDES = [side.value for side in IndicativePoint.Side]
+MARK_SCHEME_KEYS = ("name", "qualification", "guidance", "criteria", "spag")
 
 
 class LoaderError(Exception):
@@ -269,6 +274,51 @@ def _read_image(check: _Checker, item: dict, where: str, kind: str) -> dict[str,
     return {"image": image, "image_alt": image_alt}
 
 
+def _key_term_kind(check: _Checker, term: dict, where: str) -> str:
+    """A key term's `kind` (FORMAT.md): term (the default), person or agreement."""
+    kind = term.get("kind", KeyTerm.Kind.TERM)
+    if kind not in KeyTerm.Kind.values:
+        check.error(f"{where}, kind", f"{kind!r} is not one of: {', '.join(KeyTerm.Kind.values)}")
+        return KeyTerm.Kind.TERM
+    return kind
+
+
+# The knowledge organiser is one printed page: a few more dates and it runs onto a second.
+ORGANISER_MAX_DATES = 18
+ORGANISER_MAX_TERMS = 24
+
+
+def _read_organiser(check: _Checker, raw: Any, lessons: list[dict]) -> dict[str, list[str]]:
+    """organiser.yaml (Unit.organiser_selection): `key_dates`, each the date of an event in a
+    lesson's timeline, and `key_terms`, each a key term of a lesson."""
+    if raw is None:
+        return {}
+    raw = check.mapping(raw, "organiser.yaml")
+    known_terms = {" ".join(t["term"].split()).casefold() for lesson in lessons for t in lesson["key_terms"]}
+    terms = check.strings(raw, "key_terms", "organiser.yaml")
+    for term in terms:
+        if " ".join(term.split()).casefold() not in known_terms:
+            check.error("organiser.yaml, key_terms", f"{term!r} is not a key term of any lesson")
+    timeline_dates = {event["sort_date"] for lesson in lessons for event in lesson["timeline"]}
+    dates: list[str] = []
+    for index, value in enumerate(check.items(raw.get("key_dates"), "organiser.yaml, key_dates"), start=1):
+        where = f"organiser.yaml, key_dates[{index}]"
+        date = check.date({"date": value}, "date", where)
+        if date is None:
+            continue
+        if date not in timeline_dates:
+            check.error(where, f"{date.isoformat()} is not the sort_date of any event in the lessons' timelines")
+        elif date.isoformat() in dates:
+            check.error(where, f"{date.isoformat()} is listed twice")
+        else:
+            dates.append(date.isoformat())
+    if len(dates) > ORGANISER_MAX_DATES:
+        check.error("organiser.yaml, key_dates", f"{len(dates)} dates; at most {ORGANISER_MAX_DATES} fit on the page")
+    if len(terms) > ORGANISER_MAX_TERMS:
+        check.error("organiser.yaml, key_terms", f"{len(terms)} terms; at most {ORGANISER_MAX_TERMS} fit on the page")
+    return {"key_dates": sorted(dates), "key_terms": terms}
+
+
 def _read_lesson(check: _Checker, path: Path, source_labels: set[str]) -> dict | None:
     where = f"lessons/{path.name}"
     parts = _split_front_matter(path.read_text(encoding="utf-8"))
@@ -293,6 +343,8 @@ def _read_lesson(check: _Checker, path: Path, source_labels: set[str]) -> dict |
             {
                 "term": check.text(term, "term", term_where, model=KeyTerm),
                 "definition": check.text(term, "definition", term_where),
+                "pronunciation": check.text(term, "pronunciation", term_where, required=False, model=KeyTerm),
+                "kind": _key_term_kind(check, term, term_where),
             }
         )
     timeline = []
@@ -371,8 +423,20 @@ def _read_questions(check: _Checker, raw: Any, lessons: dict[str, dict], lesson_
             "explanation": check.text(item, "explanation", where),
         }
         if lesson_slug in lessons:
+            if any(_asked_as(other) == _asked_as(question) for other in lessons[lesson_slug]["questions"]):
+                check.error(f"{where}, question", f"lesson {lesson_slug!r} already asks this, with the same choices")
             lessons[lesson_slug]["questions"].append(question)
             lessons[lesson_slug]["review_in"].append(review_in)
+
+
+def _asked_as(question: dict | KnowledgeQuestion) -> tuple[str, tuple[str, ...], int]:
+    """What a pupil sees and answers, and how it was scored: the question's wording, its
+    choices in order and the right one. A stored attempt keeps the index of the choice picked
+    and its score, so a shipped question is matched on this (a corrected key is a new row; the
+    old one, if answered, is kept retired so past attempts read as they were scored)."""
+    if isinstance(question, KnowledgeQuestion):
+        return question.question, tuple(question.choices), question.answer
+    return question["question"], tuple(question["choices"]), question["answer"]
 
 
 def _read_levels(check: _Checker, raw: Any, where: str) -> list[dict]:
@@ -382,7 +446,7 @@ def _read_levels(check: _Checker, raw: Any, where: str) -> list[dict]:
         level = check.mapping(level, level_where)
         levels.append(
             {
-                "number": check.integer(level, "number", level_where, minimum=1),
+                "number": check.integer(level, "number", level_where, minimum=0),
                 "min_marks": check.integer(level, "min_marks", level_where),
                 "max_marks": check.integer(level, "max_marks", level_where),
                 "descriptor": check.text(level, "descriptor", level_where),
@@ -414,6 +478,9 @@ def _read_mark_scheme(check: _Checker, raw: Any, where: str, total_marks: int) -
         criteria.append(
             {
                 "code": code,
+                "assessment_objectives": check.text(
+                    item, "assessment_objectives", criterion_where, required=False, model=Criterion
+                ),
                 "name": check.text(item, "name", criterion_where, model=Criterion),
                 "description": check.text(item, "description", criterion_where, required=False),
                 "is_spag": False,
@@ -438,17 +505,39 @@ def _read_mark_scheme(check: _Checker, raw: Any, where: str, total_marks: int) -
         criteria.append(
             {
                 "code": SPAG_CODE,
+                "assessment_objectives": check.text(
+                    spag_raw, "assessment_objectives", spag_where, required=False, model=Criterion
+                ),
                 "name": "Spelling, punctuation and grammar",
                 "description": check.text(spag_raw, "description", spag_where, required=False),
                 "is_spag": True,
                 "levels": levels,
             }
         )
-    return {"name": check.text(raw, "name", where, model=MarkScheme), "criteria": criteria}
+    unknown = sorted(str(key) for key in raw if key not in MARK_SCHEME_KEYS)
+    if unknown:
+        check.error(where, f"unknown key(s) {', '.join(unknown)}; expected {', '.join(MARK_SCHEME_KEYS)}")
+    return {
+        "name": check.text(raw, "name", where, model=MarkScheme),
+        "qualification": check.text(raw, "qualification", where, required=False, model=MarkScheme),
+        "guidance": check.text(raw, "guidance", where, required=False),
+        "criteria": criteria,
+    }
+
+
+def _question_type(check: _Checker, item: dict, where: str) -> str:
+    value = item.get("question_type", EssayPrompt.QuestionType.OTHER)
+    if value not in EssayPrompt.QuestionType.values:
+        check.error(
+            f"{where}, question_type",
+            f"{value!r} is not a question type; use one of {', '.join(EssayPrompt.QuestionType.values)}",
+        )
+        return EssayPrompt.QuestionType.OTHER
+    return value
 
 
 def _read_prompts(check: _Checker, raw: Any, source_labels: set[str]) -> list[dict]:
-    prompts = []
+    prompts: list[dict[str, Any]] = []
     slugs: set[str] = set()
     for index, item in enumerate(check.items(raw, "prompts.yaml"), start=1):
         where = f"prompts.yaml, prompt {index}"
@@ -493,6 +582,7 @@ def _read_prompts(check: _Checker, raw: Any, source_labels: set[str]) -> list[di
             {
                 "slug": slug,
                 "question": check.text(item, "question", where, model=EssayPrompt),
+                "question_type": _question_type(check, item, where),
                 "instructions": check.text(item, "instructions", where, required=False, model=EssayPrompt),
                 "own_knowledge": check.boolean(item, "own_knowledge", where, default=True),
                 "suggested_minutes": check.integer(item, "suggested_minutes", where, default=45, minimum=1),
@@ -503,7 +593,78 @@ def _read_prompts(check: _Checker, raw: Any, source_labels: set[str]) -> list[di
                 "mark_scheme": _read_mark_scheme(check, item.get("mark_scheme"), where, total_marks),
             }
         )
+    seen: dict[str, str] = {}  # scheme name -> the prompt that has it
+    for prompt in prompts:
+        name, slug = str(prompt["mark_scheme"]["name"]), str(prompt["slug"])
+        if name and name in seen:
+            check.error(
+                f"prompts.yaml, prompt {slug!r}, mark_scheme, name",
+                f"{name!r} is also the name of prompt {seen[name]!r}'s scheme; every scheme needs its own name",
+            )
+        seen.setdefault(name, slug)
     return prompts
+
+
+def _check_answer_marks(check: _Checker, answer: dict, scheme: dict, where: str) -> None:
+    """An answer's level and marks must fit the prompt's scheme (crisis.models.model_answer_problems)."""
+    criteria = scheme.get("criteria", [])
+    bands = [
+        {lv["number"]: (lv["min_marks"], lv["max_marks"]) for lv in c["levels"]} for c in criteria if not c["is_spag"]
+    ]
+    spag = next((c for c in criteria if c["is_spag"]), None)
+    spag_max = max((lv["max_marks"] for lv in spag["levels"]), default=0) if spag else None
+    problems = model_answer_problems(answer["level"], answer["marks"], answer["spag"], bands, spag_max)
+    for name, message in problems.items():
+        check.error(f"{where}, {name}", message)
+
+
+def _read_model_answers(check: _Checker, folder: Path, prompts: list[dict]) -> None:
+    """Read model_answers/<prompt-slug>.yaml into each prompt's "model_answers", lowest level
+    first; a prompt without a file gets none."""
+    by_slug = {prompt["slug"]: prompt for prompt in prompts if prompt["slug"]}
+    for prompt in prompts:
+        prompt["model_answers"] = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        where = f"model_answers/{path.name}"
+        found = len(check.errors)
+        data = check.yaml_text(path.read_text(encoding="utf-8"), where)
+        if data is None:
+            if len(check.errors) == found:
+                check.error(where, "the file is empty")
+            continue
+        raw = check.mapping(data, where)
+        if not raw:
+            continue
+        slug = check.text(raw, "prompt", where)
+        if slug and slug != path.stem:
+            check.error(f"{where}, prompt", f"{slug!r} does not match the file name: call the file {slug}.yaml")
+            continue
+        if slug and slug not in by_slug:
+            check.error(f"{where}, prompt", f"no prompt has slug {slug!r} in prompts.yaml")
+            continue
+        target = by_slug.get(slug)
+        answers: list[dict[str, Any]] = []
+        for index, item in enumerate(check.items(raw.get("answers"), f"{where}, answers", required=True), start=1):
+            item_where = f"{where}, answers[{index}]"
+            item = check.mapping(item, item_where)
+            if not item:
+                continue
+            spag = item.get("spag")
+            answer = {
+                "level": check.integer(item, "level", item_where),
+                "marks": check.integer(item, "marks", item_where),
+                "spag": None if spag is None else check.integer(item, "spag", item_where),
+                "text": check.text(item, "text", item_where, model=ModelAnswer).strip(),
+                "commentary": check.text(item, "commentary", item_where, model=ModelAnswer).strip(),
+            }
+            if target is not None:
+                _check_answer_marks(check, answer, target["mark_scheme"], f"{item_where} (level {answer['level']})")
+            if any(a["level"] == answer["level"] for a in answers):
+                check.error(f"{item_where}, level", f"there is already an answer at level {answer['level']}")
+            answers.append(answer)
+        if target is not None:
+            answers.sort(key=lambda a: a["level"])
+            target["model_answers"] = [{"order": order, **a} for order, a in enumerate(answers)]
 
 
 def read_unit(folder: Path) -> UnitData:
@@ -513,7 +674,7 @@ def read_unit(folder: Path) -> UnitData:
     if not folder.is_dir():
         raise LoaderError([f"{folder}: no such unit folder"])
     unit_raw = check.mapping(check.yaml_file(folder / "unit.yaml") or {}, "unit.yaml")
-    unit = {
+    unit: dict[str, Any] = {
         "slug": check.slug(unit_raw, "slug", "unit.yaml"),
         "title": check.text(unit_raw, "title", "unit.yaml", model=Unit),
         "overview": check.text(unit_raw, "overview", "unit.yaml", required=False, model=Unit),
@@ -541,7 +702,11 @@ def read_unit(folder: Path) -> UnitData:
             check.error("unit.yaml, lessons", f"no file in lessons/ has slug {slug!r}")
 
     _read_questions(check, check.yaml_file(folder / "questions.yaml", required=False), lessons, lesson_order)
+    unit["organiser_selection"] = _read_organiser(
+        check, check.yaml_file(folder / "organiser.yaml", required=False), list(lessons.values())
+    )
     prompts = _read_prompts(check, check.yaml_file(folder / "prompts.yaml", required=False), source_labels)
+    _read_model_answers(check, folder / "model_answers", prompts)
 
     if check.errors:
         raise LoaderError(check.errors)
@@ -645,12 +810,42 @@ def _sync_children(writer: _Writer, model: type[models.Model], existing, wanted:
     writer.delete(existing[len(wanted) :])
 
 
+def _sync_questions(writer: _Writer, lesson: Lesson, wanted: list[dict]) -> list[KnowledgeQuestion]:
+    """A lesson's knowledge check, matched by what the pupil sees (`_asked_as`), not by position:
+    attempts store {question id: index of the choice picked}, so a row must never come to ask
+    something else. Moving or inserting a question keeps every row; rewording a question or its
+    choices makes a new row. A row that left the files is deleted unless a pupil answered it:
+    then it is retired (kept for those attempts, no longer asked). Returns the rows in file order."""
+    existing: dict[tuple, list[KnowledgeQuestion]] = {}
+    for row in lesson.questions.order_by("order", "pk"):
+        existing.setdefault(_asked_as(row), []).append(row)
+    rows = []
+    for order, item in enumerate(wanted):
+        values = {"order": order, **item, "retired": False}
+        matches = existing.get(_asked_as(item))
+        if matches:
+            rows.append(writer.update(matches.pop(0), values))
+        else:
+            rows.append(writer.create(KnowledgeQuestion, {"lesson_id": lesson.pk, **values}))
+    for row in (row for matches in existing.values() for row in matches):
+        asked_in = [row.lesson_id, *row.review_in.values_list("pk", flat=True)]
+        if not KnowledgeCheckAttempt.objects.filter(lesson_id__in=asked_in, answers__has_key=str(row.pk)).exists():
+            writer.delete([row])
+        elif not row.retired:
+            writer.update(row, {"retired": True})
+            writer.report.kept.append(
+                f"question {row.question[:60]!r} of lesson {lesson.slug!r} (no longer in the files, but pupils "
+                "answered it: retired, no longer asked)"
+            )
+    return rows
+
+
 def _write_mark_scheme(writer: _Writer, scheme: MarkScheme, data: dict) -> None:
     criteria = {c.code: c for c in scheme.criteria.prefetch_related("levels")}
     wanted_codes = {c["code"] for c in data["criteria"]}
     writer.delete([c for code, c in criteria.items() if code not in wanted_codes])
     for order, item in enumerate(data["criteria"]):
-        values = {k: item[k] for k in ("name", "description", "is_spag")} | {"order": order}
+        values = {k: item[k] for k in ("name", "assessment_objectives", "description", "is_spag")} | {"order": order}
         criterion = writer.upsert(scheme.criteria.all(), {"scheme_id": scheme.pk, "code": item["code"]}, values)
         levels = {lv.number: lv for lv in criterion.levels.all()}
         wanted_numbers = {lv["number"] for lv in item["levels"]}
@@ -690,14 +885,11 @@ def _write(data: UnitData, report: LoadReport) -> Unit:
         parent = {"lesson_id": lesson.pk}
         _sync_children(writer, KeyTerm, lesson.key_terms.order_by("order", "pk"), terms, parent)
         _sync_children(writer, TimelineEvent, lesson.timeline.order_by("sort_date", "pk"), item["timeline"], parent)
-        questions = [{"order": i, **q} for i, q in enumerate(item["questions"])]
-        _sync_children(writer, KnowledgeQuestion, lesson.questions.order_by("order", "pk"), questions, parent)
+        asked = _sync_questions(writer, lesson, item["questions"])
         lessons[item["slug"]] = (lesson, existed)
-        for question_id, later in zip(
-            lesson.questions.order_by("order", "pk").values_list("pk", flat=True), item["review_in"], strict=True
-        ):
+        for question, later in zip(asked, item["review_in"], strict=True):
             for slug in later:
-                reviews[slug].add(question_id)
+                reviews[slug].add(question.pk)
     for slug, (lesson, existed) in lessons.items():
         if set(lesson.review_questions.values_list("pk", flat=True)) != reviews[slug]:
             lesson.review_questions.set(reviews[slug])
@@ -705,16 +897,25 @@ def _write(data: UnitData, report: LoadReport) -> Unit:
                 report.counts[("updated", "lesson review lists")] += 1
 
     shipped_prompts = EssayPrompt.objects.shipped().filter(unit=unit).select_related("mark_scheme")
-    prompt_fields = ("question", "instructions", "own_knowledge", "suggested_minutes", "word_min", "word_max")
+    prompt_fields = (
+        "question",
+        "question_type",
+        "instructions",
+        "own_knowledge",
+        "suggested_minutes",
+        "word_min",
+        "word_max",
+    )
     for item in data.prompts:
         values = {k: item[k] for k in prompt_fields}
         prompt = shipped_prompts.filter(slug=item["slug"]).first()
+        scheme_values = {k: item["mark_scheme"][k] for k in ("name", "qualification", "guidance")}
         if prompt is None:
-            scheme = writer.create(MarkScheme, {"name": item["mark_scheme"]["name"]})
+            scheme = writer.create(MarkScheme, scheme_values)
             values |= {"unit_id": unit.pk, "slug": item["slug"], "mark_scheme": scheme}
             prompt = writer.create(EssayPrompt, values)
         else:
-            scheme = writer.update(prompt.mark_scheme, {"name": item["mark_scheme"]["name"]})
+            scheme = writer.update(prompt.mark_scheme, scheme_values)
             writer.update(prompt, values)
         try:
             _write_mark_scheme(writer, scheme, item["mark_scheme"])
@@ -740,6 +941,13 @@ def _write(data: UnitData, report: LoadReport) -> Unit:
             IndicativePoint,
             prompt.indicative_points.order_by("side", "order", "pk"),
             sorted(item["points"], key=lambda p: (p["side"], p["order"])),
+            {"prompt_id": prompt.pk},
+        )
+        _sync_children(
+            writer,
+            ModelAnswer,
+            prompt.model_answers.order_by("order", "pk"),
+            item["model_answers"],
             {"prompt_id": prompt.pk},
         )
 

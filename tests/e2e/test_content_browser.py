@@ -28,7 +28,7 @@ def test_student_answers_the_knowledge_check_and_sees_score_and_explanations(pag
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Unit").click()
     page.get_by_role("link", name=lesson.title).click()
     expect(page.get_by_role("heading", name=lesson.title, level=1)).to_be_visible()
-    expect(page.get_by_role("heading", name="Key terms")).to_be_visible()
+    expect(page.get_by_role("heading", name="Glossary")).to_be_visible()
     assert_accessible(page, "lesson (student)")
 
     # Every answer right except the first.
@@ -48,7 +48,7 @@ def test_student_answers_the_knowledge_check_and_sees_score_and_explanations(pag
 
 
 def test_teacher_makes_a_copy_of_a_prompt_and_edits_its_question(page, live_server, school_class, unit):
-    original = EssayPrompt.objects.shipped().get(slug="how-far-improve-diplomacy")
+    original = EssayPrompt.objects.shipped().get(slug="crisis-improved-relations")
     log_in(page, live_server, "ms.teacher", PASSWORD)
     page.goto(f"{live_server.url}/learn/prompts/{original.pk}/")
     expect(page.get_by_role("heading", name="Indicative content (teachers only)")).to_be_visible()
@@ -58,7 +58,9 @@ def test_teacher_makes_a_copy_of_a_prompt_and_edits_its_question(page, live_serv
     expect(page.get_by_role("heading", name="Edit essay question", level=1)).to_be_visible()
     expect(page.get_by_text("This is your own copy")).to_be_visible()
     assert_accessible(page, "prompt edit")
-    page.get_by_label("Question").fill("How far did the Hotline change US–Soviet relations?")
+    page.get_by_role("textbox", name=re.compile(r"^Question")).fill(
+        "How far did the Hotline change US–Soviet relations?"
+    )
     page.get_by_role("button", name="Save essay question").click()
 
     expect(page.get_by_role("heading", name=re.compile("How far did the Hotline change"), level=1)).to_be_visible()
@@ -66,5 +68,5 @@ def test_teacher_makes_a_copy_of_a_prompt_and_edits_its_question(page, live_serv
     copy = EssayPrompt.objects.get(copied_from=original)
     assert copy.question == "How far did the Hotline change US–Soviet relations?"
     original.refresh_from_db()
-    assert original.question.startswith("How far did the Cuban Missile Crisis improve")
+    assert original.question.startswith("'The Cuban Missile Crisis improved relations")
     assert page.js_errors == []

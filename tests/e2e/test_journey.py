@@ -28,7 +28,10 @@ from tests.e2e.a11y import axe_check
 from tests.e2e.server import ProductionServer, production_site  # noqa: F401 - the fixture
 
 TEACHER = ("ms.khan", "cuba-1962")  # the demo teacher seed_demo creates
-QUESTION = "How far did the Cuban Missile Crisis improve US–Soviet diplomacy?"
+QUESTION = (
+    "'The Cuban Missile Crisis improved relations between the USA and the Soviet Union in the years "
+    "1962–1972.' How far do you agree with this statement? Explain your answer."
+)
 CLASS_NAME = "11C History"
 NEW_STUDENT = ("Priya", "Shah")
 NEW_PASSWORD = "thaw-hotline-1963"
@@ -43,8 +46,8 @@ ONLINE_PART = (
     "communications link, a teleprinter line between Washington and Moscow, so that a future crisis "
     "would not depend on slow letters and radio broadcasts. It was first used in earnest during the "
     "Six-Day War in 1967.\n\n"
-    "The Partial Test Ban Treaty of 5 August 1963 followed, the first agreement to limit nuclear "
-    "weapons, and the Non-Proliferation Treaty was signed in 1968."
+    "The Partial Test Ban Treaty of 5 August 1963 followed, the first treaty to limit nuclear "
+    "testing, and the Non-Proliferation Treaty was signed in 1968."
 )
 # Typed while the connection is down, after the online part.
 OFFLINE_PART = (
@@ -58,9 +61,10 @@ WWW = "A clear judgement in the first paragraph, and precise dates for the Hotli
 EBI = "Use the provenance of the sources, not only their content."
 TASK = "Rewrite your third paragraph using Source B's provenance."
 DIRT = "Source B was a private letter, so Khrushchev could offer a deal he could not make in public."
-# Levels by best fit per criterion: (criterion, level number, mark inside that level's band).
-MARKS = [("AO1", 3, 3), ("AO2", 3, 3), ("AO3", 2, 2), ("AO4", 3, 3)]
-SPAG = (3, 3)
+# The level that best fits the whole answer, and a mark inside its band (AQA's 16: Level 3 is
+# 9–12); SPaG "intermediate" (Level 2, 2–3 marks).
+MARKS = [("AO1+AO2", 3, 11)]
+SPAG = (2, 3)
 
 # Drag the mouse across `quote` in the element, as a reader selects text: the page
 # measures where its first and last characters are drawn.
@@ -252,7 +256,7 @@ def _walk_the_journey(site: ProductionServer, teachers: BrowserContext, students
     axe.check(student, "student", "home with the essay set")
     student.get_by_role("link", name=QUESTION).click()
     expect(student.get_by_role("heading", name=QUESTION, level=1)).to_be_visible()
-    expect(student.get_by_role("heading", name=re.compile("^Source A"))).to_be_visible()
+    expect(student.get_by_role("heading", name=re.compile("^Source E"))).to_be_visible()
     box = student.get_by_label("Your essay")
     axe.check(student, "student", "writing, empty")
     box.fill(ONLINE_PART)
@@ -329,7 +333,7 @@ def _walk_the_journey(site: ProductionServer, teachers: BrowserContext, students
 
     # Levels by best fit, marks inside each band; the total adds up as the teacher goes.
     for criterion, level, mark in MARKS:
-        group = teacher.get_by_role("group", name=re.compile(f"^{criterion}:"))
+        group = teacher.get_by_role("group", name=re.compile(f"^{re.escape(criterion)}:"))
         group.get_by_role("radio", name=re.compile(f"^Level {level} ")).check()
         group.get_by_label(f"{criterion} mark").fill(str(mark))
     spag = teacher.get_by_role("group", name=re.compile("^SPaG:", re.IGNORECASE))
@@ -387,7 +391,7 @@ def _walk_the_journey(site: ProductionServer, teachers: BrowserContext, students
     assert mine[0]["assignment"] == QUESTION
     assert int(mine[0]["mark"]) == expected_total
     assert int(mine[0]["max"]) == content_max
-    assert mine[0]["level"].startswith("AO1 L3")
+    assert mine[0]["level"].startswith("AO1+AO2 L3")
 
     # The student's progress, opened from the markbook.
     teacher.get_by_role("link", name=f"{family}, {given}").click()

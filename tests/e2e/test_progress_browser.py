@@ -47,7 +47,7 @@ def test_student_progress_chart_and_table_show_the_same_numbers(page, live_serve
     log_in(page, live_server, "sam.student", PASSWORD)
     page.get_by_role("link", name="My progress").click()
     expect(page.get_by_role("heading", name="My progress", level=1)).to_be_visible()
-    chart = page.get_by_role("img", name=re.compile("Marks per skill"))
+    chart = page.get_by_role("img", name=re.compile("Marks per criterion"))
     expect(chart).to_be_visible()
 
     chart_values = {}
@@ -57,7 +57,7 @@ def test_student_progress_chart_and_table_show_the_same_numbers(page, live_serve
             float(v)
             for v in series.locator(".series-marker").evaluate_all("els => els.map(e => e.getAttribute('data-value'))")
         ]
-    table = page.get_by_role("table", name=re.compile("Marks per skill for each essay"))
+    table = page.get_by_role("table", name=re.compile("Marks per criterion for each essay"))
     table_values = {}
     for code in chart_values:
         cells = table.locator(f'td[data-code="{code}"] .point-percent').all_inner_texts()
@@ -75,7 +75,7 @@ def test_teacher_opens_a_students_progress_from_the_markbook(page, live_server, 
     page.goto(f"{live_server.url}/classroom/classes/{known['a1'].school_class_id}/markbook/")
     page.get_by_role("link", name="Student, Sam").click()
     expect(page.get_by_role("heading", name="Progress: Sam Student", level=1)).to_be_visible()
-    expect(page.get_by_role("img", name=re.compile("Marks per skill"))).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("Marks per criterion"))).to_be_visible()
     page.goto(f"{live_server.url}/classroom/classes/{known['a1'].school_class_id}/overview/")
     expect(page.get_by_role("heading", name="Students needing attention")).to_be_visible()
     assert_accessible(page, "class overview")
