@@ -24,6 +24,13 @@ def entries_by_code(entries) -> dict[str, CommentBankEntry]:
     return found
 
 
+def usable_entries(entries) -> list[CommentBankEntry]:
+    """The bank as a marker can use it: one entry per code, the teacher's own shadowing the
+    starter one (the same rule as `#code` expansion, so the list and the expansion agree),
+    in the bank's order."""
+    return sorted(entries_by_code(entries).values(), key=lambda e: (e.criterion_code, e.code.lower()))
+
+
 def expand_codes(text: str, entries, limit: int) -> tuple[str, CommentBankEntry | None]:
     """Replace each `#code` with its bank text; unknown codes stay as typed.
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import cast
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm, UsernameField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 
@@ -22,7 +24,9 @@ from classroom.models import (
     SchoolClass,
     StrandTick,
     User,
+    same_minute,
 )
+from crisis.wording import plural
 
 
 def whole_number(value: object) -> int | None:
@@ -31,6 +35,18 @@ def whole_number(value: object) -> int | None:
     if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value):
         return int(value)
     return None
+
+
+class IdsField(forms.ModelMultipleChoiceField):
+    """Ticked boxes of ids. An id no row can have ("99999999999999999999") is an invalid
+    choice, not a lookup: SQLite cannot compare it with a column (OverflowError, a 500)."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, list | tuple) else []:
+            if whole_number(pk) is None:
+                message = self.error_messages["invalid_pk_value"]
+                raise ValidationError(message, code="invalid_pk_value", params={"pk": pk})
+        return super().clean(value)
 
 
 # --- signing in ---
@@ -52,7 +68,7 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "code_expired": (
-            "This one-time code has expired: codes work for %(days)s days. "
+            "This one-time code has expired: codes work for %(days)s. "
             "Ask your teacher to reset your password for a new code."
         ),
     }
@@ -60,8 +76,45 @@ class LoginForm(AuthenticationForm):
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
         if user.one_time_code_expired:
-            days = settings.ONE_TIME_CODE_LIFETIME.days
+            days = plural(settings.ONE_TIME_CODE_LIFETIME.days, "day")
             raise forms.ValidationError(self.error_messages["code_expired"], code="code_expired", params={"days": days})
+
+
+def _relabel_new_password(form: SetPasswordForm) -> None:
+    form.fields["new_password2"].label = "Type the new password again"
+    form.fields["new_password2"].help_text = ""
+
+
+def _clean_new_password(form: SetPasswordForm) -> dict:
+    """Django's checks, but a password the rules refuse ("too short") is reported under the
+    new password itself, not under its repetition."""
+    form.validate_passwords("new_password1", "new_password2")
+    form.validate_password_for_user(form.user, "new_password1")
+    return form.cleaned_data
+
+
+class NewPasswordForm(SetPasswordForm):
+    """The new password, typed twice, for a user signed in with a one-time code: they have just
+    typed the code to sign in, so it is not asked for again."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].widget.attrs["autofocus"] = True
+        _relabel_new_password(self)
+
+    def clean(self) -> dict:
+        return _clean_new_password(self)
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """Changing a password one chose oneself: the old one first, then the new one twice."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _relabel_new_password(self)
+
+    def clean(self) -> dict:
+        return _clean_new_password(self)
 
 
 # --- classes and rosters ---
@@ -163,6 +216,10 @@ class StudentForm(forms.Form):
     # Names are kept exactly as typed, apart from surrounding spaces.
     field_order = ["given_name", "family_name", "username"]
 
+    def __init__(self, *args, school_class: SchoolClass | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.school_class = school_class
+
     def clean(self) -> dict:
         super().clean()
         cleaned = self.cleaned_data
@@ -174,7 +231,7 @@ class StudentForm(forms.Form):
             family_name=cleaned["family_name"],
             requested_username=cleaned.get("username", ""),
         )
-        roster.validate_rows([row])
+        roster.validate_rows([row], self.school_class)
         for field_name, message in row.errors:
             self.add_error(field_name, message)
         self.row = row
@@ -191,12 +248,16 @@ class RosterUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
+    def __init__(self, *args, school_class: SchoolClass | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.school_class = school_class
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > roster.MAX_UPLOAD_BYTES:
             raise forms.ValidationError(f"The file is larger than {roster.MAX_UPLOAD_BYTES // 1024} KB.")
         try:
-            self.rows = roster.validate_rows(roster.parse_csv(upload.read()))
+            self.rows = roster.validate_rows(roster.parse_csv(upload.read()), self.school_class)
         except roster.RosterError as exc:
             raise forms.ValidationError(str(exc)) from None
         return upload
@@ -266,13 +327,36 @@ class AssignmentForm(forms.ModelForm):
             "feedback_release_at": DateTimeLocalInput(),
         }
 
-    def __init__(self, *args, prompts=None, **kwargs) -> None:
+    def __init__(self, *args, prompts=None, classes: QuerySet[SchoolClass] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         prompt_field = cast(forms.ModelChoiceField, self.fields["prompt"])
         if prompts is not None:
             prompt_field.queryset = prompts
         prompt_field.empty_label = None
         self.fields["model_answers"].required = False  # left out: unchanged (new: hidden)
+        if classes is not None:
+            # Setting it: for this class and, if the teacher ticks them, their other classes.
+            self.fields["classes"] = IdsField(
+                queryset=classes,
+                label="Set it for",
+                widget=forms.CheckboxSelectMultiple,
+                initial=[self.instance.school_class_id],
+                help_text="Tick every class to set it for: each gets its own copy, with the same settings.",
+                required=False,
+            )
+            # Shown with the checkboxes: an empty choice is then an error, not "this class".
+            self.fields["classes_shown"] = forms.BooleanField(required=False, widget=forms.HiddenInput, initial=True)
+            self.order_fields(["classes"])
+
+    def clean_classes(self) -> list[SchoolClass]:
+        """The chosen classes; a post without the checkboxes (an older page) sets it for this
+        class only, as before."""
+        chosen = list(self.cleaned_data.get("classes") or [])
+        if chosen or "classes_shown" in self.data:
+            if not chosen:
+                raise forms.ValidationError("Choose at least one class.")
+            return chosen
+        return [self.instance.school_class]
 
     def clean_model_answers(self) -> str:
         return self.cleaned_data.get("model_answers") or self.instance.model_answers
@@ -286,6 +370,52 @@ class AssignmentForm(forms.ModelForm):
         if not cleaned.get("title"):
             self.add_error("title", "Give the assignment a title.")
         return cleaned
+
+
+class OpenAssignmentForm(AssignmentForm):
+    """Edit an assignment after it opens (Assignment.locked_fields says what may not change:
+    those fields are shown disabled, with the reason, and anything posted for them is
+    ignored). A field left out of the post (an older page) stays as it is; dates posted back
+    unchanged to the minute (as the form shows them) keep their stored seconds. `changes`
+    holds what is to change, for Assignment.save_edit."""
+
+    def __init__(self, *args, locked: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.before = {name: getattr(self.instance, name) for name in Assignment.EDIT_LABELS}
+        for name, reason in locked.items():
+            self.fields[name].disabled = True
+            self.fields[name].help_text = reason
+        if self.is_bound:
+            for name, field in self.fields.items():
+                if name not in self.data and not isinstance(field.widget, forms.CheckboxInput):
+                    field.required = False
+        self.changes: dict[str, object] = {}
+
+    def clean(self) -> dict:
+        for name in self.fields:
+            if name not in self.data and name in self.before and name != "anonymous_marking":
+                self.cleaned_data[name] = self.before[name]
+        cleaned = super().clean()
+        for name, old in self.before.items():
+            if name not in cleaned or self.fields[name].disabled:
+                continue
+            new = cleaned[name]
+            if isinstance(new, datetime) and isinstance(old, datetime) and same_minute(new, old):
+                cleaned[name] = new = old
+            if new != old:
+                self.changes[name] = new
+        for name, error in self.instance.edit_refusals(self.changes).items():
+            self.add_error(name if name in self.fields else None, error)
+        return cleaned
+
+
+class ExemptionForm(forms.Form):
+    student = forms.ModelChoiceField(queryset=User.objects.none(), label="Pupil", empty_label=None)
+
+    def __init__(self, *args, students: QuerySet[User] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if students is not None:
+            cast(forms.ModelChoiceField, self.fields["student"]).queryset = students
 
 
 class DeadlinesForm(forms.Form):

@@ -1,17 +1,29 @@
-"""The student's home page list: their assignments, open and closed, each with its status.
+"""The home pages: the student's assignments, open and closed, each with its status; the
+teacher's to-do list per class and assignment.
 
-Status words come from classroom/status.py, the one place for every page.
+Status words and rules come from classroom/status.py, the one place for every page.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from classroom.models import Assignment, User
-from classroom.status import OPEN_KEYS, Status, feedback_date_passed
+from classroom import permissions, progress
+from classroom import status as status_rules
+from classroom.models import Assignment, SchoolClass, Submission, User
+from classroom.status import (
+    HANDED_IN_KEYS,
+    OPEN_KEYS,
+    TO_MARK_KEYS,
+    State,
+    Status,
+    feedback_date_passed,
+    response_waiting_q,
+)
 
 
 @dataclass
@@ -32,7 +44,10 @@ class StudentAssignment:
 
     @property
     def is_open(self) -> bool:
+        """On the pupil's to-do: not archived, not exempt, and still to be worked on."""
         now = timezone.now()
+        if self.assignment.is_archived or self.status == "exempt":
+            return False
         if self.cutoff is not None and now > self.cutoff:
             return False
         return self.status in OPEN_KEYS or now <= self.due_at
@@ -46,7 +61,13 @@ def student_assignments(student: User) -> tuple[list[StudentAssignment], list[St
     for assignment in queryset.order_by("due_at", "pk"):
         due = assignment.ext_due_at or assignment.due_at
         date_passed = feedback_date_passed(assignment.feedback_release, assignment.feedback_release_at, now)
-        mine = Status.of(assignment.my_state, assignment.my_is_late, due_passed=due < now, date_passed=date_passed)
+        mine = Status.of(
+            assignment.my_state,
+            assignment.my_is_late,
+            due_passed=status_rules.due_passed(due, assignment.my_joined_at, now),
+            date_passed=date_passed,
+            exempt=assignment.my_exempt,
+        )
         rows.append(
             StudentAssignment(
                 assignment,
@@ -62,3 +83,221 @@ def student_assignments(student: User) -> tuple[list[StudentAssignment], list[St
     closed_rows = [row for row in rows if not row.is_open]
     closed_rows.reverse()  # most recent first
     return open_rows, closed_rows
+
+
+# --- the teacher's home: a to-do list ------------------------------------------------------
+#
+# What a teacher has to do, per class and assignment, from the statuses in classroom/status.py
+# (its SQL twins, over the markbook's grid: the same numbers as the markbook and the queue):
+# - scripts to mark: handed in, no complete mark yet ("To mark", "Late, to mark");
+# - marks to release: complete, not yet visible to the pupils ("Marked, not released");
+# - responses to read: DIRT responses submitted and not yet acknowledged;
+# - missing work: "Missing" (exempt pupils, and pupils who joined after the due date, are not);
+# - upcoming deadlines: assignments not yet due.
+# Pupils are the class's current pupils (as in the markbook). An assignment stays on the list
+# while it has something to do or is not yet due; archiving it takes it off.
+# Heads of department get the same to-do for the classes they teach, and one summary row per
+# other class in the department (counts only: that marking belongs to the class's teachers).
+# Queries: classes, figures per assignment (one grouped query), next script and response.
+
+TODO_LIMIT = 50  # assignments listed at most (lists take at most 50 rows)
+
+
+@dataclass
+class AssignmentTodo:
+    """One assignment's figures for its class's current pupils."""
+
+    pk: int
+    class_id: int
+    title: str = ""
+    due_at: datetime | None = None
+    pupils: int = 0  # pupils expected to hand it in (not the exempt)
+    handed_in: int = 0
+    to_mark: int = 0
+    late: int = 0  # of those to mark, handed in after the due date
+    to_release: int = 0
+    missing: int = 0
+    responses: int = 0
+    next_script: int | None = None  # the submission to mark next, in marking-queue order
+    next_response: int | None = None  # the submission whose response to read next
+    upcoming: bool = False  # not yet due
+
+    @property
+    def needs_action(self) -> bool:
+        return bool(self.to_mark or self.to_release or self.responses or self.missing)
+
+
+@dataclass
+class ClassTodo:
+    school_class: SchoolClass
+    mine: bool
+    assignments: list[AssignmentTodo] = field(default_factory=list)
+    to_mark: int = 0
+    late: int = 0
+    to_release: int = 0
+    missing: int = 0
+    responses: int = 0
+
+    def add(self, item: AssignmentTodo) -> None:
+        self.to_mark += item.to_mark
+        self.late += item.late
+        self.to_release += item.to_release
+        self.missing += item.missing
+        self.responses += item.responses
+
+
+@dataclass
+class TeacherHome:
+    classes: list[ClassTodo]  # the classes the user teaches, each with its to-do
+    department: list[ClassTodo]  # heads: every other active class, counts only
+    next_script: AssignmentTodo | None = None
+    next_response: AssignmentTodo | None = None
+    left_off: int = 0  # assignments with something to do beyond TODO_LIMIT
+
+    @property
+    def to_mark(self) -> int:
+        return sum(c.to_mark for c in self.classes)
+
+    @property
+    def responses(self) -> int:
+        return sum(c.responses for c in self.classes)
+
+    @property
+    def to_release(self) -> int:
+        return sum(c.to_release for c in self.classes)
+
+    @property
+    def missing(self) -> int:
+        return sum(c.missing for c in self.classes)
+
+
+def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTodo]:
+    """Each live assignment of the classes with its to-do figures, in one grouped query
+    (titles and due dates come with the next links: see `_describe`)."""
+    if not class_ids:
+        return []
+    rows = (
+        progress._grid(class_ids, now)
+        # Archived assignments leave the to-do. (An annotation, so the filter reuses the grid's
+        # join to the assignment rather than adding a second one.)
+        .annotate(a_archived_at=F("school_class__assignments__archived_at"))
+        .filter(a_archived_at__isnull=True)
+        .values("a_id", "school_class_id")
+        .annotate(
+            n_pupils=Count("pk", filter=~Q(kind="exempt")),
+            n_handed_in=Count("pk", filter=Q(kind__in=HANDED_IN_KEYS)),
+            n_to_mark=Count("pk", filter=Q(kind__in=TO_MARK_KEYS)),
+            n_late=Count("pk", filter=Q(kind="late")),
+            n_to_release=Count("pk", filter=Q(kind="marked")),
+            n_missing=Count("pk", filter=Q(kind="missing")),
+            n_responses=Count("pk", filter=response_waiting_q("sub__mark__dirt__")),
+        )
+        .order_by("a_id")
+    )
+    return [
+        AssignmentTodo(
+            pk=r["a_id"],
+            class_id=r["school_class_id"],
+            pupils=r["n_pupils"],
+            handed_in=r["n_handed_in"],
+            to_mark=r["n_to_mark"],
+            late=r["n_late"],
+            to_release=r["n_to_release"],
+            missing=r["n_missing"],
+            responses=r["n_responses"],
+        )
+        for r in rows
+    ]
+
+
+def _first_in_queue(condition: Q, by_number: bool) -> Subquery:
+    """The first current pupil's submission of the outer assignment meeting `condition`, in the
+    marking queue's order (candidate number while names are hidden, else name)."""
+    order = (
+        ["candidate_number", "pk"]
+        if by_number
+        else ["student__last_name", "student__first_name", "student__username", "pk"]
+    )
+    queue = Submission.objects.filter(
+        condition,
+        assignment=OuterRef("pk"),
+        student__enrolments__school_class=OuterRef("school_class"),
+        student__enrolments__removed_at__isnull=True,
+    )
+    return Subquery(queue.order_by(*order).values("pk")[:1])
+
+
+def _describe(items: dict[int, AssignmentTodo], class_ids: list[int], now: datetime) -> list[AssignmentTodo]:
+    """The to-do's assignments, in one query: those of `items` with something to do and any
+    of `class_ids` not yet due, with their titles, due dates, next script and next response.
+    Work waiting first (oldest due first), then deadlines to come (soonest first)."""
+    waiting = [pk for pk, item in items.items() if item.needs_action]
+    if not class_ids:
+        return []
+    # "To mark" is status "submitted"/"late": the stored state SUBMITTED (classroom/status.py).
+    script = Q(state=State.SUBMITTED)
+    response = response_waiting_q("mark__dirt__")
+    rows = (
+        Assignment.objects.active()
+        .filter(Q(pk__in=waiting) | Q(school_class_id__in=class_ids, due_at__gt=now))
+        .annotate(
+            script_by_name=_first_in_queue(script, by_number=False),
+            script_by_number=_first_in_queue(script, by_number=True),
+            response_by_name=_first_in_queue(response, by_number=False),
+            response_by_number=_first_in_queue(response, by_number=True),
+        )
+        .values(
+            "pk",
+            "school_class_id",
+            "title",
+            "due_at",
+            "anonymous_marking",
+            "names_revealed_at",
+            "script_by_name",
+            "script_by_number",
+            "response_by_name",
+            "response_by_number",
+        )
+    )
+    listed = []
+    for r in rows:
+        item = items.get(r["pk"]) or AssignmentTodo(r["pk"], r["school_class_id"])  # no pupils yet
+        hidden = r["anonymous_marking"] and r["names_revealed_at"] is None  # Assignment.names_hidden
+        item.title, item.due_at, item.upcoming = r["title"], r["due_at"], r["due_at"] > now
+        if item.to_mark:
+            item.next_script = r["script_by_number"] if hidden else r["script_by_name"]
+        if item.responses:
+            item.next_response = r["response_by_number"] if hidden else r["response_by_name"]
+        listed.append(item)
+    listed.sort(key=lambda item: (not item.needs_action, item.due_at, item.pk))
+    return listed
+
+
+def teacher_home(user: User, now: datetime | None = None) -> TeacherHome:
+    """The teacher's to-do (see the notes above). Four queries whatever the numbers of classes,
+    assignments and pupils (three when there are no classes)."""
+    now = now or timezone.now()
+    classes = list(
+        permissions.home_classes_for(user)
+        .annotate(
+            student_count=Count("enrolments", filter=Q(enrolments__removed_at__isnull=True), distinct=True),
+            mine=Count("teachers", filter=Q(teachers=user), distinct=True),
+        )
+        .order_by("name", "pk")
+    )
+    todos = {c.pk: ClassTodo(c, mine=bool(c.mine)) for c in classes}
+    items = {item.pk: item for item in assignment_figures(list(todos), now)}
+    for item in items.values():
+        todos[item.class_id].add(item)
+    own = [pk for pk, todo in todos.items() if todo.mine]
+    own_items = {pk: item for pk, item in items.items() if todos[item.class_id].mine}
+    listed = _describe(own_items, own, now)
+    for item in listed[:TODO_LIMIT]:
+        todos[item.class_id].assignments.append(item)
+    return TeacherHome(
+        classes=[todos[pk] for pk in own],
+        department=[todo for todo in todos.values() if not todo.mine],
+        next_script=next((item for item in listed if item.next_script), None),
+        next_response=next((item for item in listed if item.next_response), None),
+        left_off=max(0, len(listed) - TODO_LIMIT),
+    )

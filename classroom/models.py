@@ -16,13 +16,14 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When, prefetch_related_objects
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When, prefetch_related_objects
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from classroom import status
 from classroom.status import EDITABLE_STATES, MARKABLE_STATES, State, Status
 from crisis.markdown import SHORT_TEXT_MAX, MarkdownLengthValidator, RenderedHTMLField, RendersMarkdown
+from crisis.wording import plural
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -35,6 +36,8 @@ JOIN_CODE_LENGTH = 8
 # No 0/o, 1/l/i: a code copied from a printed slip must not be misread.
 ONE_TIME_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 ONE_TIME_CODE_LENGTH = 10
+# A one-time code made this close to its account's creation is the account's first password.
+FIRST_CODE_WINDOW = timedelta(minutes=10)
 
 
 class User(AbstractUser):
@@ -105,6 +108,18 @@ class User(AbstractUser):
         """The password is still an unused one-time code, and its time is up."""
         expires = self.one_time_code_expires_at
         return self.must_change_password and expires is not None and expires <= timezone.now()
+
+    @property
+    def first_password_is_one_time_code(self) -> bool:
+        """The password is still the one-time code the account was made with (a new pupil's
+        first log-in), not one from a reset. The code's making time is its expiry less
+        ONE_TIME_CODE_LIFETIME; an account's first code is made with it (an import of 100
+        takes seconds), a reset's later."""
+        expires = self.one_time_code_expires_at
+        if not self.must_change_password or expires is None:
+            return False
+        made = expires - settings.ONE_TIME_CODE_LIFETIME
+        return abs(made - self.date_joined) <= FIRST_CODE_WINDOW
 
     def reset_password(self) -> str:
         """Set a fresh one-time code the user must replace at next login; return it.
@@ -314,6 +329,8 @@ class StudentStatus(TypedDict):
     my_updated_at: datetime | None
     my_started_at: datetime | None
     my_cutoff: datetime | None
+    my_exempt: bool
+    my_joined_at: datetime | None
 
 
 if TYPE_CHECKING:
@@ -329,12 +346,20 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
             qs = qs.filter(opens_at__lte=timezone.now())
         return qs
 
+    def active(self) -> AssignmentQuerySet:
+        """Not archived: the assignments that appear in lists and to-dos."""
+        return self.filter(archived_at__isnull=True)
+
+    def archived(self) -> AssignmentQuerySet:
+        return self.filter(archived_at__isnull=False)
+
     def with_status_for(self, student: User) -> models.QuerySet[AssignmentWithStatus]:
         """Annotate each assignment with one student's deadlines and submission, in one query.
 
         Adds `ext_due_at`, `ext_cutoff`, `my_state`, `my_word_count`, `my_is_late`,
-        `my_submitted_at`, `my_updated_at`, `my_started_at` and `my_cutoff` (the student's
-        effective cut-off).
+        `my_submitted_at`, `my_updated_at`, `my_started_at`, `my_cutoff` (the student's
+        effective cut-off), `my_exempt` and `my_joined_at` (when they joined the class: a pupil
+        who joined after their due date is not "missing", classroom/status.py).
         """
         extension = Extension.objects.filter(assignment=OuterRef("pk"), student=student)
         submission = Submission.objects.filter(assignment=OuterRef("pk"), student=student)
@@ -347,6 +372,10 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
             my_submitted_at=Subquery(submission.values("submitted_at")[:1]),
             my_updated_at=Subquery(submission.values("updated_at")[:1]),
             my_started_at=Subquery(submission.values("started_at")[:1]),
+            my_exempt=Exists(Exemption.objects.filter(assignment=OuterRef("pk"), student=student)),
+            my_joined_at=Subquery(
+                Enrolment.objects.filter(school_class=OuterRef("school_class"), student=student).values("joined_at")[:1]
+            ),
         )
         # The SQL twin of effective_deadlines(); tests check the two agree.
         qs = qs.annotate(
@@ -372,16 +401,24 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         )
 
 
-def _same_minute(a: datetime, b: datetime) -> bool:
+def same_minute(a: datetime, b: datetime) -> bool:
     return a.replace(second=0, microsecond=0) == b.replace(second=0, microsecond=0)
+
+
+class AssignmentError(Exception):
+    """A change to an assignment was refused; the message is for the teacher and nothing changed."""
 
 
 class Assignment(RendersMarkdown):
     """An essay set for a class from an essay prompt.
 
-    Every field may be edited until it opens (`is_editable`); after that only the deadlines
-    may move, and only later (`extend_deadlines`), so no submitted work becomes late
-    retroactively.
+    Every field may be edited until it opens (`is_editable`). After that (`locked_fields`,
+    `save_edit`): the title, instructions and release settings still change, and pupils see
+    "Updated on … by …"; the deadlines move only later (`extend_deadlines`), so no submitted
+    work becomes late retroactively; the question (with its mark scheme) and the time limit
+    stay once anyone has started; nothing that would rewrite a marked essay ever changes.
+    Every change after opening is recorded (AssignmentChange). An assignment nobody has started
+    can be deleted (`delete_unstarted`); one with work is archived instead (`archive`).
     """
 
     class ModelAnswerRelease(models.TextChoices):
@@ -428,6 +465,16 @@ class Assignment(RendersMarkdown):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The last change after opening, which pupils see on their page ("Updated on … by …").
+    updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    # Archived: out of lists and to-dos, still readable, can be restored.
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     objects = AssignmentQuerySet.as_manager()
 
@@ -471,7 +518,7 @@ class Assignment(RendersMarkdown):
         """The title a pupil sees before starting a timed essay: the teacher's title, unless it
         is the question itself (the default)."""
         if " ".join(self.title.split()).casefold() == " ".join(self.prompt.question.split()).casefold():
-            return f"Timed essay ({self.time_limit_minutes} minutes)"
+            return f"Timed essay ({plural(self.time_limit_minutes or 0, 'minute')})"
         return self.title
 
     def is_editable(self, at: datetime | None = None) -> bool:
@@ -482,9 +529,9 @@ class Assignment(RendersMarkdown):
         """Move the due date and cut-off later (allowed after opening). Never earlier. A time
         posted back unchanged to the minute (as a form shows it) keeps the stored one, so
         saving the form without moving a date never reads as moving it earlier."""
-        if _same_minute(due_at, self.due_at):
+        if same_minute(due_at, self.due_at):
             due_at = self.due_at
-        if late_cutoff is not None and self.late_cutoff and _same_minute(late_cutoff, self.late_cutoff):
+        if late_cutoff is not None and self.late_cutoff and same_minute(late_cutoff, self.late_cutoff):
             late_cutoff = self.late_cutoff
         errors = {}
         if due_at < self.due_at:
@@ -500,6 +547,132 @@ class Assignment(RendersMarkdown):
             self.due_at = due_at
             self.late_cutoff = late_cutoff
             self.save(update_fields=["due_at", "late_cutoff"])
+
+    # --- managing it after it opens ---
+
+    # The fields the edit form offers, with the words a change record and pupils see.
+    EDIT_LABELS: ClassVar[dict[str, str]] = {
+        "prompt": "question",
+        "title": "title",
+        "instructions": "instructions",
+        "opens_at": "opening time",
+        "due_at": "due date",
+        "late_cutoff": "late cut-off",
+        "time_limit_minutes": "time limit",
+        "anonymous_marking": "anonymous marking",
+        "feedback_release": "feedback release",
+        "feedback_release_at": "feedback release date",
+        "model_answers": "model answers",
+    }
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    def has_work(self) -> bool:
+        """Has anyone started? (A submission exists from a pupil's first save or Start.)"""
+        return self.submissions.exists()
+
+    def locked_fields(self, at: datetime | None = None, has_work: bool | None = None) -> dict[str, str]:
+        """Fields that may no longer change, each with the reason the teacher is shown."""
+        if self.is_editable(at):
+            return {}
+        locked = {
+            "opens_at": "It has opened already.",
+            "anonymous_marking": "Fixed once the assignment opens, so names and candidate numbers stay consistent.",
+        }
+        if self.has_work() if has_work is None else has_work:
+            started = "Pupils have started, so"
+            locked["prompt"] = f"{started} the question and its mark scheme stay as they are."
+            locked["time_limit_minutes"] = f"{started} the time limit stays as it is."
+        if status.feedback_date_passed(self.feedback_release, self.feedback_release_at, at or timezone.now()):
+            reason = "Feedback has been released at this date already; pupils may have read it."
+            locked["feedback_release"] = locked["feedback_release_at"] = reason
+        return locked
+
+    def edit_refusals(self, changes: Mapping[str, object], at: datetime | None = None) -> dict[str, str]:
+        """Why each change in `changes` (field → new value) may not be made now ({}: all may)."""
+        errors = {name: reason for name, reason in self.locked_fields(at).items() if name in changes}
+        if self.is_editable(at):
+            return errors
+        due = cast("datetime", changes.get("due_at", self.due_at))
+        cutoff = cast("datetime | None", changes.get("late_cutoff", self.late_cutoff))
+        if due < self.due_at:
+            errors["due_at"] = "After the assignment opens, the due date can only move later."
+        if "late_cutoff" in changes and self.late_cutoff and cutoff is not None and cutoff < self.late_cutoff:
+            errors["late_cutoff"] = "After the assignment opens, the cut-off can only move later."
+        if cutoff is not None and cutoff < due:
+            errors["late_cutoff"] = "The late cut-off cannot be before the due date."
+        return errors
+
+    def save_edit(self, changes: Mapping[str, object], by: User) -> AssignmentChange | None:
+        """Make `changes` (field → new value) after opening, checked again under a lock, and
+        record them; raises ValidationError (nothing changed) if any may not be made."""
+        changes = {name: value for name, value in changes.items() if name in self.EDIT_LABELS}
+        with transaction.atomic():
+            current = Assignment.objects.select_for_update().get(pk=self.pk)
+            changes = {name: value for name, value in changes.items() if getattr(current, name) != value}
+            if not changes:
+                return None
+            errors = current.edit_refusals(changes)
+            if errors:
+                raise ValidationError(errors)
+            now = timezone.now()
+            for name, value in changes.items():
+                setattr(current, name, value)
+            current.full_clean(exclude=["school_class", "prompt", "created_by"])
+            current.updated_at, current.updated_by = now, by
+            current.save()
+            record = AssignmentChange.objects.create(
+                assignment=current,
+                changed_by=by,
+                changed_at=now,
+                fields=", ".join(self.EDIT_LABELS[name] for name in self.EDIT_LABELS if name in changes),
+            )
+        self.refresh_from_db()
+        return record
+
+    def delete_unstarted(self) -> None:
+        """Delete the assignment, if nobody has started it (AssignmentError otherwise)."""
+        refusal = AssignmentError(
+            "Pupils have started this assignment, so it cannot be deleted: archive it instead "
+            "(it leaves your lists, and their work stays readable)."
+        )
+        try:
+            with transaction.atomic():
+                Assignment.objects.select_for_update().filter(pk=self.pk).first()
+                if self.has_work():
+                    raise refusal
+                self.delete()
+        except models.ProtectedError:  # a pupil started it at that very moment
+            raise refusal from None
+
+    def archive(self, by: User) -> None:
+        """Take it out of lists and to-dos; everything stays readable (idempotent)."""
+        with transaction.atomic():
+            Assignment.objects.filter(pk=self.pk, archived_at__isnull=True).update(
+                archived_at=timezone.now(), archived_by=by
+            )
+        self.refresh_from_db(fields=["archived_at", "archived_by"])
+
+    def restore(self) -> None:
+        with transaction.atomic():
+            Assignment.objects.filter(pk=self.pk).update(archived_at=None, archived_by=None)
+        self.refresh_from_db(fields=["archived_at", "archived_by"])
+
+    def exempt(self, student: User, by: User) -> Exemption:
+        """Excuse a pupil of the class from this assignment (idempotent)."""
+        if not self.school_class.enrolments.filter(student=student).exists():
+            raise ValidationError({"student": "Only a pupil of this class can be exempted."})
+        exemption, _ = Exemption.objects.get_or_create(assignment=self, student=student, defaults={"granted_by": by})
+        return exemption
+
+    def remove_exemption(self, student_pk: int) -> None:
+        with transaction.atomic():
+            self.exemptions.filter(student_id=student_pk).delete()
+
+    def is_exempt(self, student: User) -> bool:
+        return self.exemptions.filter(student=student).exists()
 
     def show_model_answers(self, release: str) -> None:
         """Choose when pupils see the question's model answers (allowed at any time)."""
@@ -583,6 +756,41 @@ class Extension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} until {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Exemption(models.Model):
+    """A pupil the teacher excused from an assignment: never "missing", not counted as expected."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="exemptions")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exemptions")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["assignment", "student"]
+        constraints = [models.UniqueConstraint(fields=["assignment", "student"], name="one_exemption_per_student")]
+
+    def __str__(self) -> str:
+        return f"{self.student} exempt from {self.assignment_id}"
+
+
+class AssignmentChange(models.Model):
+    """A record of one edit made after the assignment opened: who, when, which fields."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    fields = models.CharField(max_length=300, help_text="What changed, in words (e.g. “title, due date”).")
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id}: {self.fields}"
 
 
 class SubmissionError(Exception):
@@ -783,12 +991,17 @@ class Submission(Versioned):
         """Where this essay stands, with its words (classroom/status.py); `due_at` is the
         student's own due date if the caller has it (else it is looked up)."""
         now = now or timezone.now()
-        if due_at is None and self.state in (State.NOT_STARTED, State.DRAFT):
-            due_at, _ = self.deadlines()
-        due_passed = due_at is not None and due_at < now
         assignment = self.assignment
+        exempt = joined_at = None
+        if self.state in (State.NOT_STARTED, State.DRAFT):
+            if due_at is None:
+                due_at, _ = self.deadlines()
+            exempt = assignment.exemptions.filter(student_id=self.student_id).exists()
+            enrolment = Enrolment.objects.filter(school_class_id=assignment.school_class_id, student_id=self.student_id)
+            joined_at = enrolment.values_list("joined_at", flat=True).first()
+        passed = due_at is not None and status.due_passed(due_at, joined_at, now)
         date_passed = status.feedback_date_passed(assignment.feedback_release, assignment.feedback_release_at, now)
-        return Status.of(self.state, self.is_late, due_passed=due_passed, date_passed=date_passed)
+        return Status.of(self.state, self.is_late, due_passed=passed, date_passed=date_passed, exempt=bool(exempt))
 
     def time_deadline(self, extension: Extension | None | Literal[False] = False) -> datetime | None:
         """When a timed essay's time runs out for this student (None: not timed or not started)."""

@@ -62,6 +62,14 @@ def classes_visible_to(user: User) -> SchoolClassQuerySet:
     return SchoolClass.objects.visible_to(user)
 
 
+def home_classes_for(user: User) -> SchoolClassQuerySet:
+    """The active classes on a teacher's home page. The to-do lists the classes the user
+    teaches; a head of department also gets a summary row for every other class (they may
+    open any class, but its marking belongs to its own teachers)."""
+    require_teacher(user)
+    return SchoolClass.objects.visible_to(user).active()
+
+
 def class_for_member(user: User, pk: int) -> SchoolClass:
     """A class the user teaches or belongs to; 404 for anyone else."""
     return _get_or_404(SchoolClass.objects.visible_to(user), pk)
@@ -270,6 +278,25 @@ def assignment_for_teacher(user: User, pk: int) -> Assignment:
     require_teacher(user)
     queryset = Assignment.objects.filter(school_class__in=SchoolClass.objects.taught_by(user))
     return _get_or_404(queryset.select_related("school_class", "prompt"), pk)
+
+
+def classes_for_setting(user: User, school_class: SchoolClass) -> SchoolClassQuerySet:
+    """The classes an assignment set from `school_class`'s page may also be set for at once:
+    the active classes the user teaches themselves (a head too: not every class in the
+    school), and `school_class` itself (after class_for_teacher)."""
+    require_teacher(user)
+    return (
+        SchoolClass.objects.filter(Q(teachers=user, archived=False) | Q(pk=school_class.pk))
+        .distinct()
+        .order_by("name", "pk")
+    )
+
+
+# Managing an assignment (changing it after it opens, deleting one nobody has started,
+# archiving and restoring, exempting pupils) follows assignment_for_teacher: the class's
+# teachers and heads; students 403, other teachers 404. The model decides what may change
+# (Assignment.locked_fields, delete_unstarted). Archived assignments stay readable to
+# everyone who could read them before (the pupils' own pages, feedback and progress).
 
 
 def assignment_for_member(user: User, pk: int) -> Assignment:

@@ -22,13 +22,17 @@ Definitions (the pages and the README say the same):
 - *Unanswered improvement task*: a counted mark with an improvement task and no submitted
   DIRT response.
 - Markbook distribution: counted marks per percentage band (DISTRIBUTION_BANDS).
-- Class overview: levels per criterion code on the latest assignment with counted marks
-  (no level = "no rewardable material", counted with level 0 as 0 in the mean), and the change in
-  mean level and mean mark from the assignment with counted marks before it.
+- Class overview: levels per criterion code on the latest assignment with counted marks for at
+  least COVERAGE_SHARE of the class's current pupils (no level = "no rewardable material", counted
+  with level 0 as 0 in the mean), each figure with the pupils it covers; the change from the
+  essay before it (also so covered) in percentage points, on the pupils marked on both, shown
+  when they are at least COVERAGE_SHARE of the class (level and raw-mark changes only on the
+  same scale). *Needing attention*: MISSING_ATTENTION or more missing essays, falling marks, or
+  UNANSWERED_ATTENTION or more unanswered improvement tasks (see "class overview" below).
 - Skill strands: the formative ratings a marker ticks (StrandTick: 1 "Not yet", 2
   "Developing", 3 "Secure"), counted like the mark they belong to. A student's page lists
   each strand's rating per essay in date order; the class overview counts the ratings on the
-  latest essay with counted marks and the change in mean rating from the one before.
+  latest essay and the change in mean rating from the one before on the pupils rated on both.
 - Department view: a shipped prompt together with teachers' copies of it (and copies of
   those copies), grouped by class; criteria matched by code (AO1–AO4, SPAG).
 - Long CSV export: `level` lists each criterion's level ("AO1 L3; AO2 L2; …"), `mark` is
@@ -38,7 +42,7 @@ Definitions (the pages and the README say the same):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -138,13 +142,15 @@ def scheme_maxima(scheme_ids) -> dict[int, SchemeInfo]:
     return dict(info)
 
 
-def _grid(school_class: SchoolClass, now: datetime):
+def _grid(school_class: SchoolClass | list[int], now: datetime):
     """One row per (active student, assignment) of the class, LEFT JOINed to the submission,
-    its mark and the student's extension; annotated with the cell's kind and percentage."""
+    its mark, the student's extension and exemption; annotated with the cell's kind and percentage.
+    Given a list of class ids instead, the same for all of them (the teacher's to-do)."""
     assignment = "school_class__assignments__"
     counted = feedback_visible_q("sub__", assignment, now)
+    classes = Q(school_class_id__in=school_class) if isinstance(school_class, list) else Q(school_class=school_class)
     return (
-        Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True)
+        Enrolment.objects.filter(classes, removed_at__isnull=True)
         .filter(school_class__assignments__isnull=False)
         .annotate(
             sub=FilteredRelation(
@@ -152,6 +158,9 @@ def _grid(school_class: SchoolClass, now: datetime):
             ),
             ext=FilteredRelation(
                 "student__extensions", condition=Q(student__extensions__assignment=F("school_class__assignments"))
+            ),
+            exm=FilteredRelation(
+                "student__exemptions", condition=Q(student__exemptions__assignment=F("school_class__assignments"))
             ),
         )
         .annotate(
@@ -168,6 +177,8 @@ def _grid(school_class: SchoolClass, now: datetime):
                 release=f"{assignment}feedback_release",
                 release_at=f"{assignment}feedback_release_at",
                 now=now,
+                joined="joined_at",
+                exemption="exm__id",
             )
         )
     )
@@ -651,48 +662,96 @@ def _strand_histories(summaries: list[MarkSummary], ticks) -> list[StrandHistory
 
 
 # --- class overview ------------------------------------------------------------------------
+#
+# Every figure says how many pupils it covers, out of the class's current pupils. The latest
+# essay is the latest with released marks for at least COVERAGE_SHARE of them (else, the latest
+# with any: the page says how few). A change since the essay before is measured on the pupils
+# with released marks on both, in percentage points of each mark's own maximum (so essays
+# marked out of different maxima compare fairly), and only shown when those pupils are at
+# least COVERAGE_SHARE of the class. A change in mean level or raw mark is given only when
+# both essays have the same top level or maximum for that skill.
+
+COVERAGE_SHARE = 0.5  # of the class's current pupils
+MISSING_ATTENTION = 2  # missing essays that put a pupil on the attention list
+UNANSWERED_ATTENTION = 2  # unanswered improvement tasks that do
+
+
+def covers_enough(count: int, pupils: int) -> bool:
+    """At least COVERAGE_SHARE of the class (and at least one pupil)."""
+    return count > 0 and count >= COVERAGE_SHARE * pupils
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 @dataclass
 class CriterionChange:
     code: str
     levels: list[tuple[str, int]]  # ("Level 2", count) from no level (0) to the top
-    count: int
+    count: int  # pupils with a released mark for this skill on the latest essay
     mean_level: float | None
     mean_marks: float | None
-    previous_mean_level: float | None = None
-    previous_mean_marks: float | None = None
+    out_of: int = 0  # the skill's maximum on the latest essay
+    top_level: int = 0
+    mean_percent: float | None = None
+    compared: int = 0  # pupils with released marks for this skill on both essays
+    comparable: bool = False  # enough of the class to show a change
+    same_levels: bool = False  # both essays' schemes have the same top level for the skill
+    same_maximum: bool = False  # and the same maximum
+    # The means on the pupils marked on both essays: (latest, previous).
+    paired_level: tuple[float, float] | None = None
+    paired_marks: tuple[float, float] | None = None
+    paired_percent: tuple[float, float] | None = None
+
+    @property
+    def previous_mean_level(self) -> float | None:
+        return round_half_up(self.paired_level[1], 2) if self.paired_level else None
+
+    @property
+    def previous_mean_marks(self) -> float | None:
+        return round_half_up(self.paired_marks[1], 2) if self.paired_marks else None
+
+    @property
+    def percent_change(self) -> float | None:
+        """Percentage points, on the pupils marked on both essays."""
+        if not self.comparable or self.paired_percent is None:
+            return None
+        return round_half_up(self.paired_percent[0] - self.paired_percent[1], 1)
 
     @property
     def level_change(self) -> float | None:
-        if self.mean_level is None or self.previous_mean_level is None:
+        if not (self.comparable and self.same_levels) or self.paired_level is None:
             return None
-        return round_half_up(self.mean_level - self.previous_mean_level, 2)
+        return round_half_up(self.paired_level[0] - self.paired_level[1], 2)
 
     @property
     def marks_change(self) -> float | None:
-        if self.mean_marks is None or self.previous_mean_marks is None:
+        if not (self.comparable and self.same_maximum) or self.paired_marks is None:
             return None
-        return round_half_up(self.mean_marks - self.previous_mean_marks, 2)
+        return round_half_up(self.paired_marks[0] - self.paired_marks[1], 2)
 
 
 @dataclass
 class StrandChange:
     """A skill strand on the latest essay: how many were rated at each rating, the mean
-    rating (1–3) and that on the essay before."""
+    rating (1–3) and the change in mean rating on the pupils rated on both essays."""
 
     strand: str
     label: str
     ratings: list[tuple[str, int]]  # ("Not yet", count) … ("Secure", count)
     count: int
     mean_rating: float | None
-    previous_mean_rating: float | None = None
+    previous_mean_rating: float | None = None  # on the pupils rated on both essays
+    compared: int = 0
+    comparable: bool = False
+    paired_mean_rating: float | None = None  # the latest essay's, on those pupils
 
     @property
     def change(self) -> float | None:
-        if self.mean_rating is None or self.previous_mean_rating is None:
+        if not self.comparable or self.paired_mean_rating is None or self.previous_mean_rating is None:
             return None
-        return round_half_up(self.mean_rating - self.previous_mean_rating, 2)
+        return round_half_up(self.paired_mean_rating - self.previous_mean_rating, 2)
 
 
 @dataclass
@@ -703,6 +762,11 @@ class Attention:
     falling: tuple[float, float] | None = None  # (previous %, latest %)
     unanswered: int = 0
 
+    @property
+    def needs_attention(self) -> bool:
+        """The stated rule (shown on the page)."""
+        return self.missing >= MISSING_ATTENTION or self.falling is not None or self.unanswered >= UNANSWERED_ATTENTION
+
 
 @dataclass
 class ClassOverview:
@@ -710,92 +774,50 @@ class ClassOverview:
     latest: Mapping[str, Any] | None
     previous: Mapping[str, Any] | None
     criteria: list[CriterionChange]
-    attention: list[Attention]
+    attention: list[Attention]  # the pupils the rule picks out
     threshold: int = FALLING_THRESHOLD
     strands: list[StrandChange] = field(default_factory=list)  # strands rated on the latest essay
+    pupils: int = 0  # the class's current pupils
+    newer: list[Mapping[str, Any]] = field(default_factory=list)  # later essays, too few marks released yet
+    one_missing: int = 0  # pupils with exactly one missing essay (not listed)
+    one_unanswered: int = 0  # pupils with one unanswered improvement task (not listed)
+    missing_rule: int = MISSING_ATTENTION
+    unanswered_rule: int = UNANSWERED_ATTENTION
+    coverage_share: float = COVERAGE_SHARE
+
+    @property
+    def coverage_percent(self) -> int:
+        return int(round_half_up(self.coverage_share * 100))
+
+
+def _choose_essays(
+    assignments: Sequence[Mapping[str, Any]], pupils: int
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None, list[Mapping[str, Any]]]:
+    """(latest, previous, newer): see the notes above."""
+    with_marks = [a for a in assignments if a["n_counted"]]
+    enough = [a for a in with_marks if covers_enough(a["n_counted"], pupils)]
+    latest: Mapping[str, Any] | None
+    if enough:
+        latest = enough[-1]
+        previous = enough[-2] if len(enough) > 1 else None
+    else:
+        latest = with_marks[-1] if with_marks else None
+        previous = None
+    newer = [a for a in with_marks if latest is not None and (a["due_at"], a["pk"]) > (latest["due_at"], latest["pk"])]
+    return latest, previous, newer
 
 
 def class_overview(school_class: SchoolClass, now: datetime | None = None) -> ClassOverview:
-    """Queries: assignments (with counted-mark counts), criterion levels, top levels,
-    criterion means, strand ratings, students' attention figures, latest-versus-previous
+    """Queries: pupils' attention figures (grid), assignments (with counted-mark counts),
+    criterion marks on the two essays, top levels, strand ratings, latest-versus-previous
     marks (window)."""
     now = now or timezone.now()
     active = Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True).values("student_id")
-    counted_mark = feedback_visible_q("submissions__", "", now) & Q(submissions__student__in=active)
-    assignments = list(
-        Assignment.objects.filter(school_class=school_class)
-        .annotate(n_counted=Count("submissions", filter=counted_mark))
-        .order_by("due_at", "pk")
-        .values("pk", "title", "due_at", "prompt__mark_scheme_id", "n_counted")
-    )
-    with_marks = [a for a in assignments if a["n_counted"]]
-    latest = with_marks[-1] if with_marks else None
-    previous = with_marks[-2] if len(with_marks) > 1 else None
 
-    criteria: list[CriterionChange] = []
-    if latest:
-        pair = [latest["pk"]] + ([previous["pk"]] if previous else [])
-        crit = CriterionMark.objects.filter(
-            mark__submission__assignment_id__in=pair, mark__submission__student__in=active
-        ).filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
-        dist: dict[str, dict[int, int]] = defaultdict(dict)
-        for d in (
-            crit.filter(mark__submission__assignment_id=latest["pk"])
-            .annotate(n_level=Coalesce("level__number", 0))
-            .values("criterion__code", "n_level")
-            .annotate(n=Count("pk"))
-            .order_by()
-        ):
-            dist[d["criterion__code"]][d["n_level"]] = d["n"]
-        top_level: dict[str, int] = {}
-        zero_band: set[str] = set()  # codes whose scheme has a level 0 (the 0 band)
-        for code, top, bottom in (
-            Level.objects.filter(criterion__scheme_id=latest["prompt__mark_scheme_id"])
-            .values("criterion__code")
-            .annotate(n=Max("number"), lowest=Min("number"))
-            .values_list("criterion__code", "n", "lowest")
-        ):
-            top_level[code] = top
-            if bottom == 0:
-                zero_band.add(code)
-        means: dict[tuple[int, str], Mapping[str, Any]] = {}
-        for m in (
-            crit.values("mark__submission__assignment_id", "criterion__code")
-            .annotate(
-                mean_level=Avg(Cast(Coalesce("level__number", 0), FloatField())),
-                mean_marks=Avg(Cast("marks", FloatField())),
-                n=Count("pk"),
-            )
-            .order_by()
-        ):
-            means[(m["mark__submission__assignment_id"], m["criterion__code"])] = m
-        for code in sorted(set(dist) | set(top_level), key=criterion_sort_key):
-            now_mean = means.get((latest["pk"], code), {})
-            before = means.get((previous["pk"], code), {}) if previous else {}
-            levels = [
-                (
-                    "Level 0" if n == 0 and code in zero_band else "No level" if n == 0 else f"Level {n}",
-                    dist[code].get(n, 0),
-                )
-                for n in range(0, max(top_level.get(code, 0), max(dist[code], default=0)) + 1)
-            ]
-            criteria.append(
-                CriterionChange(
-                    code=code,
-                    levels=levels,
-                    count=now_mean.get("n", 0),
-                    mean_level=round_half_up(now_mean.get("mean_level"), 2),
-                    mean_marks=round_half_up(now_mean.get("mean_marks"), 2),
-                    previous_mean_level=round_half_up(before.get("mean_level"), 2),
-                    previous_mean_marks=round_half_up(before.get("mean_marks"), 2),
-                )
-            )
-
-    strands = _strand_changes(latest, previous, active, now) if latest else []
-
-    # Students needing attention: missing work and unanswered improvement tasks from the grid.
-    attention: dict[int, Attention] = {}
-    names = {}
+    # Pupils' figures: missing work and unanswered improvement tasks, from the grid (one row per
+    # current pupil once the class has an assignment; before that there is nothing to show).
+    figures: dict[int, Attention] = {}
+    sort_keys: dict[int, tuple] = {}
     for s in (
         _grid(school_class, now)
         .values("student_id", "student__first_name", "student__last_name", "student__username")
@@ -808,16 +830,28 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
                 & Q(sub__mark__dirt__submitted_at__isnull=True),
             ),
         )
-        .order_by("student__last_name", "student__first_name", "student__username", "student_id")
+        .order_by()
     ):
+        pk = s["student_id"]
         name = f"{s['student__first_name']} {s['student__last_name']}".strip() or s["student__username"]
-        names[s["student_id"]] = name
-        if s["n_missing"] or s["n_unanswered"]:
-            attention[s["student_id"]] = Attention(
-                s["student_id"], name, missing=s["n_missing"] or 0, unanswered=s["n_unanswered"]
-            )
+        figures[pk] = Attention(pk, name, missing=s["n_missing"] or 0, unanswered=s["n_unanswered"] or 0)
+        sort_keys[pk] = (s["student__last_name"], s["student__first_name"], s["student__username"], pk)
+    pupils = len(figures)
 
-    if with_marks:
+    counted_mark = feedback_visible_q("submissions__", "", now) & Q(submissions__student__in=active)
+    assignments = list(
+        Assignment.objects.filter(school_class=school_class)
+        .annotate(n_counted=Count("submissions", filter=counted_mark))
+        .order_by("due_at", "pk")
+        .values("pk", "title", "due_at", "prompt__mark_scheme_id", "n_counted")
+    )
+    latest, previous, newer = _choose_essays(assignments, pupils)
+
+    criteria = _criterion_changes(latest, previous, active, pupils, now) if latest else []
+    strands = _strand_changes(latest, previous, active, pupils, now) if latest else []
+
+    with_marks = [a for a in assignments if a["n_counted"]]
+    if len(with_marks) > 1:
         order = [F("submission__assignment__due_at").desc(), F("submission__assignment_id").desc()]
         partition = [F("submission__student_id")]
         latest_two = (
@@ -835,44 +869,150 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
             if r["pct"] is None or r["before"] is None:
                 continue
             if r["before"] - r["pct"] >= FALLING_THRESHOLD:
-                pk = r["submission__student_id"]
-                item = attention.setdefault(pk, Attention(pk, names.get(pk, "")))
-                item.falling = (round_half_up(r["before"], 1), round_half_up(r["pct"], 1))
-    ordered = sorted(attention.values(), key=lambda a: list(names).index(a.student_id) if a.student_id in names else 0)
-    return ClassOverview(school_class, latest, previous, criteria, ordered, strands=strands)
+                found = figures.get(r["submission__student_id"])
+                if found is not None:
+                    found.falling = (round_half_up(r["before"], 1), round_half_up(r["pct"], 1))
+    ordered = sorted(figures.values(), key=lambda a: sort_keys[a.student_id])
+    return ClassOverview(
+        school_class,
+        latest,
+        previous,
+        criteria,
+        [a for a in ordered if a.needs_attention],
+        strands=strands,
+        pupils=pupils,
+        newer=newer,
+        one_missing=sum(1 for a in ordered if not a.needs_attention and a.missing == 1),
+        one_unanswered=sum(1 for a in ordered if not a.needs_attention and a.unanswered == 1),
+    )
 
 
-def _strand_changes(latest: Mapping[str, Any], previous: Mapping[str, Any] | None, active, now) -> list[StrandChange]:
-    """The strand ratings on the latest essay (and the mean on the one before), in one query."""
+def _criterion_changes(
+    latest: Mapping[str, Any], previous: Mapping[str, Any] | None, active, pupils: int, now: datetime
+) -> list[CriterionChange]:
+    """Per skill on the latest essay: pupils at each level, means, and the change since the
+    previous essay on the pupils marked on both. Two queries: the criterion marks of the two
+    essays (one row per pupil and skill: a class's worth), and the schemes' levels."""
     pair = [latest["pk"]] + ([previous["pk"]] if previous else [])
-    counts: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
+    rows = (
+        CriterionMark.objects.filter(mark__submission__assignment_id__in=pair, mark__submission__student__in=active)
+        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
+        .values(
+            "mark__submission__assignment_id",
+            "mark__submission__student_id",
+            "criterion__code",
+            "level__number",
+            "marks",
+            "max_marks",
+        )
+    )
+    # (assignment, code) → {student: (level, marks, max)}
+    given: dict[tuple[int, str], dict[int, tuple[int, int, int]]] = defaultdict(dict)
+    for r in rows:
+        key = (r["mark__submission__assignment_id"], r["criterion__code"])
+        given[key][r["mark__submission__student_id"]] = (r["level__number"] or 0, r["marks"], r["max_marks"])
+    schemes = {latest["prompt__mark_scheme_id"]} | ({previous["prompt__mark_scheme_id"]} if previous else set())
+    top_level: dict[tuple[int, str], int] = {}
+    zero_band: set[str] = set()  # codes whose latest scheme has a level 0 (the 0 band)
+    for scheme, code, top, bottom in (
+        Level.objects.filter(criterion__scheme_id__in=schemes)
+        .values("criterion__scheme_id", "criterion__code")
+        .annotate(n=Max("number"), lowest=Min("number"))
+        .values_list("criterion__scheme_id", "criterion__code", "n", "lowest")
+    ):
+        top_level[(scheme, code)] = top
+        if bottom == 0 and scheme == latest["prompt__mark_scheme_id"]:
+            zero_band.add(code)
+
+    def pct(marks: int, maximum: int) -> float | None:
+        return marks * 100.0 / maximum if maximum else None
+
+    codes = {code for (a, code) in given if a == latest["pk"]}
+    codes |= {code for (scheme, code) in top_level if scheme == latest["prompt__mark_scheme_id"]}
+    changes = []
+    for code in sorted(codes, key=criterion_sort_key):
+        now_marks = given.get((latest["pk"], code), {})
+        before = given.get((previous["pk"], code), {}) if previous else {}
+        top = top_level.get((latest["prompt__mark_scheme_id"], code), 0)
+        counts: dict[int, int] = defaultdict(int)
+        for level, _, _ in now_marks.values():
+            counts[level] += 1
+        levels = [
+            ("Level 0" if n == 0 and code in zero_band else "No level" if n == 0 else f"Level {n}", counts.get(n, 0))
+            for n in range(0, max(top, max(counts, default=0)) + 1)
+        ]
+        both = [pk for pk in now_marks if pk in before]
+        percents = [p for p in (pct(m, mx) for _, m, mx in now_marks.values()) if p is not None]
+        change = CriterionChange(
+            code=code,
+            levels=levels,
+            count=len(now_marks),
+            mean_level=round_half_up(_mean([float(lv) for lv, _, _ in now_marks.values()]), 2),
+            mean_marks=round_half_up(_mean([float(m) for _, m, _ in now_marks.values()]), 2),
+            out_of=max((mx for _, _, mx in now_marks.values()), default=0),
+            top_level=top,
+            mean_percent=round_half_up(_mean(percents), 1),
+            compared=len(both),
+            comparable=covers_enough(len(both), pupils),
+        )
+        if both and previous:
+            change.same_levels = top == top_level.get((previous["prompt__mark_scheme_id"], code))
+            change.same_maximum = {now_marks[pk][2] for pk in both} == {before[pk][2] for pk in both} and len(
+                {now_marks[pk][2] for pk in both}
+            ) == 1
+            change.paired_level = (
+                _mean([float(now_marks[pk][0]) for pk in both]) or 0.0,
+                _mean([float(before[pk][0]) for pk in both]) or 0.0,
+            )
+            change.paired_marks = (
+                _mean([float(now_marks[pk][1]) for pk in both]) or 0.0,
+                _mean([float(before[pk][1]) for pk in both]) or 0.0,
+            )
+            now_pct = [pct(now_marks[pk][1], now_marks[pk][2]) for pk in both]
+            before_pct = [pct(before[pk][1], before[pk][2]) for pk in both]
+            if None not in now_pct and None not in before_pct:
+                change.paired_percent = (
+                    _mean([p for p in now_pct if p is not None]) or 0.0,
+                    _mean([p for p in before_pct if p is not None]) or 0.0,
+                )
+        changes.append(change)
+    return changes
+
+
+def _strand_changes(
+    latest: Mapping[str, Any], previous: Mapping[str, Any] | None, active, pupils: int, now: datetime
+) -> list[StrandChange]:
+    """The strand ratings on the latest essay and the change in mean rating on the pupils rated
+    on both essays, in one query (one row per pupil and strand)."""
+    pair = [latest["pk"]] + ([previous["pk"]] if previous else [])
+    ratings: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)  # (assignment, strand) → {pupil: rating}
     for row in (
         StrandTick.objects.filter(mark__submission__assignment_id__in=pair, mark__submission__student__in=active)
         .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
-        .values("mark__submission__assignment_id", "strand", "rating")
-        .annotate(n=Count("pk"))
-        .order_by()
+        .values("mark__submission__assignment_id", "mark__submission__student_id", "strand", "rating")
     ):
-        counts[(row["mark__submission__assignment_id"], row["strand"])][row["rating"]] = row["n"]
-
-    def mean(found: dict[int, int]) -> float | None:
-        n = sum(found.values())
-        return round_half_up(sum(rating * k for rating, k in found.items()) / n, 2) if n else None
+        key = (row["mark__submission__assignment_id"], row["strand"])
+        ratings[key][row["mark__submission__student_id"]] = row["rating"]
 
     changes = []
     for strand, label in StrandTick.Strand.choices:
-        now_counts = counts.get((latest["pk"], strand), {})
-        if not now_counts:
+        now_ratings = ratings.get((latest["pk"], strand), {})
+        if not now_ratings:
             continue
-        before = counts.get((previous["pk"], strand), {}) if previous else {}
+        before = ratings.get((previous["pk"], strand), {}) if previous else {}
+        both = [pk for pk in now_ratings if pk in before]
+        values = list(now_ratings.values())
         changes.append(
             StrandChange(
                 strand=strand,
                 label=label,
-                ratings=[(words, now_counts.get(value, 0)) for value, words in StrandTick.Rating.choices],
-                count=sum(now_counts.values()),
-                mean_rating=mean(now_counts),
-                previous_mean_rating=mean(before),
+                ratings=[(words, values.count(value)) for value, words in StrandTick.Rating.choices],
+                count=len(values),
+                mean_rating=round_half_up(_mean([float(v) for v in values]), 2),
+                previous_mean_rating=round_half_up(_mean([float(before[pk]) for pk in both]), 2),
+                paired_mean_rating=round_half_up(_mean([float(now_ratings[pk]) for pk in both]), 2),
+                compared=len(both),
+                comparable=covers_enough(len(both), pupils),
             )
         )
     return changes

@@ -69,6 +69,10 @@ HEADER_ALIASES = {
 }
 
 
+IN_THIS_CLASS = "in this class"
+ELSEWHERE = "elsewhere"
+
+
 class RosterError(Exception):
     """A problem with the whole file or the whole import (nothing is imported)."""
 
@@ -83,6 +87,10 @@ class RosterRow:
     requested_username: str = ""
     username: str = ""
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # Why a username made from the name is not the name itself ("amelia.brown2"), for the teacher,
+    # and whether the account taking it might be this same pupil's (IN_THIS_CLASS or ELSEWHERE).
+    username_note: str = ""
+    maybe_same_pupil: str = ""
 
     @property
     def generated(self) -> bool:
@@ -157,16 +165,20 @@ def _check_name(row: RosterRow, field_name: str, label: str, value: str) -> None
         row.errors.append((field_name, f"{label} contains invisible control characters."))
 
 
-def validate_rows(rows: list[RosterRow]) -> list[RosterRow]:
+def validate_rows(rows: list[RosterRow], school_class: SchoolClass | None = None) -> list[RosterRow]:
     """Check every row and set its final username; errors go on each row.
 
     Names are kept exactly as typed (apart from surrounding spaces): a name that looks
     like a spreadsheet formula is only ever stored and shown as text. Usernames must be
-    unique against existing accounts and within the rows; blank ones are generated.
+    unique against existing accounts and within the rows; blank ones are generated, and a
+    generated one that is not the name itself says why (`username_note`), naming a pupil
+    of that name already in `school_class`: perhaps the same pupil, imported twice.
     """
     for row in rows:
         row.errors = []
         row.username = ""
+        row.username_note = ""
+        row.maybe_same_pupil = ""
         row.given_name = row.given_name.strip()
         row.family_name = row.family_name.strip()
         row.requested_username = row.requested_username.strip().lower()
@@ -199,14 +211,48 @@ def validate_rows(rows: list[RosterRow]) -> list[RosterRow]:
     # Chosen usernames are reserved before any is generated, so a generated one never
     # collides with a later row that asked for that name.
     reserved = taken | set(first_line)
+    given_to: dict[str, int] = {}
     for row in to_generate:
         base = bases[id(row)]
         candidate, number = base, 2
         while candidate in reserved:
             candidate, number = f"{base}{number}", number + 1
         reserved.add(candidate)
+        given_to[candidate] = row.line
         row.username = candidate
+    _explain_changed_usernames(
+        [row for row in to_generate if row.username != bases[id(row)]], bases, taken, first_line, given_to, school_class
+    )
     return rows
+
+
+def _explain_changed_usernames(
+    rows: list[RosterRow],
+    bases: dict[int, str],
+    taken: set[str],
+    chosen_on: dict[str, int],
+    given_to: dict[str, int],
+    school_class: SchoolClass | None,
+) -> None:
+    """Say on each row why its username is not the one made from its name (one query)."""
+    in_class: dict[str, User] = {}
+    if rows and school_class is not None:
+        wanted = {bases[id(row)] for row in rows if bases[id(row)] in taken}
+        pupils = school_class.active_students().annotate(lower_username=Lower("username"))
+        in_class = {pupil.username.lower(): pupil for pupil in pupils.filter(lower_username__in=wanted)}
+    for row in rows:
+        base = bases[id(row)]
+        pupil = in_class.get(base)
+        if pupil is not None:
+            row.username_note = f"{pupil.display_name} is already in this class as “{base}”"
+            row.maybe_same_pupil = IN_THIS_CLASS
+        elif base in taken:
+            row.username_note = f"“{base}” is already someone’s username"
+            row.maybe_same_pupil = ELSEWHERE
+        elif base in chosen_on:
+            row.username_note = f"line {chosen_on[base]} asks for “{base}”"
+        else:
+            row.username_note = f"line {given_to[base]} gets “{base}”"
 
 
 def has_errors(rows: list[RosterRow]) -> bool:

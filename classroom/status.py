@@ -16,9 +16,13 @@ The derivation, in order:
 2. Marked (a complete mark the student cannot see yet) → marked.
 3. Handed in and not yet marked → submitted, or late when handed in after the due date.
 4. Returned for redraft → returned (never "missing": it was handed in once).
-5. Nothing handed in and the student's own due date (their extension, else the assignment's)
-   has passed → missing. Late work may still be accepted until the cut-off.
-6. A draft → draft; otherwise (no submission yet, or opened but never saved) → not started.
+5. Nothing handed in and the teacher exempted the pupil from the assignment → exempt (never
+   missing, and not counted among the pupils expected to hand it in).
+6. Nothing handed in and the student's own due date (their extension, else the assignment's)
+   has passed → missing, unless the pupil joined the class after that due date (they were
+   never set it in time: not started or draft, as before the date). Late work may still be
+   accepted until the cut-off. `due_passed()` is the Python rule, status_case's the SQL.
+7. A draft → draft; otherwise (no submission yet, or opened but never saved) → not started.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 
 
 class State(models.TextChoices):
@@ -72,6 +76,7 @@ STATUSES: dict[str, Words] = {
     "missing": Words("Missing", "Not handed in — past the due date", "✖"),
     "draft": Words("Draft", "Drafting", "✎"),
     "not_started": Words("Not started", "Not started", "–"),
+    "exempt": Words("Exempt", "Exempt — your teacher has excused you from this one", "○"),
 }
 KEYS = tuple(STATUSES)
 HANDED_IN_KEYS = frozenset({"submitted", "late", "marked", "released"})
@@ -84,8 +89,17 @@ def feedback_date_passed(release: str, release_at: datetime | None, now: datetim
     return release == FeedbackRelease.AT_DATE and release_at is not None and release_at <= now
 
 
-def status_key(state: str | None, is_late: bool, due_passed: bool, date_passed: bool) -> str:
-    """The status of an essay in `state` (None: no submission yet); see the module docstring."""
+def due_passed(due: datetime, joined_at: datetime | None, now: datetime) -> bool:
+    """Whether a pupil's own due date counts as passed for "missing": it has passed, and they
+    were in the class by then (`joined_at`: their enrolment's; None: unknown, so in time)."""
+    return due < now and (joined_at is None or joined_at <= due)
+
+
+def status_key(state: str | None, is_late: bool, due_passed: bool, date_passed: bool, exempt: bool = False) -> str:
+    """The status of an essay in `state` (None: no submission yet); see the module docstring.
+    `due_passed`: as `due_passed()` (the pupil's own due date, and when they joined)."""
+    if exempt and state in (None, State.NOT_STARTED, State.DRAFT):
+        return "exempt"
     match state:
         case State.RELEASED:
             return "released"
@@ -102,20 +116,38 @@ def status_key(state: str | None, is_late: bool, due_passed: bool, date_passed: 
     raise ValueError(f"Unknown submission state: {state!r}")
 
 
-def status_case(*, state: str, is_late: str, due: str, release: str, release_at: str, now: datetime) -> Case:
+def status_case(
+    *,
+    state: str,
+    is_late: str,
+    due: str,
+    release: str,
+    release_at: str,
+    now: datetime,
+    joined: str | None = None,
+    exemption: str | None = None,
+) -> Case:
     """The SQL twin of status_key(): a CASE giving the status key, for the given field paths.
 
-    `state` may be NULL (a LEFT JOIN with no submission); `due` is the student's own due date.
+    `state` may be NULL (a LEFT JOIN with no submission); `due` is the student's own due date;
+    `joined` the pupil's enrolment date (None: not known, as in time); `exemption` the id of
+    their exemption from the assignment (NULL: none; None: exemptions not joined).
     """
     date_passed = Q(**{release: FeedbackRelease.AT_DATE, f"{release_at}__lte": now})
+    not_handed_in = Q(**{f"{state}__isnull": True}) | Q(**{f"{state}__in": [State.NOT_STARTED, State.DRAFT]})
+    exempt = [When(not_handed_in & Q(**{f"{exemption}__isnull": False}), then=Value("exempt"))] if exemption else []
+    passed = Q(**{f"{due}__lt": now})
+    if joined is not None:
+        passed &= Q(**{f"{joined}__isnull": True}) | Q(**{f"{joined}__lte": F(due)})
     return Case(
+        *exempt,
         When(Q(**{state: State.RELEASED}), then=Value("released")),
         When(Q(**{state: State.MARKED}) & date_passed, then=Value("released")),
         When(Q(**{state: State.MARKED}), then=Value("marked")),
         When(Q(**{state: State.SUBMITTED, is_late: True}), then=Value("late")),
         When(Q(**{state: State.SUBMITTED}), then=Value("submitted")),
         When(Q(**{state: State.RETURNED}), then=Value("returned")),
-        When(Q(**{f"{due}__lt": now}), then=Value("missing")),
+        When(passed, then=Value("missing")),
         When(Q(**{state: State.DRAFT}), then=Value("draft")),
         default=Value("not_started"),
         output_field=models.CharField(),
@@ -139,6 +171,21 @@ def feedback_visible_q(submission: str, assignment: str, now: datetime) -> Q:
     )
 
 
+# Handed in and waiting for a complete mark ("To mark" and "Late, to mark"): the teacher's to-do.
+TO_MARK_KEYS = frozenset({"submitted", "late"})
+
+
+def response_waiting(submitted_at: datetime | None, acknowledged_at: datetime | None) -> bool:
+    """A DIRT response the teacher still has to read: submitted, not yet acknowledged."""
+    return submitted_at is not None and acknowledged_at is None
+
+
+def response_waiting_q(dirt: str) -> Q:
+    """The SQL twin of response_waiting(), with `dirt` the path prefix of the DirtResponse
+    (e.g. "sub__mark__dirt__"; a missing response is NULL, so not waiting)."""
+    return Q(**{f"{dirt}submitted_at__isnull": False, f"{dirt}acknowledged_at__isnull": True})
+
+
 @dataclass(frozen=True)
 class Status:
     """One essay's status, with the words each reader sees (`is_late` stays true through marking)."""
@@ -148,9 +195,15 @@ class Status:
 
     @classmethod
     def of(
-        cls, state: str | None, is_late: bool | None, *, due_passed: bool = False, date_passed: bool = False
+        cls,
+        state: str | None,
+        is_late: bool | None,
+        *,
+        due_passed: bool = False,
+        date_passed: bool = False,
+        exempt: bool = False,
     ) -> Status:
-        return cls(status_key(state, bool(is_late), due_passed, date_passed), bool(is_late))
+        return cls(status_key(state, bool(is_late), due_passed, date_passed, exempt), bool(is_late))
 
     @property
     def feedback_ready(self) -> bool:

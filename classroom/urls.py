@@ -33,6 +33,10 @@ assignment_urls = [
     path("", assignments.assignment_detail, name="assignment_detail"),
     path("edit/", assignments.assignment_edit, name="assignment_edit"),
     path("extensions/", assignments.assignment_extensions, name="assignment_extensions"),
+    path("exemptions/", assignments.assignment_exemptions, name="assignment_exemptions"),
+    path("delete/", assignments.assignment_delete, name="assignment_delete"),
+    path("archive/", assignments.assignment_archive, name="assignment_archive"),
+    path("restore/", assignments.assignment_restore, name="assignment_restore"),
     path("write/", assignments.write, name="write"),
     path("autosave/", assignments.autosave, name="autosave"),
     path("submit/", assignments.submit, name="submit"),
@@ -52,6 +56,8 @@ submission_urls = [
     path("mark/", marking.mark_submission, name="mark_submission"),
     path("mark/autosave/", marking.mark_autosave, name="mark_autosave"),
     path("mark/comments/", marking.annotation_add, name="annotation_add"),
+    # The marking workspace's fetch() addresses: JSON with the essay and notes re-drawn.
+    path("mark/comments/json/", marking.annotation_add, {"redraw": True}, name="annotation_add_json"),
     path("mark/release/", marking.mark_release, name="mark_release"),
     path("mark/withdraw/", marking.mark_withdraw, name="mark_withdraw"),
     path("mark/return/", assignments.submission_return, {"from_marking": True}, name="mark_return"),
@@ -62,6 +68,8 @@ submission_urls = [
 comment_urls = [
     path("edit/", marking.annotation_edit, name="annotation_edit"),
     path("delete/", marking.annotation_delete, name="annotation_delete"),
+    path("edit/json/", marking.annotation_edit, {"redraw": True}, name="annotation_edit_json"),
+    path("delete/json/", marking.annotation_delete, {"redraw": True}, name="annotation_delete_json"),
 ]
 
 # comment-bank/…: the teacher's own bank of reusable comments

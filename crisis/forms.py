@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.text import slugify
 
-from classroom.forms import whole_number
+from classroom.forms import IdsField
 from crisis.models import (
     Criterion,
     EssayPrompt,
@@ -46,18 +46,6 @@ class AuthoringForm(forms.ModelForm):
             if isinstance(value, str) and "\r" in value:
                 self.cleaned_data[name] = value.replace("\r\n", "\n").replace("\r", "\n")
         super()._post_clean()  # type: ignore[misc]  # missing from django-stubs
-
-
-class IdsField(forms.ModelMultipleChoiceField):
-    """Ticked boxes of ids. An id no row can have ("99999999999999999999") is an invalid
-    choice, not a lookup: SQLite cannot compare it with a column (OverflowError, a 500)."""
-
-    def clean(self, value):
-        for pk in value if isinstance(value, list | tuple) else []:
-            if whole_number(pk) is None:
-                message = self.error_messages["invalid_pk_value"]
-                raise ValidationError(message, code="invalid_pk_value", params={"pk": pk})
-        return super().clean(value)
 
 
 class KnowledgeCheckForm(forms.Form):

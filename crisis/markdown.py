@@ -39,6 +39,8 @@ from markdown.extensions.tables import PIPE_LEFT, PIPE_NONE, PIPE_RIGHT, TablePr
 from markdown.htmlparser import HTMLExtractor, inner_blank_line_re
 from markdown.preprocessors import HtmlBlockPreprocessor
 
+from crisis.wording import plural
+
 # The longest shipped texts (crisis/content/cuban_missile_crisis/) are lesson bodies of up
 # to 11,000 characters, a unit overview of 1,150 and essay instructions of 670. The caps
 # leave room for a third more than the longest lesson (about 2,500 words) and for three
@@ -83,12 +85,12 @@ class MarkdownLengthValidator:
         if value and len(value) > self.limit:
             raise ValidationError(
                 "This text is %(length)s characters long; the most allowed is %(limit)s. "
-                "Shorten it by %(over)s characters (or split it into two).",
+                "Shorten it by %(over)s (or split it into two).",
                 code="markdown_too_long",
                 params={
                     "length": f"{len(value):,}",
                     "limit": f"{self.limit:,}",
-                    "over": f"{len(value) - self.limit:,}",
+                    "over": plural(len(value) - self.limit, "character"),
                 },
             )
 

@@ -19,6 +19,7 @@ from django.db.models import Case, Count, Q, When
 from django.utils import timezone
 
 from crisis.markdown import LESSON_TEXT_MAX, SHORT_TEXT_MAX, MarkdownLengthValidator, RenderedHTMLField, RendersMarkdown
+from crisis.wording import plural
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -418,7 +419,7 @@ class SchemeInUse(Exception):
 
 
 def _essays(n: int) -> str:
-    return f"{n} essay{'s' if n != 1 else ''}"
+    return plural(n, "essay")
 
 
 def _marked_essays(schemes: Q) -> int:
@@ -616,7 +617,7 @@ class Level(models.Model):
     @property
     def band(self) -> str:
         if self.min_marks == self.max_marks:
-            return f"{self.min_marks} mark{'s' if self.min_marks != 1 else ''}"
+            return plural(self.min_marks, "mark")
         return f"{self.min_marks}–{self.max_marks} marks"
 
 
@@ -840,7 +841,7 @@ class ModelAnswer(models.Model):
         ordering = ["prompt", "order", "level", "pk"]
 
     def __str__(self) -> str:
-        return f"Level {self.level} answer ({self.marks} marks)"
+        return f"Level {self.level} answer ({plural(self.marks, 'mark')})"
 
 
 class KnowledgeQuestion(models.Model):

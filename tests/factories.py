@@ -70,9 +70,12 @@ class SchoolClassFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def students(obj, create, extracted, **kwargs):
+        """Pupils given here have been in the class for a year: before any assignment a test
+        sets (a pupil who joins after a due date is never "missing" for it)."""
         if create and extracted:
             for student in extracted:
                 obj.enrol(student)
+            obj.enrolments.update(joined_at=timezone.now() - datetime.timedelta(days=365))
 
 
 # --- content (crisis): units, lessons, sources, prompts, mark schemes -----------------------

@@ -166,20 +166,23 @@ def test_everything_can_be_edited_before_the_assignment_opens(client, cast, scho
     assert (assignment.title, assignment.prompt, assignment.time_limit_minutes) == ("Changed", other_prompt, 45)
 
 
-def test_after_opening_only_the_deadlines_move_and_only_later(client, cast, assignment):
+def test_after_opening_the_deadlines_move_only_later_and_the_title_still_changes(client, cast, assignment):
+    """Issue 13 changed this rule: after opening the title changes too (pupils see that it
+    did); the deadlines still move only later. tests/test_assignment_management.py has the rest."""
     client.force_login(cast["teacher"])
     url = reverse("classroom:assignment_edit", args=[assignment.pk])
     page = client.get(url).content.decode()
-    assert "only its due date and late cut-off can change" in page
+    assert "The due date and late cut-off can only move later" in page
     earlier = assignment.due_at - dt.timedelta(days=1)
-    response = client.post(url, {"due_at": _form_time(earlier), "late_cutoff": ""})
+    response = client.post(url, {"due_at": _form_time(earlier), "late_cutoff": "", "title": "Not saved"})
     assert "the due date can only move later" in response.content.decode()
+    assignment.refresh_from_db()
+    assert assignment.title != "Not saved"
     later = (assignment.due_at + dt.timedelta(days=2)).replace(second=0, microsecond=0)
-    response = client.post(url, {"due_at": _form_time(later), "late_cutoff": "", "title": "Ignored"})
+    response = client.post(url, {"due_at": _form_time(later), "late_cutoff": "", "title": "Renamed"})
     assert response.status_code == 302
     assignment.refresh_from_db()
-    assert assignment.due_at == later
-    assert assignment.title != "Ignored"
+    assert (assignment.due_at, assignment.title) == (later, "Renamed")
 
 
 def test_extension_is_granted_replaced_and_removed(client, cast, assignment):

@@ -68,8 +68,9 @@ def test_teacher_home_query_budget(client, cast, django_assert_num_queries, extr
     for _ in range(extra_classes):
         _class_of(3, cast["teacher"])
     client.force_login(cast["teacher"])
-    # session, user, classes with student counts
-    with django_assert_num_queries(3):
+    # session, user, classes with pupil counts, figures per assignment, the listed assignments
+    # (the budget with work waiting is in tests/test_teacher_home.py)
+    with django_assert_num_queries(5):
         assert client.get(reverse("home")).status_code == 200
 
 

@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from tests.factories import AssignmentFactory
 from tests.helpers import named_patterns, route_urls
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,8 @@ NOT_PAGES = {
     "logout",
     "classroom:class_teacher_remove",
     "classroom:class_archive",
+    "classroom:assignment_archive",
+    "classroom:assignment_restore",
     "classroom:class_unarchive",
     "classroom:student_import_confirm",
     "classroom:student_restore",
@@ -56,6 +59,9 @@ NOT_PAGES = {
     "classroom:feedback_seen",
     "classroom:release_all",
     "classroom:annotation_delete",
+    "classroom:annotation_add_json",
+    "classroom:annotation_edit_json",
+    "classroom:annotation_delete_json",
     "classroom:bank_entry_delete",
     "content:lesson_copy",
     "content:source_copy",
@@ -116,6 +122,10 @@ def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
     ]
     for url, data in posts:
         keep(f"teacher POST {url}", teacher.post(url, data))
+    # The delete confirmation of an assignment nobody has started (the shared one has work: 409).
+    url = reverse("classroom:assignment_delete", args=[AssignmentFactory(school_class=school_class).pk])
+    if keep(f"teacher GET {url}", teacher.get(url)):
+        seen.add("classroom:assignment_delete")
     upload = tmp_path / "roster.csv"
     upload.write_text("given_name,family_name\nGrace,Hopper\n", encoding="utf-8")
     url = reverse("classroom:student_import", args=[school_class.pk])

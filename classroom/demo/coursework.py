@@ -29,6 +29,7 @@ from classroom.comment_bank import expand_codes, read_bank
 from classroom.models import MAX_COMMENT_CHARS, Assignment, CommentBankEntry, SchoolClass, Submission, User
 from crisis.content.loader import CONTENT_DIR
 from crisis.models import Criterion, EssayPrompt
+from crisis.wording import plural
 
 ESSAYS_DIR = Path(__file__).resolve().parent / "essays"
 BANK_FILE = CONTENT_DIR / "cuban_missile_crisis" / "comment_bank.yaml"
@@ -115,7 +116,8 @@ def expand(text: str, bank: dict[str, object]) -> str:
 
 
 def create_demo_coursework(school_class: SchoolClass, teacher: User, students: list[User]) -> str:
-    """Create the demo assignments once; return a line for the seed_demo output."""
+    """Create the demo assignments once, with work by those of `students` the scripts name;
+    return a line for the seed_demo output."""
     titles = [title for title, *_rest in ASSIGNMENTS]
     if Assignment.objects.filter(school_class=school_class, title__in=titles).exists():
         return "Demo coursework already present."
@@ -139,7 +141,9 @@ def create_demo_coursework(school_class: SchoolClass, teacher: User, students: l
         )
         criteria = list(prompts[slug].mark_scheme.criteria.prefetch_related("levels"))
         for script in read_scripts(slug):
-            student = pupils[script.pupil]
+            student = pupils.get(script.pupil)
+            if student is None:  # a demo pupil the teacher removed before the unit was loaded
+                continue
             submission = Submission.start(assignment, student, at=assignment.opens_at + timedelta(days=1))
             submission.save_draft(script.text, submission.revision, at=assignment.opens_at + timedelta(days=2))
             if script.state == "draft":
@@ -152,7 +156,7 @@ def create_demo_coursework(school_class: SchoolClass, teacher: User, students: l
             _mark(submission, script, criteria, teacher, bank, starter)
     return (
         f'Demo coursework: "{EARLIER_TITLE}" and "{PAST_TITLE}" marked and released; '
-        f'"{OPEN_TITLE}" open with {to_mark} essays to mark.'
+        f'"{OPEN_TITLE}" open with {plural(to_mark, "essay")} to mark.'
     )
 
 

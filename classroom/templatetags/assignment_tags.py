@@ -8,11 +8,9 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from crisis.wording import plural as _plural
+
 register = template.Library()
-
-
-def _plural(n: int, unit: str) -> str:
-    return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
 def due_in_words(due: datetime | None, now: datetime | None = None) -> str:

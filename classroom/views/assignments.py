@@ -13,7 +13,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,9 +23,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
 from classroom import permissions
-from classroom.forms import AssignmentForm, DeadlinesForm, EssayForm, ExtensionForm, whole_number
-from classroom.models import Assignment, Extension, Submission, SubmissionError, User
-from classroom.status import KEYS, MARKABLE_STATES, Status, feedback_date_passed
+from classroom.forms import AssignmentForm, EssayForm, ExemptionForm, ExtensionForm, OpenAssignmentForm, whole_number
+from classroom.models import (
+    Assignment,
+    AssignmentError,
+    Enrolment,
+    Exemption,
+    Extension,
+    SchoolClass,
+    Submission,
+    SubmissionError,
+    User,
+)
+from classroom.status import KEYS, MARKABLE_STATES, Status, due_passed, feedback_date_passed, feedback_visible_q
 from classroom.types import AuthedRequest
 from crisis.models import MarkScheme
 
@@ -36,12 +47,28 @@ ANONYMOUS_WORDS = "Handed in (names hidden while marking)"
 # Teacher pages
 
 
+LIST_LIMIT = 50  # rows per list (lists take at most 50 rows)
+
+
 @login_required
 def assignment_list(request: AuthedRequest, pk: int) -> HttpResponse:
-    """A class's assignments with how many students have started and submitted."""
+    """A class's assignments with how many students have started and submitted, out of the
+    pupils expected to (exempt pupils are not); `?archived=1`: the archived ones instead."""
     school_class = permissions.class_for_teacher(request.user, pk)
+    archived = request.GET.get("archived") == "1"
+    current = Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True)
+    exempt = (
+        Exemption.objects.filter(assignment=OuterRef("pk"), student__in=current.values("student"))
+        .values("assignment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    chosen = school_class.assignments.archived() if archived else school_class.assignments.active()
+    others = school_class.assignments.active() if archived else school_class.assignments.archived()
+    # How many are on the other list (archived, or current), in the same query.
+    other_count = others.order_by().values("school_class").annotate(n=Count("pk")).values("n")
     assignments = (
-        school_class.assignments.select_related("prompt")
+        chosen.select_related("prompt")
         .annotate(
             # Being written: a draft, or a redraft after the teacher returned it.
             drafting=Count(
@@ -52,15 +79,34 @@ def assignment_list(request: AuthedRequest, pk: int) -> HttpResponse:
                 "submissions",
                 filter=Q(submissions__state__in=HANDED_IN, submissions__is_late=True),
             ),
+            # Marking progress (classroom/status.py): to mark = handed in, no complete mark;
+            # released = feedback visible (its SQL twin); marked = complete, not yet visible.
+            to_mark=Count("submissions", filter=Q(submissions__state=Submission.State.SUBMITTED)),
+            released=Count("submissions", filter=feedback_visible_q("submissions__", "", timezone.now())),
+            marked=Count(
+                "submissions",
+                filter=Q(submissions__state__in=[Submission.State.MARKED, Submission.State.RELEASED])
+                & ~feedback_visible_q("submissions__", "", timezone.now()),
+            ),
+            n_exempt=Coalesce(Subquery(exempt), 0),
+            other_count=Coalesce(Subquery(other_count), 0),
         )
         .order_by("-due_at", "pk")
-    )
+    )[: LIST_LIMIT + 1]
+    rows = list(assignments)
     student_count = school_class.enrolments.filter(removed_at__isnull=True).count()
-    return render(
-        request,
-        "classroom/assignments/list.html",
-        {"school_class": school_class, "assignments": assignments, "student_count": student_count, "nav": "classes"},
-    )
+    for assignment in rows:
+        assignment.expected = student_count - assignment.n_exempt  # type: ignore[attr-defined]
+    context = {
+        "school_class": school_class,
+        "assignments": rows[:LIST_LIMIT],
+        "more": len(rows) > LIST_LIMIT,
+        "student_count": student_count,
+        "archived": archived,
+        "other_count": rows[0].other_count if rows else others.count(),
+        "nav": "classes",
+    }
+    return render(request, "classroom/assignments/list.html", context)
 
 
 @login_required
@@ -74,11 +120,19 @@ def assignment_create(request: AuthedRequest, pk: int) -> HttpResponse:
     if whole_number(request.GET.get("prompt")) is not None:
         initial["prompt"] = request.GET["prompt"]
     assignment = Assignment(school_class=school_class, created_by=request.user)
-    form = AssignmentForm(request.POST or None, instance=assignment, prompts=prompts, initial=initial)
+    classes = permissions.classes_for_setting(request.user, school_class)
+    form = AssignmentForm(request.POST or None, instance=assignment, prompts=prompts, initial=initial, classes=classes)
     if request.method == "POST" and form.is_valid():
-        assignment = form.save()
-        messages.success(request, f"“{assignment.title}” is set for {school_class.name}.")
-        return redirect("classroom:assignment_detail", assignment.pk)
+        made = _set_for_classes(form, list(form.cleaned_data["classes"]))
+        here = next((a for a in made if a.school_class_id == school_class.pk), made[0])
+        names = ", ".join(a.school_class.name for a in made)
+        if len(made) > 1:
+            messages.success(
+                request, f"“{here.title}” is set for {len(made)} classes: {names}. Each class has its own copy."
+            )
+        else:
+            messages.success(request, f"“{here.title}” is set for {names}.")
+        return redirect("classroom:assignment_detail", here.pk)
     return render(
         request,
         "classroom/assignments/form.html",
@@ -86,39 +140,124 @@ def assignment_create(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
+def _set_for_classes(form: AssignmentForm, classes: list[SchoolClass]) -> list[Assignment]:
+    """One Assignment per class, each with the form's settings, all or none."""
+    template = form.instance
+    made = []
+    with transaction.atomic():
+        for school_class in classes:
+            copy = Assignment(**{f.attname: getattr(template, f.attname) for f in Assignment._meta.concrete_fields})
+            copy.pk = None
+            copy.school_class = school_class
+            copy.save()
+            made.append(copy)
+    return made
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def assignment_edit(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Everything before the assignment opens; afterwards only the deadlines, and only later."""
+    """Everything before the assignment opens. Afterwards the title, instructions and release
+    settings still change (pupils see "Updated on … by …"), the deadlines only later, and what
+    Assignment.locked_fields names not at all (shown disabled with the reason)."""
     assignment = permissions.assignment_for_teacher(request.user, pk)
-    form: AssignmentForm | DeadlinesForm
+    prompts = permissions.prompts_for_setter(request.user)
+    form: AssignmentForm
     if assignment.is_editable():
-        prompts = permissions.prompts_for_setter(request.user)
         form = AssignmentForm(request.POST or None, instance=assignment, prompts=prompts)
         if request.method == "POST" and form.is_valid():
             form.save()
             messages.success(request, "The assignment has been updated.")
             return redirect("classroom:assignment_detail", assignment.pk)
+        locked: dict[str, str] = {}
     else:
-        initial = {"due_at": timezone.localtime(assignment.due_at), "model_answers": assignment.model_answers}
-        if assignment.late_cutoff:
-            initial["late_cutoff"] = timezone.localtime(assignment.late_cutoff)
-        form = DeadlinesForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
+        locked = assignment.locked_fields()
+        edit_form = OpenAssignmentForm(request.POST or None, instance=assignment, prompts=prompts, locked=locked)
+        form = edit_form
+        if request.method == "POST" and edit_form.is_valid():
             try:
-                with transaction.atomic():
-                    assignment.extend_deadlines(form.cleaned_data["due_at"], form.cleaned_data["late_cutoff"])
-                    assignment.show_model_answers(form.cleaned_data["model_answers"] or assignment.model_answers)
+                record = assignment.save_edit(edit_form.changes, by=request.user)
             except ValidationError as error:
-                form.add_error(None, error)
+                edit_form.add_error(None, error)
             else:
-                messages.success(request, "The assignment has been updated.")
+                if record is None:
+                    messages.info(request, "Nothing was changed.")
+                else:
+                    changed = f"The assignment has been updated ({record.fields}). Pupils see that it changed."
+                    messages.success(request, changed)
                 return redirect("classroom:assignment_detail", assignment.pk)
-    return render(
-        request,
-        "classroom/assignments/form.html",
-        {"form": form, "assignment": assignment, "school_class": assignment.school_class, "nav": "classes"},
+    context = {
+        "form": form,
+        "assignment": assignment,
+        "school_class": assignment.school_class,
+        "locked": [(form.fields[name].label, reason) for name, reason in locked.items() if name in form.fields],
+        "nav": "classes",
+    }
+    return render(request, "classroom/assignments/form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Delete an assignment nobody has started, after a confirmation page; refused otherwise."""
+    assignment = permissions.assignment_for_teacher(request.user, pk)
+    started = assignment.has_work()
+    if request.method == "POST":
+        try:
+            assignment.delete_unstarted()
+        except AssignmentError as error:
+            messages.error(request, str(error))
+            return redirect("classroom:assignment_detail", assignment.pk)
+        messages.success(request, f"“{assignment.title}” has been deleted.")
+        return redirect("classroom:assignment_list", assignment.school_class_id)
+    context = {"assignment": assignment, "started": started, "nav": "classes"}
+    return render(request, "classroom/assignments/delete_confirm.html", context, status=409 if started else 200)
+
+
+@login_required
+@require_POST
+def assignment_archive(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Take an assignment out of the lists and to-dos; its work stays readable."""
+    assignment = permissions.assignment_for_teacher(request.user, pk)
+    assignment.archive(by=request.user)
+    messages.success(
+        request, f"“{assignment.title}” is archived: it has left your lists, and its work stays readable here."
     )
+    return redirect("classroom:assignment_detail", assignment.pk)
+
+
+@login_required
+@require_POST
+def assignment_restore(request: AuthedRequest, pk: int) -> HttpResponse:
+    assignment = permissions.assignment_for_teacher(request.user, pk)
+    assignment.restore()
+    messages.success(request, f"“{assignment.title}” is back in your lists.")
+    return redirect("classroom:assignment_detail", assignment.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_exemptions(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Excuse pupils from an assignment (and take it back): never "Missing", not counted."""
+    assignment = permissions.assignment_for_teacher(request.user, pk)
+    students = assignment.school_class.active_students().order_by("last_name", "first_name", "username")
+    form = ExemptionForm(request.POST or None, students=students)
+    if request.method == "POST" and "remove" in request.POST:
+        student_pk = whole_number(request.POST["remove"])
+        if student_pk is not None:
+            assignment.remove_exemption(student_pk)
+        messages.success(request, "The exemption has been removed.")
+        return redirect("classroom:assignment_exemptions", assignment.pk)
+    if request.method == "POST" and form.is_valid():
+        student = form.cleaned_data["student"]
+        assignment.exempt(student, by=request.user)
+        messages.success(request, f"{student.display_name} is exempt from this assignment.")
+        return redirect("classroom:assignment_exemptions", assignment.pk)
+    exemptions = assignment.exemptions.select_related("student", "granted_by").order_by(
+        "student__last_name", "student__first_name", "student__username"
+    )
+    context = {"assignment": assignment, "form": form, "exemptions": exemptions, "nav": "classes"}
+    return render(request, "classroom/assignments/exemptions.html", context)
 
 
 @login_required
@@ -169,12 +308,17 @@ def assignment_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     assignment = permissions.assignment_for_teacher(request.user, pk)
     submissions = {s.student_id: s for s in assignment.submissions.defer("text")}
     extensions = {e.student_id: e for e in assignment.extensions.all()}
+    enrolment = Enrolment.objects.filter(school_class=assignment.school_class, student=OuterRef("pk"))
     students = (
         User.objects.filter(
             Q(enrolments__school_class=assignment.school_class, enrolments__removed_at__isnull=True)
             | Q(pk__in=list(submissions))
         )
         .distinct()
+        .annotate(
+            joined_at=Subquery(enrolment.values("joined_at")[:1]),
+            exempt=Exists(Exemption.objects.filter(assignment=assignment, student=OuterRef("pk"))),
+        )
         .order_by("last_name", "first_name", "username")
     )
     now = timezone.now()
@@ -184,21 +328,35 @@ def assignment_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     for student in students:
         submission = submissions.get(student.pk)
         extension = extensions.get(student.pk)
-        due_passed = (extension.due_at if extension else assignment.due_at) < now
+        due = extension.due_at if extension else assignment.due_at
         state, is_late = (submission.state, submission.is_late) if submission else (None, False)
-        theirs = Status.of(state, is_late, due_passed=due_passed, date_passed=date_passed)
+        theirs = Status.of(
+            state,
+            is_late,
+            due_passed=due_passed(due, student.joined_at, now),
+            date_passed=date_passed,
+            exempt=student.exempt,
+        )
         counts[theirs.key] = counts.get(theirs.key, 0) + 1
         if assignment.names_hidden and theirs.handed_in:
             rows.append(StudentRow(student, None, extension, "submitted", ANONYMOUS_WORDS, anonymous=True))
         else:
             rows.append(StudentRow(student, submission, extension, theirs.key, theirs.teacher_words))
     # Every status in order, each student in exactly one, so the figures add up to the class.
-    summary = [(key, Status(key).label, counts.get(key, 0)) for key in KEYS]
-    return render(
-        request,
-        "classroom/assignments/detail.html",
-        {"assignment": assignment, "rows": rows, "counts": counts, "summary": summary, "nav": "classes"},
-    )
+    # (Exempt only when someone is: it is not one of the states of the work itself.)
+    summary = [(key, Status(key).label, counts.get(key, 0)) for key in KEYS if key != "exempt" or counts.get(key)]
+    # The record of changes since it opened (only if there are any: no query otherwise).
+    changes = list(assignment.changes.select_related("changed_by")[:LIST_LIMIT]) if assignment.updated_at else []
+    context = {
+        "assignment": assignment,
+        "rows": rows,
+        "counts": counts,
+        "summary": summary,
+        "expected": len(rows) - counts.get("exempt", 0),
+        "changes": changes,
+        "nav": "classes",
+    }
+    return render(request, "classroom/assignments/detail.html", context)
 
 
 @login_required
@@ -260,6 +418,8 @@ def _writing_context(request: AuthedRequest, assignment: Assignment, submission:
         # Stored HTML (crisis/markdown.py): the assignment's own instructions, else the question's.
         "instructions": assignment.instructions_html if assignment.instructions else prompt.instructions_html,
         "submission": submission,
+        # Changed after it opened: the page says so ("Updated on … by …", and what changed).
+        "last_change": assignment.changes.select_related("changed_by").first() if assignment.updated_at else None,
         "nav": "work" if request.user.is_student else "classes",
     }
     if submission is not None:

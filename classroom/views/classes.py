@@ -32,14 +32,21 @@ def _confirm(
 
 
 def _codes_page(
-    request: AuthedRequest, school_class: SchoolClass, created: list[tuple[User, str]], *, reset: bool = False
+    request: AuthedRequest,
+    school_class: SchoolClass,
+    created: list[tuple[User, str]],
+    *,
+    reset: bool = False,
+    renamed: list[roster.RosterRow] | None = None,
 ) -> HttpResponse:
     """The one and only showing of one-time codes: rendered straight from the POST that
     made them, never stored, never cached. Says when they stop working (made together, so
-    the first code's expiry is everyone's to the minute)."""
+    the first code's expiry is everyone's to the minute), and which usernames are not the
+    one made from the name, and why."""
     context = {
         "school_class": school_class,
         "created": created,
+        "renamed": [row for row in renamed or [] if row.username_note],
         "reset": reset,
         "expires_at": created[0][0].one_time_code_expires_at if created else None,
         "lifetime_days": settings.ONE_TIME_CODE_LIFETIME.days,
@@ -214,14 +221,14 @@ def class_join(request: AuthedRequest) -> HttpResponse:
 @login_required
 def student_create(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = permissions.class_for_teacher(request.user, pk)
-    form = StudentForm(request.POST or None)
+    form = StudentForm(request.POST or None, school_class=school_class)
     if request.method == "POST" and form.is_valid():
         try:
             created = roster.create_students(school_class, [form.row])
         except roster.RosterError as exc:
             form.add_error(None, str(exc))
         else:
-            return _codes_page(request, school_class, created)
+            return _codes_page(request, school_class, created, renamed=[form.row])
     return render(
         request, "classroom/classes/student_form.html", {"form": form, "school_class": school_class, "nav": NAV}
     )
@@ -238,6 +245,7 @@ def _preview(
         "school_class": school_class,
         "rows": rows,
         "error_count": sum(1 for row in rows if row.errors),
+        "renamed": [row for row in rows if row.username_note],
         "token": token,
         "changed": changed,
         "upload_form": RosterUploadForm(),
@@ -250,7 +258,7 @@ def _preview(
 def student_import(request: AuthedRequest, pk: int) -> HttpResponse:
     """Step 1: upload a CSV file and see exactly what would be created."""
     school_class = permissions.class_for_teacher(request.user, pk)
-    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    form = RosterUploadForm(request.POST or None, request.FILES or None, school_class=school_class)
     if request.method == "POST" and form.is_valid():
         rows = form.rows
         key = _import_session_key(school_class)
@@ -279,7 +287,7 @@ def student_import_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, "That preview is out of date or was replaced by a newer upload. Upload the file again.")
         return redirect("classroom:student_import", school_class.pk)
     try:
-        rows = roster.validate_rows([roster.RosterRow.from_session(data) for data in stored["rows"]])
+        rows = roster.validate_rows([roster.RosterRow.from_session(data) for data in stored["rows"]], school_class)
     except (KeyError, TypeError, ValueError):
         request.session.pop(key, None)
         messages.error(request, "That preview could not be read. Upload the file again.")
@@ -300,7 +308,7 @@ def student_import_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("classroom:student_import", school_class.pk)
     request.session.pop(key, None)
-    return _codes_page(request, school_class, created)
+    return _codes_page(request, school_class, created, renamed=rows)
 
 
 @login_required

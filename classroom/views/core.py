@@ -7,11 +7,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,9 +18,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from classroom import permissions
-from classroom.forms import LoginForm
-from classroom.home import student_assignments
-from classroom.models import ReadinessProbe, SchoolClass
+from classroom.forms import ChangePasswordForm, LoginForm, NewPasswordForm
+from classroom.home import student_assignments, teacher_home
+from classroom.models import ReadinessProbe
 from classroom.types import AuthedRequest
 from crisis.client_ip import client_ip
 
@@ -31,16 +30,8 @@ def home(request: AuthedRequest) -> HttpResponse:
     """Students land on their work, teachers on their classes."""
     user = request.user
     if user.is_teacher:
-        classes: QuerySet[SchoolClass] = (
-            permissions.classes_visible_to(user)
-            .active()
-            .annotate(student_count=Count("enrolments", filter=Q(enrolments__removed_at__isnull=True)))
-            .order_by("name")
-        )
-        if user.is_head:
-            # Heads see every class; their own come first.
-            classes = classes.annotate(mine=Count("teachers", filter=Q(teachers=user))).order_by("-mine", "name")
-        return render(request, "classroom/home_teacher.html", {"classes": classes})
+        # The to-do for the classes they teach (heads: plus a summary of the department).
+        return render(request, "classroom/home_teacher.html", {"home": teacher_home(user)})
     classes = permissions.classes_visible_to(user).active().order_by("name")
     open_assignments, closed_assignments = student_assignments(user)
     return render(
@@ -52,15 +43,22 @@ def home(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def password_change(request: AuthedRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    """Change one's password. Signed in with a one-time code (a new account's first log-in,
+    or after a teacher's reset), only the new password is asked for, twice: the code was
+    typed a moment ago to sign in."""
+    user = request.user
+    forced = user.must_change_password
+    first_login = user.first_password_is_one_time_code
+    form_class = NewPasswordForm if forced else ChangePasswordForm
+    form = form_class(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         user.password_changed()
         update_session_auth_hash(request, user)
         messages.success(request, "Your password has been changed.")
         return redirect("home")
-    forced = request.user.must_change_password
-    return render(request, "registration/password_change_form.html", {"form": form, "forced": forced})
+    context = {"form": form, "forced": forced, "first_login": first_login}
+    return render(request, "registration/password_change_form.html", context)
 
 
 @require_GET

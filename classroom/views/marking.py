@@ -13,16 +13,17 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
 from classroom import permissions
-from classroom.comment_bank import entries_by_code, expand_codes
+from classroom.comment_bank import entries_by_code, expand_codes, usable_entries
 from classroom.essay import essay_with_notes
 from classroom.forms import (
     NO_LEVEL,
@@ -49,7 +50,7 @@ from classroom.models import (
     Submission,
     VersionConflict,
 )
-from classroom.status import MARKING_FILTERS, Status, marking_filter
+from classroom.status import MARKING_FILTERS, State, Status, marking_filter
 from classroom.types import AuthedRequest
 from crisis.models import Criterion, Level
 
@@ -200,13 +201,17 @@ def _initial(mark: Mark | None) -> dict:
 
 
 def _neighbours(submission: Submission) -> tuple[Submission | None, Submission | None, int, int]:
-    """Previous and next submission in queue order, this one's position and the count (one query)."""
+    """Previous and next submission in queue order, this one's position and the count (one query).
+
+    "Next" is the next script that still needs marking (handed in, mark not complete), after
+    this one in queue order and then from the start; failing that, simply the next one."""
     assignment = submission.assignment
     siblings = list(
         _markable(assignment)
         .select_related("student")
         .only(
             "pk",
+            "state",
             "candidate_number",
             "assignment_id",
             "student__first_name",
@@ -222,7 +227,10 @@ def _neighbours(submission: Submission) -> tuple[Submission | None, Submission |
         return None, None, 0, len(ids)
     index = ids.index(submission.pk)
     previous = siblings[index - 1] if index > 0 else None
-    following = siblings[index + 1] if index + 1 < len(siblings) else None
+    later = siblings[index + 1 :] + siblings[:index]
+    following = next((s for s in later if s.state == State.SUBMITTED), None)
+    if following is None and index + 1 < len(siblings):
+        following = siblings[index + 1]
     return previous, following, index + 1, len(ids)
 
 
@@ -252,20 +260,27 @@ class StrandRow:
     chosen: str
 
 
+def _hit_spans(matches) -> list[tuple[int, int]]:
+    """Where the essay is highlighted once the marker asks for indicative-content hints:
+    each key term matched as a whole phrase (classroom/indicative.py)."""
+    return merge_spans([span for match in matches for span in match.spans])
+
+
 def _marking_context(request: AuthedRequest, submission: Submission, form: MarkForm, criteria, mark) -> dict:
     assignment = submission.assignment
     prompt = assignment.prompt
     sources = [link.source for link in prompt.source_links.select_related("source").order_by("order", "pk")]
     points = list(prompt.indicative_points.order_by("side", "order", "pk"))
     matches = match_points(submission.text, points)
-    hit_spans = merge_spans([span for match in matches for span in match.spans])
+    hit_spans = _hit_spans(matches)
     annotations = list(mark.annotations.all()) if mark else []
     essay_html, notes = essay_with_notes(submission, annotations, hit_spans)
     sides = []
     for value, label in type(points[0]).Side.choices if points else []:
         sides.append((label, [m for m in matches if m.side == value]))
     previous, following, position, count = _neighbours(submission)
-    bank = list(permissions.bank_entries_for_teacher(request.user).filter(Q(prompt__isnull=True) | Q(prompt=prompt)))
+    usable = usable_entries(permissions.bank_entries_for_teacher(request.user))
+    bank = [entry for entry in usable if entry.prompt_id in (None, prompt.pk)]
     rows = []
     for criterion in criteria:
         level_field = form[f"level-{criterion.pk}"]
@@ -310,6 +325,8 @@ def _marking_context(request: AuthedRequest, submission: Submission, form: MarkF
         "position": position,
         "count": count,
         "bank": bank,
+        # What `#code` expands to, for the comment box (the same rule as the server's).
+        "bank_codes": {entry.code.lower(): entry.text for entry in usable},
         "bank_criteria": CommentBankEntry.CRITERION_CODES,
         "content_max": content_max,
         "spag_max": spag_max,
@@ -352,12 +369,18 @@ def mark_submission(request: AuthedRequest, pk: int) -> HttpResponse:
             if action == "complete":
                 mark.complete(by=request.user)
         except VersionConflict as error:
+            if _wants_json(request):
+                return autosave_json.conflict(error)
             messages.error(request, f"Not saved: {error.message} Your changes are still in the form below.")
             status = 409
         except MarkError as error:
+            if _wants_json(request):
+                return _refused(str(error))
             messages.error(request, str(error))
             status = 400
         else:
+            if _wants_json(request) and action in ("save", "complete"):
+                return _header_json(request, submission, "Mark complete." if action == "complete" else "Mark saved.")
             messages.success(request, "Mark complete." if action == "complete" else "Mark saved.")
             previous, following, _, _ = _neighbours(submission)
             target = {"next": following, "previous": previous}.get(action)
@@ -431,29 +454,103 @@ def _back_to_marking(submission_pk: int, anchor: str = "") -> HttpResponse:
     return redirect(reverse("classroom:mark_submission", args=[submission_pk]) + anchor)
 
 
+def _header_json(request: AuthedRequest, submission: Submission, message: str) -> JsonResponse:
+    """After "Mark complete", a release or a withdrawal asked for by marking.js: where the
+    mark now stands (the page's state line and buttons, re-drawn) and its revision."""
+    mark = Mark.objects.filter(submission=submission).first()
+    submission.refresh_from_db(fields=["state"])
+    context = {
+        "submission": submission,
+        "mark": mark,
+        "marking_state": MARKING_FILTERS[marking_filter(submission.status(), mark is not None)],
+    }
+    return JsonResponse(
+        {
+            "status": "ok",
+            "message": message,
+            "revision": mark.revision if mark else 0,
+            "editable": not (mark and mark.is_released),
+            "header_html": render_to_string("classroom/marking/_mark_header.html", context, request=request),
+        }
+    )
+
+
+def _wants_json(request: AuthedRequest) -> bool:
+    """static/js/marking.js asks for JSON; a plain form post (no JavaScript) gets a page."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _refused(message: str) -> JsonResponse:
+    return JsonResponse({"status": "invalid", "error": message}, status=400)
+
+
+def _comments_json(
+    request: AuthedRequest, submission: Submission, status: str, annotation: Annotation | None, message: str
+) -> JsonResponse:
+    """The comments as they now are, for marking.js to swap in without a page load: the
+    changed note, the essay re-drawn with its numbered highlights, and the list of notes.
+
+    Queries: the comments, the mark's release state, the prompt's indicative points (a fixed
+    number, whatever the number of comments)."""
+    annotations = list(
+        Annotation.objects.filter(mark__submission=submission).select_related("bank_entry").order_by("number")
+    )
+    mark = Mark.objects.filter(submission=submission).only("pk", "released_at", "submission_id").first()
+    points = list(submission.assignment.prompt.indicative_points.order_by("side", "order", "pk"))
+    essay_html, notes = essay_with_notes(submission, annotations, _hit_spans(match_points(submission.text, points)))
+    editable = not (mark and mark.is_released)
+    notes_html = render_to_string(
+        "classroom/marking/_notes.html",
+        {"notes": notes, "editable": editable, "submission": submission},
+        request=request,
+    )
+    note = None
+    if annotation is not None:
+        shown = next((n for n in notes if n.annotation.pk == annotation.pk), None)
+        note = {
+            "pk": annotation.pk,
+            "number": annotation.number,
+            "comment": annotation.comment,
+            "quote": annotation.quote,
+            "anchored": bool(shown and shown.anchored),
+        }
+    return JsonResponse(
+        {
+            "status": status,
+            "number": annotation.number if annotation is not None else None,
+            "message": message,
+            "note": note,
+            "count": len(notes),
+            "essay_html": str(essay_html),
+            "notes_html": notes_html,
+        }
+    )
+
+
 @login_required
 @require_POST
-def annotation_add(request: AuthedRequest, pk: int) -> HttpResponse:
+def annotation_add(request: AuthedRequest, pk: int, redraw: bool = False) -> HttpResponse:
     """Add a comment: anchored to the selected text (JS fills start/end/quote) or general.
 
-    Asked for JSON (marking.js adds a comment still in the box before the mark form is
-    posted), it answers {"status": "added", "number"} or 400 {"status": "invalid", "error"}.
+    At its JSON address (`redraw`, static/js/marking.js) it answers 200 {"status": "added",
+    "number", "note", "essay_html", "notes_html", …}; asked for JSON at the form's address,
+    just {"status": "added", "number"}; either way 400 {"status": "invalid", "error"} with
+    nothing added. Without JavaScript it redirects back to the marking page.
     """
     submission = permissions.submission_for_marker(request.user, pk)
-    wants_json = request.headers.get("Accept") == "application/json"
+    wants_json = redraw or _wants_json(request)
     form = CommentForm(request.POST)
     if not form.is_valid():
         if wants_json:
-            return JsonResponse({"status": "invalid", "error": " ".join(_form_errors(form))}, status=400)
+            return _refused("The comment was not added: " + " ".join(_form_errors(form)))
         messages.error(request, "The comment was not added: " + " ".join(_form_errors(form)))
         return _back_to_marking(submission.pk, "#comments")
     data = form.cleaned_data
-    comment, entry = expand_codes(
-        data["comment"], permissions.bank_entries_for_teacher(request.user), MAX_COMMENT_CHARS
-    )
+    bank_entries = permissions.bank_entries_for_teacher(request.user)
+    comment, entry = expand_codes(data["comment"], bank_entries, MAX_COMMENT_CHARS)
     bank_pk = whole_number(request.POST.get("bank_entry"))
     if bank_pk is not None:
-        entry = permissions.bank_entries_for_teacher(request.user).filter(pk=bank_pk).first()
+        entry = bank_entries.filter(pk=bank_pk).first()
     try:
         mark = Mark.for_submission(submission, request.user)
         annotation = mark.add_annotation(
@@ -461,53 +558,70 @@ def annotation_add(request: AuthedRequest, pk: int) -> HttpResponse:
         )
     except MarkError as error:
         if wants_json:
-            return JsonResponse({"status": "invalid", "error": str(error)}, status=400)
+            return _refused(str(error))
         messages.error(request, str(error))
         return _back_to_marking(submission.pk, "#comments")
     if data["start"] is not None and annotation.start is None:
-        messages.warning(
-            request,
-            f"Comment {annotation.number} added as a general comment: the selection did not match the essay.",
-        )
+        message = f"Comment {annotation.number} added as a general comment: the selection did not match the essay."
+        level = messages.WARNING
     else:
-        messages.success(request, f"Comment {annotation.number} added.")
+        message, level = f"Comment {annotation.number} added.", messages.SUCCESS
+    if redraw:
+        return _comments_json(request, submission, "added", annotation, message)
     if wants_json:
         return JsonResponse({"status": "added", "number": annotation.number})
+    messages.add_message(request, level, message)
     return _back_to_marking(submission.pk, f"#note-{annotation.number}")
 
 
 @login_required
 @require_POST
-def annotation_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+def annotation_edit(request: AuthedRequest, pk: int, redraw: bool = False) -> HttpResponse:
+    """Change a comment's text (at its JSON address: 200 {"status": "changed", …} or 400)."""
     annotation = permissions.annotation_for_marker(request.user, pk)
+    wants_json = redraw
     form = CommentEditForm(request.POST)
     submission_pk = annotation.mark.submission_id
-    if form.is_valid():
-        bank = permissions.bank_entries_for_teacher(request.user)
-        comment, _ = expand_codes(form.cleaned_data["comment"], bank, MAX_COMMENT_CHARS)
-        try:
-            annotation.edit(comment)
-        except MarkError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"Comment {annotation.number} changed.")
+    if not form.is_valid():
+        message = "The comment was not changed: " + " ".join(_form_errors(form))
+        if wants_json:
+            return _refused(message)
+        messages.error(request, message)
+        return _back_to_marking(submission_pk, f"#note-{annotation.number}")
+    bank = permissions.bank_entries_for_teacher(request.user)
+    comment, _ = expand_codes(form.cleaned_data["comment"], bank, MAX_COMMENT_CHARS)
+    try:
+        annotation.edit(comment)
+    except MarkError as error:
+        if wants_json:
+            return _refused(str(error))
+        messages.error(request, str(error))
     else:
-        messages.error(request, "The comment was not changed: " + " ".join(_form_errors(form)))
+        message = f"Comment {annotation.number} changed."
+        if wants_json:
+            return _comments_json(request, annotation.mark.submission, "changed", annotation, message)
+        messages.success(request, message)
     return _back_to_marking(submission_pk, f"#note-{annotation.number}")
 
 
 @login_required
 @require_POST
-def annotation_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+def annotation_delete(request: AuthedRequest, pk: int, redraw: bool = False) -> HttpResponse:
+    """Delete a comment (at its JSON address: 200 {"status": "deleted", …} or 400)."""
     annotation = permissions.annotation_for_marker(request.user, pk)
-    submission_pk, number = annotation.mark.submission_id, annotation.number
+    wants_json = redraw
+    submission, number = annotation.mark.submission, annotation.number
     try:
         annotation.remove()
     except MarkError as error:
+        if wants_json:
+            return _refused(str(error))
         messages.error(request, str(error))
     else:
+        if wants_json:
+            return _comments_json(request, submission, "deleted", None, f"Comment {number} deleted.")
         messages.success(request, f"Comment {number} deleted.")
-    return _back_to_marking(submission_pk, "#comments")
+    return _back_to_marking(submission.pk, "#comments")
 
 
 @login_required
@@ -520,9 +634,14 @@ def mark_release(request: AuthedRequest, pk: int) -> HttpResponse:
             raise MarkError("Complete the mark before releasing it.")
         mark.release(by=request.user)
     except MarkError as error:
+        if _wants_json(request):
+            return _refused(str(error))
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Feedback released to {submission.marking_label}.")
+        message = f"Feedback released to {submission.marking_label}."
+        if _wants_json(request):
+            return _header_json(request, submission, message)
+        messages.success(request, message)
     return _back_to_marking(submission.pk)
 
 

@@ -432,6 +432,8 @@
         return go ? save().then(function () { return !conflict; }) : false;
       }).then(function (go) {
         if (!go) return;
+        // The page sends this button itself (e.g. with fetch, staying on the page).
+        if (options.submitInstead && options.submitInstead(submitter)) return;
         form.dataset.ready = "1";
         submitting = true;
         // With nothing left to save the promise settles while this submit event is still
@@ -468,6 +470,8 @@
       // The page is submitting by other means (e.g. a timed essay's own form).
       leave: function () { submitting = true; },
       isBlocked: function () { return Boolean(conflict || closed); },
+      // The server moved the revision on without changing these fields (e.g. "Mark complete").
+      rebase: function (value) { if (!conflict) setRevision(value); },
       hasConflict: function () { return Boolean(conflict); },
       // True when the server holds exactly what the form shows.
       isSaved: function () { return !conflict && same(fields(), saved); },
@@ -546,5 +550,62 @@
     });
   });
 
-  window.CrisisAutosave = { attach: attach };
+  // --- A draft kept only on this device until the page has saved it ---------------------------
+  // For a box whose words become a new object when sent (a comment not yet added): it has no
+  // server copy to autosave into, so its fields stay in localStorage (the same store, key
+  // "<kind>:<user>:<id>" and shape as attach's copies) from the first keystroke until the page
+  // calls done(). On the next visit they are put back; Log out sends them to `url` first.
+  function keep(form, options) {
+    var key = options.key;
+    var url = options.url || form.action;
+    var names = options.fields;
+    function current() {
+      var state = {};
+      names.forEach(function (name) {
+        var input = form.elements[name];
+        state[name] = input ? input.value : "";
+      });
+      return state;
+    }
+    function store() {
+      var state = current();
+      try {
+        if (!state[names[0]].trim()) window.localStorage.removeItem(key);
+        else window.localStorage.setItem(key, JSON.stringify({ fields: state, base: 0, at: Date.now(), url: url }));
+      } catch (error) {
+        // Storage full or disabled: nothing more can be done on this device.
+      }
+    }
+    function restore() {
+      var copy = null;
+      try {
+        copy = JSON.parse(window.localStorage.getItem(key) || "null");
+      } catch (error) {
+        copy = null;
+      }
+      if (!copy || !copy.fields) return null;
+      names.forEach(function (name) {
+        var input = form.elements[name];
+        if (input && typeof copy.fields[name] === "string") input.value = copy.fields[name];
+      });
+      return copy.fields;
+    }
+    form.addEventListener("input", store);
+    form.addEventListener("change", store);
+    window.addEventListener("pagehide", store);
+    return {
+      key: key,
+      store: store,
+      restore: restore,
+      done: function () {
+        try {
+          window.localStorage.removeItem(key);
+        } catch (error) {
+          // ignore
+        }
+      },
+    };
+  }
+
+  window.CrisisAutosave = { attach: attach, keep: keep };
 })();

@@ -1,12 +1,18 @@
-// Crisis Classroom: the marking page.
+// Crisis Classroom: the marking workspace.
 //
 // The page works without this file: every button is an ordinary POST (saving the mark
-// first), and comments can be added as general comments. With it: marks limited to the
-// chosen level's band and a live total, autosave (static/js/autosave.js: the local copy,
-// retries, conflicts with another tab or marker), a comment typed but not yet added is
-// added before the mark form leaves the page, comments anchored to selected text, the
-// comment bank (Insert buttons and #code), the indicative-content highlight toggle and
-// keyboard shortcuts (Alt+Shift+S/N/P/C).
+// first), and comments can be added as general comments. With it, nothing reloads the page
+// except moving to another script:
+// - marks limited to the chosen level's band and a live total, autosaved
+//   (static/js/autosave.js: the local copy, retries, conflicts with another tab or marker);
+// - select words in the essay → a "Comment" button at the selection (or press C); comments
+//   are added, changed and deleted with fetch (JSON from classroom/views/marking.py), and the
+//   essay and numbered notes re-drawn from the server's answer;
+// - a comment typed but not yet added is kept on this device (CrisisAutosave.keep) and added
+//   before the mark form leaves the page;
+// - the comment bank: #code expands, "#" and some words suggest entries, Insert buttons;
+// - "Mark complete" and "Release" answered in place; the indicative-content highlights only
+//   while their panel is open; keyboard shortcuts listed in the "?" dialog.
 (function () {
   "use strict";
 
@@ -14,9 +20,45 @@
   var form = document.getElementById("mark-form");
   if (!layout || !form) return;
 
+  var user = layout.getAttribute("data-user");
+  var submissionId = layout.getAttribute("data-submission");
   var totalEl = document.getElementById("mark-total");
   var spagEl = document.getElementById("mark-spag");
+  var saveStatus = document.getElementById("mark-save-status");
+  var commentForm = document.getElementById("comment-form");
   var commentText = document.getElementById("comment-text");
+  var commentStatus = document.getElementById("comment-status");
+  var pendingNote = document.getElementById("comment-pending");
+  var essay = document.getElementById("essay");
+  var notesEl = document.getElementById("notes");
+
+  function csrfOf(someForm) {
+    var input = someForm.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  // POST a form (plus extras) asking for JSON. Resolves {ok, status, data}; data is null
+  // when the answer was not JSON (a proxy's error page, the login page…).
+  function postJson(url, someForm, extras) {
+    var body = new URLSearchParams(new FormData(someForm));
+    Object.keys(extras || {}).forEach(function (name) { body.set(name, extras[name]); });
+    return window
+      .fetch(url, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfOf(someForm), Accept: "application/json" },
+      })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") === -1 || response.redirected) {
+          return { ok: false, status: response.status, data: null };
+        }
+        return response.json().then(function (data) {
+          return { ok: response.ok, status: response.status, data: data };
+        });
+      });
+  }
 
   // --- Levels, bands and the total ------------------------------------------------------
   function fieldsetMarks(fieldset) {
@@ -51,7 +93,8 @@
     if (spagEl) spagEl.textContent = spag === null ? "–" : String(spag);
   }
 
-  form.querySelectorAll("fieldset.criterion").forEach(function (fieldset) {
+  var criteria = Array.prototype.slice.call(form.querySelectorAll("fieldset.criterion"));
+  criteria.forEach(function (fieldset) {
     applyBand(fieldset, false);
     fieldset.addEventListener("change", function (event) {
       if (event.target.classList.contains("level-choice")) applyBand(fieldset, true);
@@ -60,47 +103,97 @@
   });
   form.addEventListener("input", showTotal);
 
-  // --- Autosave, and a comment typed but not yet added --------------------------------------
-  // A comment typed in the box but not yet added goes in first: never dropped silently.
-  function addPendingComment() {
-    var commentForm = document.getElementById("comment-form");
+  // --- A comment typed but not yet added: kept on this device until it is added -----------
+  var draft = commentForm
+    ? window.CrisisAutosave.keep(commentForm, {
+        key: "comment:" + user + ":" + submissionId,
+        fields: ["comment", "start", "end", "quote"],
+      })
+    : null;
+
+  function addComment() {
+    // Resolves true when the box is empty or its comment was added; false (text kept) if not.
     if (!commentForm || !commentText.value.trim()) return Promise.resolve(true);
-    var note = document.getElementById("comment-pending");
-    note.hidden = true;
-    return window
-      .fetch(commentForm.action, {
-        method: "POST",
-        body: new URLSearchParams(new FormData(commentForm)),
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": commentForm.querySelector("input[name=csrfmiddlewaretoken]").value, Accept: "application/json" },
-      })
-      .then(function (response) {
-        var type = response.headers.get("Content-Type") || "";
-        if (type.indexOf("application/json") === -1) return { error: "" };
-        return response.json();
-      })
-      .then(function (data) {
-        if (data.status !== "added") throw { refused: data.error || "" };
+    pendingNote.hidden = true;
+    draft.store();
+    return postJson(commentForm.getAttribute("data-json-url"), commentForm)
+      .then(function (result) {
+        if (!result.ok || !result.data || result.data.status !== "added") {
+          throw { refused: result.data ? result.data.error || "" : "" };
+        }
+        showComments(result.data);
         commentText.value = "";
+        clearAnchor();
+        draft.done();
         return true;
       })
       .catch(function (error) {
         // Offline, a server error, the session ended, or the server refused the comment.
-        note.textContent = "Your comment was not added" + (error && error.refused ? ": " + error.refused : "") +
-          ". It is still in the box: add it or clear it, then try again.";
-        note.hidden = false;
+        pendingNote.textContent = "Your comment was not added" + (error && error.refused ? ": " + error.refused : "") +
+          ". It is still in the box (and kept on this device): add it or clear it, then try again.";
+        pendingNote.hidden = false;
         commentText.focus();
         return false;
       });
   }
 
+  // --- The mark form: autosave; Save draft and Mark complete answered in place --------------
+  var editable = Boolean(form.querySelector("button[value=save]"));
+
+  function swapHeader(html) {
+    var header = document.getElementById("mark-header");
+    if (!header) return;
+    var fresh = document.createElement("div");
+    fresh.innerHTML = html;
+    ["#mark-state", ".marking-actions"].forEach(function (selector) {
+      var now = header.querySelector(selector);
+      var then = fresh.querySelector(selector);
+      if (now && then) now.replaceWith(then);
+    });
+  }
+
+  function lockPage() {
+    // Released: nothing on the page can change any more (the server refuses it too).
+    editable = false;
+    form.querySelectorAll("fieldset").forEach(function (fieldset) { fieldset.disabled = true; });
+    form.querySelectorAll(".mark-buttons, #mark-next, #mark-previous").forEach(function (el) { el.hidden = true; });
+    if (commentForm) commentForm.hidden = true;
+    hideToolbar();
+    document.querySelectorAll(".note-edit").forEach(function (el) { el.remove(); });
+    var help = document.getElementById("essay-help");
+    if (help) help.textContent = "Comments can no longer be added: this feedback has been released.";
+  }
+
+  function markAction(submitter) {
+    var action = submitter ? submitter.value : "save";
+    if (action === "save") {
+      // Autosave has just saved everything: say so, and stay.
+      saveStatus.textContent = saver.isSaved() ? saveStatus.textContent : "Not saved yet — see the message above";
+      return true;
+    }
+    if (action !== "complete") return false; // next / previous: go to that page
+    postJson(form.getAttribute("action"), form, { action: "complete" }).then(function (result) {
+      if (result.ok && result.data) {
+        saver.rebase(result.data.revision);
+        swapHeader(result.data.header_html);
+        saveStatus.textContent = result.data.message;
+      } else {
+        saveStatus.textContent = "Not complete — " + (result.data && result.data.error ? result.data.error : "the server refused it. Try again.");
+      }
+    }, function () {
+      saveStatus.textContent = "Not complete — the server could not be reached. Try again.";
+    });
+    return true;
+  }
+
   var saver = window.CrisisAutosave.attach(form, {
-    key: "marking:" + layout.getAttribute("data-user") + ":" + layout.getAttribute("data-submission"),
-    status: document.getElementById("mark-save-status"),
-    enabled: Boolean(form.querySelector("button[value=save]")),
-    beforeSubmit: addPendingComment,
+    key: "marking:" + user + ":" + submissionId,
+    status: saveStatus,
+    enabled: editable,
+    beforeSubmit: addComment,
+    submitInstead: markAction,
     onChange: function () {
-      form.querySelectorAll("fieldset.criterion").forEach(function (fieldset) { applyBand(fieldset, false); });
+      criteria.forEach(function (fieldset) { applyBand(fieldset, false); });
       showTotal();
     },
     messages: {
@@ -109,16 +202,38 @@
     },
   });
 
+  // Save the mark first; resolves true once the server holds what the form shows.
+  function markSaved() {
+    if (!editable) return Promise.resolve(true);
+    if (saver.hasConflict()) return Promise.resolve(false);
+    return saver.save().then(function () {
+      if (saver.isSaved()) return true;
+      saveStatus.textContent = "Your mark is not saved yet, so that was not done. Check the message above, then try again.";
+      return false;
+    });
+  }
+
+  // --- The essay and its numbered notes, re-drawn from the server's answer -----------------
+  function announce(text) {
+    if (commentStatus) commentStatus.textContent = text || "";
+  }
+
+  function showComments(data) {
+    if (essay && typeof data.essay_html === "string") essay.innerHTML = data.essay_html;
+    if (notesEl && typeof data.notes_html === "string") notesEl.innerHTML = data.notes_html;
+    announce(data.message);
+  }
+
   // --- Anchored comments ----------------------------------------------------------------
-  var essay = document.getElementById("essay");
   var essayText = "";
   var sourceEl = document.getElementById("essay-source");
   if (sourceEl) essayText = JSON.parse(sourceEl.textContent);
   var essayChars = Array.from(essayText);
-  var commentForm = document.getElementById("comment-form");
+  var toolbar = document.getElementById("selection-toolbar");
   var selectionButton = document.getElementById("comment-on-selection");
   var anchorNote = document.getElementById("comment-anchor");
-  var clearAnchor = document.getElementById("comment-clear-anchor");
+  var clearAnchorButton = document.getElementById("comment-clear-anchor");
+  var pane = essay ? essay.closest(".essay-pane") : null;
   var pending = null;
 
   function charLength(text) {
@@ -153,74 +268,192 @@
     while (quote && /\s/.test(quote[0])) { start += 1; quote = essayChars.slice(start, end).join(""); }
     while (quote && /\s/.test(quote[quote.length - 1])) { end -= 1; quote = essayChars.slice(start, end).join(""); }
     if (!quote || start >= end) return null;
-    return { start: start, end: end, quote: quote };
+    return { start: start, end: end, quote: quote, rect: range };
+  }
+
+  function showAnchor(quote) {
+    var shown = quote.length > 80 ? quote.slice(0, 80) + "…" : quote;
+    anchorNote.textContent = "On the passage: “" + shown + "”";
+    clearAnchorButton.hidden = false;
   }
 
   function useSelection() {
-    var range = pending || selectedRange();
-    if (!range || !commentForm) return;
+    var range = selectedRange() || pending;
+    if (!range || !commentForm || !editable) return false;
     document.getElementById("comment-start").value = String(range.start);
     document.getElementById("comment-end").value = String(range.end);
     document.getElementById("comment-quote").value = range.quote;
-    var shown = range.quote.length > 80 ? range.quote.slice(0, 80) + "…" : range.quote;
-    anchorNote.textContent = "On the passage: “" + shown + "”";
-    clearAnchor.hidden = false;
-    document.getElementById("comment-text").focus();
+    showAnchor(range.quote);
+    hideToolbar();
+    commentText.focus();
+    draft.store();
+    return true;
   }
 
-  if (selectionButton && essay) {
+  function clearAnchor() {
+    ["comment-start", "comment-end", "comment-quote"].forEach(function (id) {
+      document.getElementById(id).value = "";
+    });
+    pending = null;
+    if (anchorNote) anchorNote.textContent = "General comment (not tied to a passage).";
+    if (clearAnchorButton) clearAnchorButton.hidden = true;
+  }
+
+  function hideToolbar() {
+    if (toolbar) toolbar.hidden = true;
+  }
+
+  function placeToolbar(range) {
+    // Just under the end of the selection, inside the essay's column.
+    var rects = range.rect.getClientRects();
+    var rect = rects.length ? rects[rects.length - 1] : range.rect.getBoundingClientRect();
+    var box = pane.getBoundingClientRect();
+    toolbar.hidden = false;
+    var width = toolbar.offsetWidth;
+    var left = Math.max(0, Math.min(rect.right - box.left - width / 2, box.width - width));
+    toolbar.style.left = Math.round(left) + "px";
+    toolbar.style.top = Math.round(rect.bottom - box.top + 6) + "px";
+  }
+
+  if (toolbar && essay && pane) {
+    var queued = false;
     document.addEventListener("selectionchange", function () {
-      var range = selectedRange();
-      if (range) pending = range;
-      selectionButton.hidden = !range;
+      if (queued) return;
+      queued = true;
+      window.requestAnimationFrame(function () {
+        queued = false;
+        var range = selectedRange();
+        if (range) {
+          pending = range;
+          placeToolbar(range);
+        } else if (!toolbar.contains(document.activeElement)) {
+          hideToolbar();
+        }
+      });
     });
     selectionButton.addEventListener("mousedown", function (event) {
       event.preventDefault(); // keep the selection
     });
     selectionButton.addEventListener("click", useSelection);
   }
-  if (clearAnchor) {
-    clearAnchor.addEventListener("click", function () {
-      ["comment-start", "comment-end", "comment-quote"].forEach(function (id) {
-        document.getElementById(id).value = "";
+  if (clearAnchorButton) clearAnchorButton.addEventListener("click", function () { clearAnchor(); draft.store(); });
+
+  // Put back a comment typed here before (a reload, or back from another script).
+  if (draft) {
+    var restored = draft.restore();
+    if (restored && restored.comment) {
+      if (restored.quote && restored.start) showAnchor(restored.quote);
+      pendingNote.textContent = "Your comment from before is back in the box: it has not been added yet.";
+      pendingNote.hidden = false;
+    }
+  }
+
+  if (commentForm) {
+    commentForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      closeSuggestions();
+      addComment().then(function (added) {
+        if (added) commentText.focus();
       });
-      pending = null;
-      anchorNote.textContent = "General comment (not tied to a passage).";
-      clearAnchor.hidden = true;
     });
   }
-  // Save the mark before any other form on the page (release, return, a comment…) acts on
-  // it; if it cannot be saved, that action waits: it would act on a version not on screen.
-  var saveStatus = document.getElementById("mark-save-status");
-  var others = Array.prototype.filter.call(document.querySelectorAll("form"), function (other) {
-    return other !== form;
-  });
-  others.forEach(function (other) {
-    other.addEventListener("submit", function (event) {
-      if (other.dataset.saved === "1" || (saver.isBlocked() && !saver.hasConflict())) return;
+
+  // Change or delete a note: delegated, since the notes are re-drawn.
+  if (notesEl) {
+    notesEl.addEventListener("submit", function (event) {
+      var noteForm = event.target;
+      if (!noteForm.matches(".note-edit-form, .note-delete-form")) return;
       event.preventDefault();
-      if (saver.hasConflict()) return;
-      saver.save().then(function () {
-        if (!saver.isSaved()) {
-          saveStatus.textContent = "Your mark is not saved yet, so that was not done. Check the message above, then try again.";
-          return;
+      var note = noteForm.closest(".note");
+      postJson(noteForm.getAttribute("data-json-url"), noteForm).then(function (result) {
+        if (result.ok && result.data) {
+          showComments(result.data);
+          var same = note && document.getElementById(note.id);
+          var focusTarget = same ? same.querySelector("summary") : commentText;
+          if (focusTarget) focusTarget.focus();
+        } else {
+          announce((result.data && result.data.error) || "That was not saved: try again.");
         }
-        other.dataset.saved = "1";
-        // Not while this submit event is still being dispatched (Chromium ignores it then).
-        window.setTimeout(function () { other.requestSubmit ? other.requestSubmit() : other.submit(); }, 0);
+      }, function () {
+        announce("That was not saved: the server could not be reached. Try again.");
       });
+    });
+    // A note and its passage point at each other, without a jump in the page's history.
+    notesEl.addEventListener("click", function (event) {
+      var link = event.target.closest("a.note-anchor");
+      if (!link) return;
+      event.preventDefault();
+      var ref = document.getElementById(link.getAttribute("href").slice(1));
+      if (ref) {
+        ref.scrollIntoView({ block: "center", behavior: "smooth" });
+        ref.focus();
+      }
+    });
+  }
+  if (essay) {
+    essay.addEventListener("click", function (event) {
+      var ref = event.target.closest("a.note-ref");
+      if (!ref) return;
+      event.preventDefault();
+      var note = document.getElementById(ref.getAttribute("href").slice(1));
+      if (!note) return;
+      document.querySelectorAll(".note.note-current").forEach(function (el) { el.classList.remove("note-current"); });
+      note.classList.add("note-current");
+      note.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    });
+  }
+
+  // --- Release (and the page's other buttons) --------------------------------------------------
+  var header = document.getElementById("mark-header");
+  if (header) {
+    header.addEventListener("submit", function (event) {
+      var action = event.target;
+      if (!action.hasAttribute("data-json-action")) return;
+      event.preventDefault();
+      markSaved().then(function (ok) {
+        if (!ok) return null;
+        return postJson(action.getAttribute("action"), action).then(function (result) {
+          if (result.ok && result.data) {
+            swapHeader(result.data.header_html);
+            saveStatus.textContent = result.data.message;
+            if (result.data.editable === false) lockPage();
+          } else {
+            saveStatus.textContent = (result.data && result.data.error) || "That was not done: try again.";
+          }
+        });
+      }).catch(function () {
+        saveStatus.textContent = "That was not done: the server could not be reached. Try again.";
+      });
+    });
+  }
+  // Every other form (withdraw, acknowledge, save to my bank…) leaves the page: save the
+  // mark first; if it cannot be saved, that action waits.
+  function leavesPage(other) {
+    return other !== form && other !== commentForm && !other.hasAttribute("data-json-action") &&
+      !other.matches(".note-edit-form, .note-delete-form") && !other.hasAttribute("data-logout");
+  }
+  document.addEventListener("submit", function (event) {
+    var other = event.target;
+    if (!leavesPage(other) || event.defaultPrevented) return;
+    if (other.dataset.saved === "1" || !editable || (saver.isBlocked() && !saver.hasConflict())) return;
+    event.preventDefault();
+    markSaved().then(function (ok) {
+      if (!ok) return;
+      other.dataset.saved = "1";
+      // Not while this submit event is still being dispatched (Chromium ignores it then).
+      window.setTimeout(function () { other.requestSubmit ? other.requestSubmit() : other.submit(); }, 0);
     });
   });
   window.addEventListener("pageshow", function () {
-    others.forEach(function (other) { delete other.dataset.saved; });
+    document.querySelectorAll("form[data-saved]").forEach(function (other) { delete other.dataset.saved; });
   });
 
-  // --- Comment bank -------------------------------------------------------------------------
+  // --- Comment bank: #code, "#" and words, Insert buttons, search ----------------------------
   var bank = {};
+  var bankEl = document.getElementById("bank-codes");
+  if (bankEl) bank = JSON.parse(bankEl.textContent);
+  var bankCodes = Object.keys(bank);
   var lastTarget = commentText;
-  document.querySelectorAll("#bank-list li[data-code]").forEach(function (item) {
-    bank[item.getAttribute("data-code").toLowerCase()] = item.querySelector(".bank-text").textContent;
-  });
 
   function insertText(target, text) {
     if (!target) return;
@@ -235,21 +468,133 @@
     target.focus();
   }
 
-  document.querySelectorAll(".bank-target").forEach(function (target) {
-    target.addEventListener("focus", function () { lastTarget = target; });
-    target.addEventListener("input", function (event) {
-      if (event.isComposing) return;
-      var caret = target.selectionStart;
-      var before = target.value.slice(0, caret);
-      var match = /(^|\s)#([A-Za-z0-9][\w-]*)(\s)$/.exec(before);
-      if (!match || !bank[match[2].toLowerCase()]) return;
-      var codeStart = caret - match[2].length - 1 - match[3].length;
-      var replacement = bank[match[2].toLowerCase()] + match[3];
-      target.value = target.value.slice(0, codeStart) + replacement + target.value.slice(caret);
-      var newCaret = codeStart + replacement.length;
-      target.setSelectionRange(newCaret, newCaret);
-    });
+  // "#prov " becomes the bank's text (the teacher's own #prov, if they have one).
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (!target.classList || !target.classList.contains("bank-target") || event.isComposing) return;
+    var caret = target.selectionStart;
+    var before = target.value.slice(0, caret);
+    var match = /(^|\s)#([A-Za-z0-9][\w-]*)(\s)$/.exec(before);
+    if (!match || !bank[match[2].toLowerCase()]) return;
+    var codeStart = caret - match[2].length - 1 - match[3].length;
+    var replacement = bank[match[2].toLowerCase()] + match[3];
+    target.value = target.value.slice(0, codeStart) + replacement + target.value.slice(caret);
+    var newCaret = codeStart + replacement.length;
+    target.setSelectionRange(newCaret, newCaret);
+    target.dispatchEvent(new Event("input", { bubbles: true }));
   });
+  document.addEventListener("focusin", function (event) {
+    if (event.target.classList && event.target.classList.contains("bank-target")) lastTarget = event.target;
+  });
+
+  function searchBank(query, limit) {
+    var words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    if (!words.length) return bankCodes.slice(0, limit);
+    var byCode = [];
+    var byWords = [];
+    bankCodes.forEach(function (code) {
+      var text = bank[code].toLowerCase();
+      if (words.length === 1 && code.indexOf(words[0]) === 0) byCode.push(code);
+      else if (words.every(function (word) { return code.indexOf(word) !== -1 || text.indexOf(word) !== -1; })) byWords.push(code);
+    });
+    return byCode.concat(byWords).slice(0, limit);
+  }
+
+  // Suggestions under the comment box while a "#…" is being typed (a combobox list).
+  var suggestions = document.getElementById("bank-suggestions");
+  var active = -1;
+  var token = null;
+
+  function closeSuggestions() {
+    if (!suggestions) return;
+    suggestions.hidden = true;
+    suggestions.textContent = "";
+    active = -1;
+    token = null;
+    commentText.removeAttribute("aria-activedescendant");
+  }
+
+  function highlight(index) {
+    var options = suggestions.querySelectorAll("[role=option]");
+    if (!options.length) return;
+    active = (index + options.length) % options.length;
+    options.forEach(function (option, i) { option.setAttribute("aria-selected", i === active ? "true" : "false"); });
+    commentText.setAttribute("aria-activedescendant", options[active].id);
+    options[active].scrollIntoView({ block: "nearest" });
+  }
+
+  function choose(code) {
+    if (!token) return;
+    var value = commentText.value;
+    var text = bank[code];
+    commentText.value = value.slice(0, token.start) + text + value.slice(token.end);
+    var caret = token.start + text.length;
+    commentText.setSelectionRange(caret, caret);
+    closeSuggestions();
+    commentText.dispatchEvent(new Event("input", { bubbles: true }));
+    commentText.focus();
+  }
+
+  function suggest() {
+    var caret = commentText.selectionStart;
+    var before = commentText.value.slice(0, caret);
+    var match = /(^|\s)#([^#\n]{0,40})$/.exec(before);
+    if (!match || /\s$/.test(match[2]) && bank[match[2].trim().toLowerCase()]) {
+      closeSuggestions();
+      return;
+    }
+    var found = searchBank(match[2], 8);
+    if (!found.length) {
+      closeSuggestions();
+      return;
+    }
+    token = { start: caret - match[2].length - 1, end: caret };
+    suggestions.textContent = "";
+    found.forEach(function (code, index) {
+      var option = document.createElement("li");
+      option.id = "bank-option-" + index;
+      option.setAttribute("role", "option");
+      option.setAttribute("aria-selected", "false");
+      option.setAttribute("data-code", code);
+      var label = document.createElement("code");
+      label.textContent = "#" + code;
+      option.appendChild(label);
+      option.appendChild(document.createTextNode(" " + bank[code]));
+      suggestions.appendChild(option);
+    });
+    suggestions.hidden = false;
+    highlight(0);
+  }
+
+  if (suggestions && commentText) {
+    commentText.addEventListener("input", function (event) {
+      if (!event.isComposing) suggest();
+    });
+    commentText.addEventListener("keydown", function (event) {
+      if (suggestions.hidden) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        highlight(active + (event.key === "ArrowDown" ? 1 : -1));
+      } else if (event.key === "Enter" || event.key === "Tab") {
+        var option = suggestions.querySelectorAll("[role=option]")[active];
+        if (!option) return;
+        event.preventDefault();
+        choose(option.getAttribute("data-code"));
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        closeSuggestions();
+      }
+    });
+    commentText.addEventListener("blur", function () { window.setTimeout(closeSuggestions, 150); });
+    suggestions.addEventListener("mousedown", function (event) {
+      var option = event.target.closest("[role=option]");
+      if (!option) return;
+      event.preventDefault();
+      choose(option.getAttribute("data-code"));
+    });
+  }
+
   document.querySelectorAll(".bank-insert").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () {
@@ -257,44 +602,162 @@
     });
   });
   var bankFilter = document.getElementById("bank-filter");
-  if (bankFilter) {
-    bankFilter.addEventListener("change", function () {
-      var wanted = bankFilter.value;
-      document.querySelectorAll("#bank-list li[data-code]").forEach(function (item) {
-        item.hidden = Boolean(wanted) && item.getAttribute("data-criterion") !== wanted;
+  var bankSearch = document.getElementById("bank-search");
+  function filterBank() {
+    var wanted = bankFilter ? bankFilter.value : "";
+    var words = bankSearch ? bankSearch.value.toLowerCase().split(/\s+/).filter(Boolean) : [];
+    document.querySelectorAll("#bank-list li[data-code]").forEach(function (item) {
+      var text = item.textContent.toLowerCase();
+      var fits = words.every(function (word) { return text.indexOf(word.replace(/^#/, "")) !== -1; });
+      item.hidden = (Boolean(wanted) && item.getAttribute("data-criterion") !== wanted) || !fits;
+    });
+  }
+  if (bankFilter) bankFilter.addEventListener("change", filterBank);
+  if (bankSearch) {
+    document.getElementById("bank-search-wrap").hidden = false;
+    bankSearch.addEventListener("input", filterBank);
+  }
+
+  // --- Indicative-content highlights: only while their panel is open ------------------------
+  var hints = document.getElementById("indicative-details");
+  if (hints && essay) {
+    hints.addEventListener("toggle", function () {
+      essay.classList.toggle("show-hits", hints.open);
+    });
+  }
+
+  // --- Keyboard shortcuts, listed in the "?" dialog -------------------------------------------
+  var dialog = document.getElementById("shortcuts");
+  var openHelp = document.getElementById("shortcuts-open");
+  var singleToggle = document.getElementById("shortcuts-single");
+  var opener = null;
+  var SINGLE_KEY = "marking-shortcuts:" + user;
+  var singleKeys = true;
+  try {
+    singleKeys = window.localStorage.getItem(SINGLE_KEY) !== "off";
+  } catch (error) {
+    singleKeys = true;
+  }
+
+  function showHelp() {
+    if (!dialog || dialog.open) return;
+    opener = document.activeElement;
+    if (singleToggle) singleToggle.checked = singleKeys;
+    dialog.showModal();
+  }
+  function closeHelp() {
+    if (dialog && dialog.open) dialog.close();
+  }
+  if (dialog) {
+    if (openHelp) {
+      openHelp.hidden = false;
+      openHelp.addEventListener("click", showHelp);
+    }
+    document.getElementById("shortcuts-close").addEventListener("click", closeHelp);
+    document.getElementById("shortcuts-done").addEventListener("click", closeHelp);
+    dialog.addEventListener("close", function () {
+      if (opener && opener.focus) opener.focus();
+    });
+    if (singleToggle) {
+      singleToggle.addEventListener("change", function () {
+        singleKeys = singleToggle.checked;
+        try {
+          window.localStorage.setItem(SINGLE_KEY, singleKeys ? "on" : "off");
+        } catch (error) {
+          // kept for this page only
+        }
       });
-    });
+    }
   }
 
-  // --- Indicative-content highlights --------------------------------------------------------
-  var toggle = document.getElementById("toggle-hits");
-  if (toggle && essay) {
-    toggle.hidden = false;
-    toggle.addEventListener("click", function () {
-      var on = essay.classList.toggle("show-hits");
-      toggle.setAttribute("aria-pressed", on ? "true" : "false");
-    });
+  var currentCriterion = null;
+
+  function criterionNow() {
+    var focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("fieldset.criterion");
+    if (focused) return focused;
+    if (currentCriterion) return currentCriterion;
+    return criteria.filter(function (fieldset) { return !fieldset.querySelector("input.level-choice:checked"); })[0] || criteria[0];
   }
 
-  // --- Keyboard shortcuts (Alt+Shift, to stay clear of screen-reader and browser keys) ------
+  function focusCriterion(fieldset) {
+    if (!fieldset) return;
+    currentCriterion = fieldset;
+    var radio = fieldset.querySelector("input.level-choice:checked") || fieldset.querySelector("input.level-choice");
+    if (radio) radio.focus();
+  }
+
+  function chooseLevel(number) {
+    var fieldset = criterionNow();
+    if (!fieldset || fieldset.disabled) return;
+    var wanted = null;
+    fieldset.querySelectorAll("input.level-choice").forEach(function (radio) {
+      var label = fieldset.querySelector('label[for="' + radio.id + '"]');
+      var words = label ? label.textContent : "";
+      if (words.indexOf("Level " + number + " ") === 0 || (number === 0 && radio.id.slice(-5) === "-none")) wanted = wanted || radio;
+    });
+    if (!wanted) return;
+    wanted.checked = true;
+    wanted.dispatchEvent(new Event("change", { bubbles: true }));
+    currentCriterion = fieldset;
+    wanted.focus();
+  }
+
+  function typing(el) {
+    if (!el || !el.tagName) return false;
+    if (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT") return true;
+    return el.tagName === "INPUT" && ["radio", "checkbox", "button", "submit", "reset"].indexOf(el.type) === -1;
+  }
+
+  function press(id) {
+    var button = document.getElementById(id);
+    if (button && !button.hidden) button.click();
+  }
+
   document.addEventListener("keydown", function (event) {
-    if (!event.altKey || !event.shiftKey || event.ctrlKey || event.metaKey) return;
-    var button = null;
-    if (event.code === "KeyS") {
-      event.preventDefault();
-      saver.save();
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey) return;
+    if (event.altKey && event.shiftKey) {
+      // Alt+Shift: kept from before, and they work inside boxes too.
+      var handled = true;
+      if (event.code === "KeyS") saver.save();
+      else if (event.code === "KeyN") press("mark-next");
+      else if (event.code === "KeyP") press("mark-previous");
+      else if (event.code === "KeyC") useSelection();
+      else handled = false;
+      if (handled) event.preventDefault();
       return;
     }
-    if (event.code === "KeyN") button = document.getElementById("mark-next");
-    if (event.code === "KeyP") button = document.getElementById("mark-previous");
-    if (event.code === "KeyC") {
-      event.preventDefault();
-      useSelection();
+    if (event.altKey || (dialog && dialog.open)) return;
+    if (event.key === "Escape" && typing(event.target)) {
+      event.target.blur();
       return;
     }
-    if (button) {
+    if (typing(event.target)) return;
+    if (event.key === "?") {
       event.preventDefault();
-      button.click();
+      showHelp();
+      return;
+    }
+    if (!singleKeys) return;
+    var key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    var fields = { w: "www", e: "ebi", t: "improvement_task" };
+    if (key === "c") {
+      if (useSelection()) event.preventDefault();
+    } else if (key === "n" || key === "j") {
+      event.preventDefault();
+      press("mark-next");
+    } else if (key === "p" || key === "k") {
+      event.preventDefault();
+      press("mark-previous");
+    } else if (/^[0-9]$/.test(key) && criteria.length && editable) {
+      event.preventDefault();
+      chooseLevel(parseInt(key, 10));
+    } else if ((key === "[" || key === "]") && criteria.length) {
+      event.preventDefault();
+      var index = criteria.indexOf(criterionNow());
+      focusCriterion(criteria[Math.max(0, Math.min(criteria.length - 1, index + (key === "]" ? 1 : -1)))]);
+    } else if (fields[key] && form.elements[fields[key]]) {
+      event.preventDefault();
+      form.elements[fields[key]].focus();
     }
   });
 

@@ -179,7 +179,7 @@ def _walk_the_journey(site: ProductionServer, teachers: BrowserContext, students
     teacher.get_by_label("Username").evaluate("field => field.labels[0].remove()")
     assert any(problem.startswith("critical: label") for problem in axe_check(teacher)["blocking"])
     _log_in(teacher, site, *TEACHER)
-    expect(teacher.get_by_role("heading", name="My classes", level=1)).to_be_visible()
+    expect(teacher.get_by_role("heading", name="To do", level=1)).to_be_visible()
     axe.check(teacher, "teacher", "home")
     teacher.get_by_role("link", name="New class").click()
     axe.check(teacher, "teacher", "new class")
@@ -209,12 +209,12 @@ def _walk_the_journey(site: ProductionServer, teachers: BrowserContext, students
 
     # --- The student logs in with the code, must choose a password, then joins. ----------
     _log_in(student, site, username, one_time_code)
-    expect(student.get_by_role("heading", name="Choose a new password", level=1)).to_be_visible()
+    expect(student.get_by_role("heading", name="Choose your password", level=1)).to_be_visible()
     axe.check(student, "student", "forced password change")
-    student.get_by_label("Old password").fill(one_time_code)
+    expect(student.get_by_label("Old password")).to_have_count(0)  # the code was just typed to log in
     student.get_by_label(re.compile(r"^\s*New password\W*$")).fill(NEW_PASSWORD)
-    student.get_by_label("New password confirmation").fill(NEW_PASSWORD)
-    student.get_by_role("button", name="Change password").click()
+    student.get_by_label("Type the new password again").fill(NEW_PASSWORD)
+    student.get_by_role("button", name="Save my password").click()
     expect(student.get_by_role("heading", name="My work", level=1)).to_be_visible()
     axe.check(student, "student", "home")
     student.get_by_label("Join code").fill(code.lower())

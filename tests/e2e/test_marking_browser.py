@@ -54,6 +54,9 @@ def test_teacher_marks_and_releases_then_the_student_reads_and_responds(page, li
     page.get_by_role("link", name="Sam Student").click()
     expect(page.get_by_role("heading", name="Marking: Sam Student")).to_be_visible()
     assert axe_check(page)["blocking"] == []
+    # Indicative-content hints are off until asked for (issue 13).
+    expect(page.get_by_text("Appears to mention: hotline, teleprinter")).to_be_hidden()
+    page.get_by_text("Show indicative content and hints").click()
     expect(page.get_by_text("Appears to mention: hotline, teleprinter")).to_be_visible()
 
     # A comment anchored to selected text.
@@ -176,7 +179,7 @@ def test_a_comment_that_cannot_be_added_stops_mark_complete_and_stays_in_the_box
     box = page.get_by_label("Comment", exact=True)
     box.fill("Typed while the server was failing.")
     page.route(
-        "**" + reverse("classroom:annotation_add", args=[submitted.pk]),
+        "**" + reverse("classroom:annotation_add_json", args=[submitted.pk]),
         lambda route: route.fulfill(status=502, body="Bad gateway"),
     )
     page.get_by_role("button", name="Mark complete").click()

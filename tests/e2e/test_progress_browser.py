@@ -77,7 +77,7 @@ def test_teacher_opens_a_students_progress_from_the_markbook(page, live_server, 
     expect(page.get_by_role("heading", name="Progress: Sam Student", level=1)).to_be_visible()
     expect(page.get_by_role("img", name=re.compile("Marks per criterion"))).to_be_visible()
     page.goto(f"{live_server.url}/classroom/classes/{known['a1'].school_class_id}/overview/")
-    expect(page.get_by_role("heading", name="Students needing attention")).to_be_visible()
+    expect(page.get_by_role("heading", name="Pupils needing attention")).to_be_visible()
     assert_accessible(page, "class overview")
     assert page.js_errors == []
 

@@ -24,7 +24,8 @@ def test_student_logs_in_and_sees_their_work_with_no_script_errors(page, live_se
 
 def test_teacher_sees_their_classes_and_join_code(page, live_server, school_class):
     log_in(page, live_server, "ms.teacher", PASSWORD)
-    expect(page.get_by_role("heading", name="My classes", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="To do", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="My classes", level=2)).to_be_visible()
     expect(page.get_by_text(school_class.join_code)).to_be_visible()
     assert page.js_errors == []
 
