@@ -375,7 +375,7 @@ def mark_submission(request: AuthedRequest, pk: int) -> HttpResponse:
             status = 409
         except MarkError as error:
             if _wants_json(request):
-                return _refused(str(error))
+                return _refused(str(error), revision=saved_revision)
             messages.error(request, str(error))
             status = 400
         else:
@@ -480,8 +480,13 @@ def _wants_json(request: AuthedRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _refused(message: str) -> JsonResponse:
-    return JsonResponse({"status": "invalid", "error": message}, status=400)
+def _refused(message: str, revision: int | None = None) -> JsonResponse:
+    """400 with the reason; `revision` when part of the mark was saved first (the page's
+    autosave carries on from it instead of meeting its own save as a conflict)."""
+    body: dict[str, object] = {"status": "invalid", "error": message}
+    if revision is not None:
+        body["revision"] = revision
+    return JsonResponse(body, status=400)
 
 
 def _comments_json(

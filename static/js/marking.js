@@ -116,15 +116,20 @@
     if (!commentForm || !commentText.value.trim()) return Promise.resolve(true);
     pendingNote.hidden = true;
     draft.store();
+    var sent = commentText.value;
     return postJson(commentForm.getAttribute("data-json-url"), commentForm)
       .then(function (result) {
         if (!result.ok || !result.data || result.data.status !== "added") {
           throw { refused: result.data ? result.data.error || "" : "" };
         }
         showComments(result.data);
-        commentText.value = "";
-        clearAnchor();
-        draft.done();
+        if (commentText.value === sent) {
+          commentText.value = "";
+          clearAnchor();
+          draft.done();
+        } else {
+          draft.store(); // typed while it was on its way: that stays, for the next comment
+        }
         return true;
       })
       .catch(function (error) {
@@ -178,6 +183,9 @@
         swapHeader(result.data.header_html);
         saveStatus.textContent = result.data.message;
       } else {
+        // The mark itself may have been saved before "complete" was refused: carry on from
+        // the revision the server now holds, or the next autosave would meet it as a conflict.
+        if (result.data && typeof result.data.revision === "number") saver.rebase(result.data.revision);
         saveStatus.textContent = "Not complete — " + (result.data && result.data.error ? result.data.error : "the server refused it. Try again.");
       }
     }, function () {
@@ -190,7 +198,9 @@
     key: "marking:" + user + ":" + submissionId,
     status: saveStatus,
     enabled: editable,
-    beforeSubmit: addComment,
+    beforeSubmit: function () {
+      return addComment().then(function (added) { return added ? saveEdits() : false; });
+    },
     submitInstead: markAction,
     onChange: function () {
       criteria.forEach(function (fieldset) { applyBand(fieldset, false); });
@@ -218,9 +228,83 @@
     if (commentStatus) commentStatus.textContent = text || "";
   }
 
+  // A change typed into an existing note's box is kept like a new comment: on this device
+  // ("comment-edit:<user>:<id>") until the server has it, through every re-draw of the notes.
+  function editKey(pk) { return "comment-edit:" + user + ":" + pk; }
+
+  function unsavedEdits() {
+    var edits = {};
+    if (!notesEl) return edits;
+    notesEl.querySelectorAll(".note-edit-form textarea").forEach(function (box) {
+      if (box.value !== box.defaultValue) edits[box.closest(".note").getAttribute("data-pk")] = box.value;
+    });
+    return edits;
+  }
+
+  function storeEdit(box) {
+    var pk = box.closest(".note").getAttribute("data-pk");
+    try {
+      if (box.value === box.defaultValue) window.localStorage.removeItem(editKey(pk));
+      else window.localStorage.setItem(editKey(pk), JSON.stringify({
+        fields: { comment: box.value }, base: 0, at: Date.now(), url: box.form.getAttribute("action"),
+      }));
+    } catch (error) {
+      // Storage full or disabled: the box still holds it.
+    }
+  }
+
+  function forgetEdit(pk) {
+    try { window.localStorage.removeItem(editKey(pk)); } catch (error) { /* ignore */ }
+  }
+
+  function putBackEdits(edits) {
+    if (!notesEl) return;
+    notesEl.querySelectorAll(".note-edit-form textarea").forEach(function (box) {
+      var pk = box.closest(".note").getAttribute("data-pk");
+      var text = edits[pk];
+      if (text === undefined) {
+        try {
+          var copy = JSON.parse(window.localStorage.getItem(editKey(pk)) || "null");
+          if (copy && copy.fields) text = copy.fields.comment;
+        } catch (error) {
+          text = undefined;
+        }
+      }
+      if (typeof text === "string" && text !== box.defaultValue) {
+        box.value = text;
+        box.closest("details").open = true;
+      }
+    });
+  }
+
+  // Before leaving the page (Save, then next; next; previous): changed notes are saved first;
+  // resolves false, staying on the page with the change in its box, if one could not be.
+  function saveEdits() {
+    return Object.keys(unsavedEdits()).reduce(function (chain, pk) {
+      return chain.then(function (ok) {
+        var box = document.getElementById("edit-" + pk);
+        if (!ok || !box) return ok;
+        return postJson(box.form.getAttribute("data-json-url"), box.form).then(function (result) {
+          if (!result.ok || !result.data) throw result;
+          forgetEdit(pk);
+          box.defaultValue = box.value;
+          showComments(result.data);
+          return true;
+        }).catch(function () {
+          box.closest("details").open = true;
+          announce("Your change to a comment was not saved, so the page stayed here. It is still in its box.");
+          box.focus();
+          return false;
+        });
+      });
+    }, Promise.resolve(true));
+  }
+
   function showComments(data) {
+    var edits = unsavedEdits();
     if (essay && typeof data.essay_html === "string") essay.innerHTML = data.essay_html;
     if (notesEl && typeof data.notes_html === "string") notesEl.innerHTML = data.notes_html;
+    putBackEdits(edits);
     announce(data.message);
   }
 
@@ -360,13 +444,23 @@
 
   // Change or delete a note: delegated, since the notes are re-drawn.
   if (notesEl) {
+    putBackEdits({});
+    notesEl.addEventListener("input", function (event) {
+      if (event.target.matches(".note-edit-form textarea")) storeEdit(event.target);
+    });
     notesEl.addEventListener("submit", function (event) {
       var noteForm = event.target;
       if (!noteForm.matches(".note-edit-form, .note-delete-form")) return;
       event.preventDefault();
       var note = noteForm.closest(".note");
+      var pk = note ? note.getAttribute("data-pk") : null;
+      var editBox = note ? note.querySelector(".note-edit-form textarea") : null;
       postJson(noteForm.getAttribute("data-json-url"), noteForm).then(function (result) {
         if (result.ok && result.data) {
+          if (pk) {
+            forgetEdit(pk);
+            if (editBox) editBox.defaultValue = editBox.value; // saved: not an edit to put back
+          }
           showComments(result.data);
           var same = note && document.getElementById(note.id);
           var focusTarget = same ? same.querySelector("summary") : commentText;

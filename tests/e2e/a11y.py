@@ -32,13 +32,15 @@ def axe_check(page) -> dict:
     )
     counts: Counter[str] = Counter()
     blocking = []
+    found = []
     for violation in result["violations"]:
         impact = violation.get("impact") or "unknown"
         counts[impact] += len(violation["nodes"])
+        found.append(f"{impact}: {violation['id']} at {[node['target'] for node in violation['nodes'][:5]]}")
         if impact in BLOCKING:
             targets = [node["target"] for node in violation["nodes"][:5]]
             blocking.append(f"{impact}: {violation['id']} — {violation['help']} at {targets}")
-    return {"counts": dict(counts), "blocking": blocking}
+    return {"counts": dict(counts), "blocking": blocking, "found": found}
 
 
 def assert_accessible(page, label: str) -> dict:
