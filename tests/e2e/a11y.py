@@ -23,7 +23,13 @@ def _axe_source() -> str:
 
 
 def axe_check(page) -> dict:
-    """Run axe on the page; return {"counts": {impact: n}, "blocking": [violation summaries]}."""
+    """Run axe on the page; return {"counts": {impact: n}, "blocking": [violation summaries]}.
+
+    The page is checked at rest: the pointer is moved off it and transitions are turned off
+    (prefers-reduced-motion), so a button that has just appeared under the pointer is not
+    measured half-way through its hover colours."""
+    page.mouse.move(0, 0)
+    page.emulate_media(reduced_motion="reduce")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(_axe_source())
     result = page.evaluate(
