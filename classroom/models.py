@@ -601,6 +601,15 @@ class Assignment(RendersMarkdown):
             errors["due_at"] = "After the assignment opens, the due date can only move later."
         if "late_cutoff" in changes and self.late_cutoff and cutoff is not None and cutoff < self.late_cutoff:
             errors["late_cutoff"] = "After the assignment opens, the cut-off can only move later."
+        if (
+            "late_cutoff" in changes
+            and self.late_cutoff is None
+            and cutoff is not None
+            and cutoff < (at or timezone.now())
+        ):
+            errors["late_cutoff"] = (
+                "A cut-off set after opening must be in the future: a past one would shut out late work at once."
+            )
         if cutoff is not None and cutoff < due:
             errors["late_cutoff"] = "The late cut-off cannot be before the due date."
         return errors

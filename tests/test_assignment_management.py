@@ -398,3 +398,19 @@ def test_assignment_page_budget_with_exemptions_and_changes(
     # exemption), the record of changes
     with django_assert_num_queries(7):
         assert client.get(reverse("classroom:assignment_detail", args=[assignment.pk])).status_code == 200
+
+
+def test_a_cut_off_added_after_opening_cannot_lie_in_the_past(school_class):
+    """Review: going from no cut-off to one already past would shut late writers out at once."""
+    from tests.factories import AssignmentFactory
+
+    now = timezone.now()
+    assignment = AssignmentFactory(
+        school_class=school_class,
+        opens_at=now - dt.timedelta(days=3),
+        due_at=now - dt.timedelta(days=1),
+        late_cutoff=None,
+    )
+    refused = assignment.edit_refusals({"late_cutoff": now - dt.timedelta(hours=1)})
+    assert "must be in the future" in refused["late_cutoff"]
+    assert "late_cutoff" not in assignment.edit_refusals({"late_cutoff": now + dt.timedelta(days=1)})
