@@ -3,7 +3,8 @@
 static/js/autosave.js reads it:
 - 200 {"status": "saved", "revision", "saved_at", "saved_at_display", …page extras}
 - 409 {"status": "conflict", "revision", "editable", "text", "error"}: changed elsewhere
-  (editable true) or no longer editable (submitted, released): nothing was saved;
+  (editable true) or no longer editable (submitted, released): nothing was saved; with
+  "closed" (the words to show) when nothing can be saved here at all (an archived assignment);
 - 400 {"status": "invalid", "error", "errors": {field: [messages]}}: nothing was saved.
 A save without a base revision is invalid (400), never last-writer-wins.
 """
@@ -40,6 +41,22 @@ def conflict(error: VersionConflict) -> JsonResponse:
             "editable": error.editable,
             "text": error.text,
             "error": error.message,
+        },
+        status=409,
+    )
+
+
+def closed(message: str, revision: int | None = None) -> JsonResponse:
+    """Nothing can be saved here any more (e.g. the assignment was archived): a 409 that is not
+    editable, so the page stops saving and keeps the text on the device; nothing was saved."""
+    return JsonResponse(
+        {
+            "status": "conflict",
+            "revision": revision,
+            "editable": False,
+            "text": None,
+            "error": message,
+            "closed": message,
         },
         status=409,
     )

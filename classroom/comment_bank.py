@@ -16,18 +16,27 @@ from crisis.models import EssayPrompt
 CODE_PATTERN = re.compile(r"(?<![\w#])#([A-Za-z0-9][\w-]{0,19})(?![\w-])")
 
 
+def precedence(entry: CommentBankEntry) -> int:
+    """Which entry a code means when several share it: the teacher's own (2) over the
+    department bank's (1) over the starter bank's (0)."""
+    if entry.department:
+        return 1
+    return 0 if entry.is_starter else 2
+
+
 def entries_by_code(entries) -> dict[str, CommentBankEntry]:
-    """Code (lower case) to entry; a teacher's own entry wins over a starter one with the same code."""
+    """Code (lower case) to entry, by `precedence`: a teacher's own entry wins over a
+    department one with the same code, which wins over a starter one."""
     found: dict[str, CommentBankEntry] = {}
-    for entry in sorted(entries, key=lambda e: e.owner_id is not None):
+    for entry in sorted(entries, key=precedence):
         found[entry.code.lower()] = entry
     return found
 
 
 def usable_entries(entries) -> list[CommentBankEntry]:
     """The bank as a marker can use it: one entry per code, the teacher's own shadowing the
-    starter one (the same rule as `#code` expansion, so the list and the expansion agree),
-    in the bank's order."""
+    department's and the department's the starter one (the same rule as `#code` expansion,
+    so the list and the expansion agree), in the bank's order."""
     return sorted(entries_by_code(entries).values(), key=lambda e: (e.criterion_code, e.code.lower()))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -12,8 +12,10 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, Se
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
+from django.utils.text import Truncator
 
 from classroom import roster
+from classroom.department import MAX_RANDOM_EXTRA, MAX_SAMPLE_SIZE
 from classroom.models import (
     MAX_BANK_CHARS,
     MAX_COMMENT_CHARS,
@@ -21,7 +23,9 @@ from classroom.models import (
     MAX_FEEDBACK_CHARS,
     Assignment,
     CommentBankEntry,
+    ExemplarShare,
     SchoolClass,
+    Standardisation,
     StrandTick,
     User,
     same_minute,
@@ -418,27 +422,8 @@ class ExemptionForm(forms.Form):
             cast(forms.ModelChoiceField, self.fields["student"]).queryset = students
 
 
-class DeadlinesForm(forms.Form):
-    """After an assignment opens, only its deadlines can move (later), and the teacher may
-    still choose when pupils see the model answers."""
-
-    due_at = forms.DateTimeField(label="Due at", widget=DateTimeLocalInput())
-    late_cutoff = forms.DateTimeField(
-        label="Late work cut-off",
-        required=False,
-        widget=DateTimeLocalInput(),
-        help_text="Empty: late work is accepted at any time.",
-    )
-    model_answers = forms.ChoiceField(
-        label="Show pupils the model answers",
-        choices=Assignment.ModelAnswerRelease.choices,
-        required=False,  # left out: unchanged
-        help_text="Pupils never see them before starting a timed essay.",
-    )
-
-
 class ExtensionForm(forms.Form):
-    student = forms.ModelChoiceField(queryset=User.objects.none(), label="Student", empty_label=None)
+    student = forms.ModelChoiceField(queryset=User.objects.none(), label="Pupil", empty_label=None)
     due_at = forms.DateTimeField(label="Their due date", widget=DateTimeLocalInput())
     late_cutoff = forms.DateTimeField(
         label="Their late cut-off",
@@ -499,25 +484,23 @@ def _feedback_box() -> forms.Textarea:
     return forms.Textarea(attrs={"rows": 3, "class": "form-control bank-target"})
 
 
-class MarkForm(VersionedForm):
-    """One level (radio) and one mark per criterion, then the written feedback.
-
-    The form checks that each chosen level is one of its criterion's levels and that the
-    mark lies in the level's band; `Submission.record_mark` checks again and totals.
+class CriterionLevelsMixin:
+    """One level (radio) and one mark per criterion of a mark scheme, checked together: each
+    chosen level must be one of its criterion's levels and the mark must lie in its band.
+    `cleaned_data["scores"]` maps criterion id to (level id or None, marks), as
+    `classroom.models.validate_scores` takes it. Used by the marking page (MarkForm) and by
+    every mark given outside it (standardisation, second marking, moderation: ReviewMarkForm).
     """
 
-    www = forms.CharField(label="What went well", required=False, max_length=MAX_FEEDBACK_CHARS, widget=_feedback_box())
-    ebi = forms.CharField(label="Even better if", required=False, max_length=MAX_FEEDBACK_CHARS, widget=_feedback_box())
-    improvement_task = forms.CharField(
-        label="Improvement task (optional)",
-        required=False,
-        max_length=MAX_FEEDBACK_CHARS,
-        widget=_feedback_box(),
-        help_text="Something specific for the student to do in response (DIRT).",
-    )
+    if TYPE_CHECKING:  # what forms.Form gives the classes that mix this in
+        fields: dict
+        cleaned_data: dict
+        add_error: Any
 
-    def __init__(self, *args, criteria: list, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        @property
+        def errors(self) -> Any: ...
+
+    def add_criterion_fields(self, criteria: list) -> None:
         self.criteria = criteria
         for criterion in criteria:
             levels = list(criterion.levels.all())
@@ -532,18 +515,8 @@ class MarkForm(VersionedForm):
             self.fields[f"marks-{criterion.pk}"] = forms.IntegerField(
                 label=f"{criterion.code} mark", required=False, min_value=0, max_value=criterion.max_marks
             )
-        for strand, label in StrandTick.Strand.choices:
-            self.fields[f"{STRAND_PREFIX}{strand}"] = forms.TypedChoiceField(
-                label=label,
-                choices=[("", "Not rated"), *((str(value), words) for value, words in StrandTick.Rating.choices)],
-                coerce=int,
-                empty_value=None,
-                required=False,
-                widget=forms.RadioSelect,
-            )
 
-    def clean(self):
-        super().clean()
+    def clean_scores(self, require_all: bool = False) -> dict[int, tuple[int | None, int]]:
         data = self.cleaned_data
         scores: dict[int, tuple[int | None, int]] = {}
         for criterion in self.criteria:
@@ -554,6 +527,8 @@ class MarkForm(VersionedForm):
             if not level_value:
                 if marks is not None:
                     self.add_error(level_key, f"{criterion.code}: choose the level first, then a mark in its band.")
+                elif require_all:
+                    self.add_error(level_key, f"{criterion.code}: choose a level and a mark.")
                 continue
             if level_value == NO_LEVEL:
                 if marks not in (None, 0):
@@ -572,13 +547,126 @@ class MarkForm(VersionedForm):
                 self.add_error(marks_key, f"{criterion.code}: level {level.number} allows {level.band}, not {marks}.")
                 continue
             scores[criterion.pk] = (level.pk, marks)
-        data["scores"] = scores
+        return scores
+
+
+class MarkForm(CriterionLevelsMixin, VersionedForm):
+    """One level (radio) and one mark per criterion (CriterionLevelsMixin), then the written feedback.
+
+    `Submission.record_mark` checks the scores again and totals.
+    """
+
+    www = forms.CharField(label="What went well", required=False, max_length=MAX_FEEDBACK_CHARS, widget=_feedback_box())
+    ebi = forms.CharField(label="Even better if", required=False, max_length=MAX_FEEDBACK_CHARS, widget=_feedback_box())
+    improvement_task = forms.CharField(
+        label="Improvement task (optional)",
+        required=False,
+        max_length=MAX_FEEDBACK_CHARS,
+        widget=_feedback_box(),
+        help_text="Something specific for the student to do in response (DIRT).",
+    )
+
+    def __init__(self, *args, criteria: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_criterion_fields(criteria)
+        for strand, label in StrandTick.Strand.choices:
+            self.fields[f"{STRAND_PREFIX}{strand}"] = forms.TypedChoiceField(
+                label=label,
+                choices=[("", "Not rated"), *((str(value), words) for value, words in StrandTick.Rating.choices)],
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        data["scores"] = self.clean_scores()
         # Only the strands the page sent change: a page (or an autosave) without them keeps the ticks.
         data["strands"] = {
             strand: data.get(f"{STRAND_PREFIX}{strand}")
             for strand in StrandTick.Strand.values
             if f"{STRAND_PREFIX}{strand}" in self.data and f"{STRAND_PREFIX}{strand}" not in self.errors
         }
+        return data
+
+
+class ReviewMarkForm(CriterionLevelsMixin, forms.Form):
+    """A whole mark given outside the pupil's own mark (classroom.models.ReviewMark): a level
+    and mark for every criterion, and a note (the rationale or the moderator's reason)."""
+
+    note = forms.CharField(
+        label="Note", required=False, max_length=MAX_FEEDBACK_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, criteria: list, note_label: str = "Note", note_required: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_criterion_fields(criteria)
+        self.fields["note"].label = note_label
+        self.fields["note"].required = note_required
+
+    def clean(self):
+        super().clean()
+        self.cleaned_data["scores"] = self.clean_scores(require_all=True)
+        return self.cleaned_data
+
+
+class SampleForm(forms.Form):
+    """Drawing a moderation sample: how many scripts per marker, how many more at random, the
+    tolerance, and the second marker for each first marker's scripts (`second-<marker id>`,
+    `second-none` for a marker who has left). `cleaned_data["second_marker_for"]` maps first
+    marker id to the chosen teacher's id."""
+
+    size = forms.IntegerField(
+        label="Scripts per marker",
+        min_value=1,
+        max_value=MAX_SAMPLE_SIZE,
+        initial=3,
+        help_text="Taken in turn from the top, the bottom and the middle of each marker's totals.",
+    )
+    random_extra = forms.IntegerField(
+        label="Extra scripts at random, per marker", min_value=0, max_value=MAX_RANDOM_EXTRA, initial=1
+    )
+    tolerance_marks = forms.IntegerField(
+        label="Tolerance (± marks)",
+        min_value=0,
+        max_value=100,
+        initial=2,
+        help_text="A second mark further than this from the first is flagged for moderation.",
+    )
+
+    def __init__(self, *args, first_markers: list[tuple[int | None, str, int]], candidates: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first_markers = first_markers
+        choices = [("", "Choose a teacher"), *((user.pk, user.display_name) for user in candidates)]
+        for marker_id, name, count in first_markers:
+            self.fields[self.field_name(marker_id)] = forms.TypedChoiceField(
+                label=f"Second marker for {name} ({plural(count, 'marked script')})",
+                choices=choices,
+                coerce=int,
+                error_messages={"required": f"Choose a second marker for the scripts marked by {name}."},
+            )
+
+    @staticmethod
+    def field_name(marker_id: int | None) -> str:
+        return f"second-{marker_id if marker_id is not None else 'none'}"
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        chosen: dict[int | None, int] = {}
+        for marker_id, name, _count in self.first_markers:
+            second = data.get(self.field_name(marker_id))
+            if second is None:
+                continue
+            if second == marker_id:
+                self.add_error(
+                    self.field_name(marker_id),
+                    f"{name} marked these scripts first, so cannot second-mark them: choose another teacher.",
+                )
+            chosen[marker_id] = second
+        data["second_marker_for"] = chosen
         return data
 
 
@@ -611,9 +699,10 @@ class BankEntryForm(forms.ModelForm):
             "criterion_code": forms.Select(attrs={"class": "form-select"}),
         }
 
-    def __init__(self, *args, owner, **kwargs) -> None:
+    def __init__(self, *args, owner, department: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
+        self.department = department  # an entry of the department bank (its curators' form)
         # A bank entry is pasted into comments, possibly many times: keep it short.
         text = self.fields["text"]
         text.validators.append(MaxLengthValidator(MAX_BANK_CHARS))
@@ -621,15 +710,22 @@ class BankEntryForm(forms.ModelForm):
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].lower()
-        clash = CommentBankEntry.objects.filter(owner=self.owner, code=code)
+        if self.department:
+            clash = CommentBankEntry.objects.filter(department=True, code=code)
+            message = f"The department bank already has a comment with the code #{code}."
+        else:
+            clash = CommentBankEntry.objects.filter(owner=self.owner, department=False, code=code)
+            message = f"You already have a comment with the code #{code}."
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise forms.ValidationError(f"You already have a comment with the code #{code}.")
+            raise forms.ValidationError(message)
         return code
 
     def save(self, commit: bool = True) -> CommentBankEntry:
-        self.instance.owner = self.owner
+        if self.instance.pk is None or not self.department:
+            self.instance.owner = self.owner  # a department entry keeps who added it
+        self.instance.department = self.department
         return super().save(commit=commit)
 
 
@@ -640,4 +736,162 @@ class DirtForm(VersionedForm):
         max_length=MAX_FEEDBACK_CHARS,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 6, "class": "form-control"}),
+    )
+
+
+# --- the department: standardisation ---
+
+
+class StandardisationForm(forms.ModelForm):
+    """A standardisation's title, tolerance and whether markers must do it first; its question
+    only when it is set up (`prompts`: (pk, label) pairs), as the scripts are marked against
+    that question's scheme."""
+
+    prompt = forms.TypedChoiceField(label="Essay question", coerce=int)
+    tolerance_marks = forms.IntegerField(
+        label="Tolerance on the total (± marks)", min_value=0, max_value=100, initial=2
+    )
+    tolerance_levels = forms.IntegerField(
+        label="Tolerance on each criterion (± levels)", min_value=0, max_value=10, initial=1
+    )
+    required = forms.BooleanField(
+        label="Markers must mark these scripts before they mark work on this question",
+        required=False,
+        initial=True,
+    )
+
+    class Meta:
+        model = Standardisation
+        fields = ["title", "tolerance_marks", "tolerance_levels", "required"]
+        labels = {"title": "Title"}
+        help_texts = {"title": "What markers see, e.g. “Year 10 mock: how far essay”."}
+
+    def __init__(self, *args, prompts: list[tuple[int, str]] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if prompts is None:
+            del self.fields["prompt"]
+        else:
+            cast(forms.ChoiceField, self.fields["prompt"]).choices = prompts
+            self.order_fields(["prompt"])
+
+
+class ScriptTextForm(forms.Form):
+    """The head's copy of a standardisation script: the essay with every pupil's name taken out."""
+
+    text = forms.CharField(
+        label="The script (a copy: the pupil's own essay does not change)",
+        max_length=MAX_ESSAY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="Take out every pupil's name (first or last) before you save it.",
+    )
+
+
+class AddScriptForm(ScriptTextForm):
+    """Pick a handed-in essay as a script; `text` only when the head edits the copy first."""
+
+    submission = forms.IntegerField(min_value=1, max_value=10**18, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].required = False
+
+
+# --- the department: comment bank curators, exemplars, the whole-class feedback sheet ---
+
+MAX_SHEET_CHARS = 1_200  # each of the teacher's boxes on the sheet: it prints on one A4 page
+
+
+class TeachersField(IdsField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.display_name
+
+
+class BankCuratorsForm(forms.Form):
+    """The teachers the head names to keep the department comment bank with them."""
+
+    curators = TeachersField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Teachers who may change the department bank",
+    )
+
+    def __init__(self, *args, candidates: QuerySet[User], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(TeachersField, self.fields["curators"]).queryset = candidates
+        if not self.is_bound:
+            teachers = list(candidates)
+            self.has_candidates = bool(teachers)
+            self.initial["curators"] = [user.pk for user in teachers if user.curates_bank]
+
+
+class ExemplarForm(forms.Form):
+    """Promoting a marked script to a department exemplar (`notes`: the marker's comments to
+    copy, `with_text`: the copy of the essay), or changing one (title, level, commentary)."""
+
+    title = forms.CharField(label="Title", max_length=200)
+    level_name = forms.ChoiceField(label="The level it shows")
+    text = forms.CharField(
+        label="The essay (a copy: the pupil's own essay does not change)",
+        max_length=MAX_ESSAY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="Take out every pupil's name before you save it.",
+    )
+    commentary = forms.CharField(
+        label="Why this level, not the next",
+        max_length=MAX_FEEDBACK_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    notes = forms.TypedMultipleChoiceField(
+        label="Comments to copy with it", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, levels: list[str], notes: list[dict] | None = None, with_text: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["level_name"]).choices = [(label, label) for label in levels]
+        if not with_text:
+            del self.fields["text"]
+        if notes is None:
+            del self.fields["notes"]
+        else:
+            cast(forms.ChoiceField, self.fields["notes"]).choices = [
+                (note["number"], f"{note['number']}. “{Truncator(note['quote']).chars(60)}”: {note['comment']}")
+                for note in notes
+            ]
+
+
+class ExemplarShareForm(forms.Form):
+    """Share an exemplar with one of the teacher's assignments on its question."""
+
+    assignment = forms.TypedChoiceField(label="Assignment", coerce=int)
+    when = forms.ChoiceField(
+        label="Pupils see it",
+        choices=ExemplarShare.When.choices,
+        initial=ExemplarShare.When.AFTER_SUBMIT,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, assignments: list[Assignment], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["assignment"]).choices = [
+            (assignment.pk, f"{assignment.school_class.name}: {assignment.title}") for assignment in assignments
+        ]
+
+
+class FeedbackSheetForm(forms.Form):
+    """The teacher's own words on the whole-class feedback sheet."""
+
+    misconceptions = forms.CharField(
+        label="Common misconceptions",
+        required=False,
+        max_length=MAX_SHEET_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One a line: the sheet lists them.",
+    )
+    exemplar_paragraph = forms.CharField(
+        label="An exemplar paragraph",
+        required=False,
+        max_length=MAX_SHEET_CHARS,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="A strong paragraph for the class to learn from, with no pupil's name.",
     )

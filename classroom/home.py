@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from classroom import permissions, progress
 from classroom import status as status_rules
-from classroom.models import Assignment, SchoolClass, Submission, User
+from classroom.models import Assignment, AssignmentChange, SchoolClass, Submission, User
 from classroom.status import (
     HANDED_IN_KEYS,
     OPEN_KEYS,
@@ -37,6 +37,8 @@ class StudentAssignment:
     status_words: str
     word_count: int
     sealed: bool = False  # a timed essay not started yet: its question stays hidden
+    last_worked_at: datetime | None = None  # the pupil's last save of their essay, or its start
+    change_fields: str = ""  # what the teacher's last change after opening changed, in words
 
     @property
     def title(self) -> str:
@@ -52,12 +54,38 @@ class StudentAssignment:
             return False
         return self.status in OPEN_KEYS or now <= self.due_at
 
+    @property
+    def changed_at(self) -> datetime | None:
+        """When the teacher changed the assignment (after it opened), if the pupil should be
+        told: they can still work on it (on their to-do, not handed in), and the change came
+        after they last worked on it (their last save; starting counts as one). A pupil who
+        has not started is told of any change: page views are not recorded, so they may have
+        read the old version. None: nothing new. Needs no table of its own: both times come
+        with the home page's one query."""
+        changed = self.assignment.updated_at
+        if changed is None or not self.is_open or self.status not in OPEN_KEYS:
+            return None
+        if self.last_worked_at is not None and changed <= self.last_worked_at:
+            return None
+        return changed
+
 
 def student_assignments(student: User) -> tuple[list[StudentAssignment], list[StudentAssignment]]:
     """The student's open and closed assignments, in one query whatever their number."""
     rows = []
     now = timezone.now()
-    queryset = Assignment.objects.visible_to(student).with_status_for(student).select_related("school_class", "prompt")
+    queryset = (
+        Assignment.objects.visible_to(student)
+        .with_status_for(student)
+        .select_related("school_class", "prompt")
+        .annotate(
+            last_change_fields=Subquery(
+                AssignmentChange.objects.filter(assignment=OuterRef("pk"))
+                .order_by("-changed_at", "-pk")
+                .values("fields")[:1]
+            )
+        )
+    )
     for assignment in queryset.order_by("due_at", "pk"):
         due = assignment.ext_due_at or assignment.due_at
         date_passed = feedback_date_passed(assignment.feedback_release, assignment.feedback_release_at, now)
@@ -77,6 +105,10 @@ def student_assignments(student: User) -> tuple[list[StudentAssignment], list[St
                 mine.student_words,
                 assignment.my_word_count or 0,
                 sealed=assignment.question_sealed(assignment.my_started_at, assignment.my_state),
+                last_worked_at=max(
+                    (t for t in (assignment.my_updated_at, assignment.my_started_at) if t is not None), default=None
+                ),
+                change_fields=assignment.last_change_fields or "",
             )
         )
     open_rows = [row for row in rows if row.is_open]
@@ -95,7 +127,10 @@ def student_assignments(student: User) -> tuple[list[StudentAssignment], list[St
 # - missing work: "Missing" (exempt pupils, and pupils who joined after the due date, are not);
 # - upcoming deadlines: assignments not yet due.
 # Pupils are the class's current pupils (as in the markbook). An assignment stays on the list
-# while it has something to do or is not yet due; archiving it takes it off.
+# while it has something to do or is not yet due. Archiving closes it to pupils, so it has no
+# deadline and no missing work any more; but what they handed in is still owed its marking:
+# an archived assignment stays on the list (labelled archived) while it has scripts to mark,
+# marks to release or responses to read, and leaves once those are done.
 # Heads of department get the same to-do for the classes they teach, and one summary row per
 # other class in the department (counts only: that marking belongs to the class's teachers).
 # Queries: classes, figures per assignment (one grouped query), next script and response.
@@ -120,7 +155,8 @@ class AssignmentTodo:
     responses: int = 0
     next_script: int | None = None  # the submission to mark next, in marking-queue order
     next_response: int | None = None  # the submission whose response to read next
-    upcoming: bool = False  # not yet due
+    upcoming: bool = False  # not yet due (never when archived: it takes no more work)
+    archived: bool = False
 
     @property
     def needs_action(self) -> bool:
@@ -178,18 +214,17 @@ def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTo
         return []
     rows = (
         progress._grid(class_ids, now)
-        # Archived assignments leave the to-do. (An annotation, so the filter reuses the grid's
-        # join to the assignment rather than adding a second one.)
+        # (An annotation, so it reuses the grid's join to the assignment rather than a second.)
         .annotate(a_archived_at=F("school_class__assignments__archived_at"))
-        .filter(a_archived_at__isnull=True)
-        .values("a_id", "school_class_id")
+        .values("a_id", "school_class_id", "a_archived_at")
         .annotate(
             n_pupils=Count("pk", filter=~Q(kind="exempt")),
             n_handed_in=Count("pk", filter=Q(kind__in=HANDED_IN_KEYS)),
             n_to_mark=Count("pk", filter=Q(kind__in=TO_MARK_KEYS)),
             n_late=Count("pk", filter=Q(kind="late")),
             n_to_release=Count("pk", filter=Q(kind="marked")),
-            n_missing=Count("pk", filter=Q(kind="missing")),
+            # Archived: closed to pupils, so nothing is missing any more (see the notes above).
+            n_missing=Count("pk", filter=Q(kind="missing", a_archived_at__isnull=True)),
             n_responses=Count("pk", filter=response_waiting_q("sub__mark__dirt__")),
         )
         .order_by("a_id")
@@ -205,6 +240,7 @@ def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTo
             to_release=r["n_to_release"],
             missing=r["n_missing"],
             responses=r["n_responses"],
+            archived=r["a_archived_at"] is not None,
         )
         for r in rows
     ]
@@ -212,25 +248,21 @@ def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTo
 
 def _first_in_queue(condition: Q, by_number: bool) -> Subquery:
     """The first current pupil's submission of the outer assignment meeting `condition`, in the
-    marking queue's order (candidate number while names are hidden, else name)."""
-    order = (
-        ["candidate_number", "pk"]
-        if by_number
-        else ["student__last_name", "student__first_name", "student__username", "pk"]
-    )
+    marking queue's order (Submission.marking_order)."""
     queue = Submission.objects.filter(
         condition,
         assignment=OuterRef("pk"),
         student__enrolments__school_class=OuterRef("school_class"),
         student__enrolments__removed_at__isnull=True,
     )
-    return Subquery(queue.order_by(*order).values("pk")[:1])
+    return Subquery(queue.order_by(*Submission.marking_order(by_number)).values("pk")[:1])
 
 
 def _describe(items: dict[int, AssignmentTodo], class_ids: list[int], now: datetime) -> list[AssignmentTodo]:
-    """The to-do's assignments, in one query: those of `items` with something to do and any
-    of `class_ids` not yet due, with their titles, due dates, next script and next response.
-    Work waiting first (oldest due first), then deadlines to come (soonest first)."""
+    """The to-do's assignments, in one query: those of `items` with something to do (archived
+    or not) and any live one of `class_ids` not yet due, with their titles, due dates, next
+    script and next response. Work waiting first (oldest due first), then deadlines to come
+    (soonest first)."""
     waiting = [pk for pk, item in items.items() if item.needs_action]
     if not class_ids:
         return []
@@ -238,8 +270,9 @@ def _describe(items: dict[int, AssignmentTodo], class_ids: list[int], now: datet
     script = Q(state=State.SUBMITTED)
     response = response_waiting_q("mark__dirt__")
     rows = (
-        Assignment.objects.active()
-        .filter(Q(pk__in=waiting) | Q(school_class_id__in=class_ids, due_at__gt=now))
+        Assignment.objects.filter(
+            Q(pk__in=waiting) | Q(school_class_id__in=class_ids, due_at__gt=now, archived_at__isnull=True)
+        )
         .annotate(
             script_by_name=_first_in_queue(script, by_number=False),
             script_by_number=_first_in_queue(script, by_number=True),
@@ -251,6 +284,7 @@ def _describe(items: dict[int, AssignmentTodo], class_ids: list[int], now: datet
             "school_class_id",
             "title",
             "due_at",
+            "archived_at",
             "anonymous_marking",
             "names_revealed_at",
             "script_by_name",
@@ -263,7 +297,8 @@ def _describe(items: dict[int, AssignmentTodo], class_ids: list[int], now: datet
     for r in rows:
         item = items.get(r["pk"]) or AssignmentTodo(r["pk"], r["school_class_id"])  # no pupils yet
         hidden = r["anonymous_marking"] and r["names_revealed_at"] is None  # Assignment.names_hidden
-        item.title, item.due_at, item.upcoming = r["title"], r["due_at"], r["due_at"] > now
+        item.title, item.due_at, item.archived = r["title"], r["due_at"], r["archived_at"] is not None
+        item.upcoming = r["due_at"] > now and not item.archived
         if item.to_mark:
             item.next_script = r["script_by_number"] if hidden else r["script_by_name"]
         if item.responses:
@@ -279,10 +314,7 @@ def teacher_home(user: User, now: datetime | None = None) -> TeacherHome:
     now = now or timezone.now()
     classes = list(
         permissions.home_classes_for(user)
-        .annotate(
-            student_count=Count("enrolments", filter=Q(enrolments__removed_at__isnull=True), distinct=True),
-            mine=Count("teachers", filter=Q(teachers=user), distinct=True),
-        )
+        .annotate(student_count=Count("enrolments", filter=Q(enrolments__removed_at__isnull=True), distinct=True))
         .order_by("name", "pk")
     )
     todos = {c.pk: ClassTodo(c, mine=bool(c.mine)) for c in classes}

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When, prefetch_related_objects
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When, prefetch_related_objects
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -56,6 +56,9 @@ class User(AbstractUser):
         null=True,
         blank=True,
         help_text="When the one-time code stops working (ONE_TIME_CODE_DAYS after it was made). Empty: no expiry.",
+    )
+    curates_bank = models.BooleanField(
+        default=False, help_text="May edit the department comment bank (heads of department always may)."
     )
 
     objects: ClassVar[UserManager[Self]] = UserManager()
@@ -282,12 +285,21 @@ class Enrolment(models.Model):
 #   started_at + limit, capped by their cut-off (or due date when there is none).
 # - A resubmission after "return for redraft" is not bound by the cut-off (the teacher
 #   asked for it) and keeps the late flag of the first submission.
+# - An archived assignment takes no work at all until it is restored: nothing is started,
+#   saved or handed in, and what the pupil wrote is kept. `Submission.work_refusal` is the
+#   one rule for archiving and the cut-off (writing page, autosave, Start, hand-in).
 
 MAX_ESSAY_CHARS = 100_000
 # Autosaves keep a snapshot at most this often (always on submit and on return).
 REVISION_INTERVAL = timedelta(minutes=1)
 # A timed essay's last autosave and automatic submit may arrive a little after zero.
 TIME_LIMIT_GRACE = timedelta(seconds=30)
+# Why work is refused (Submission.work_refusal), in the pupil's words.
+ARCHIVED_REFUSAL = "Your teacher has archived this assignment, so it no longer takes work. Your text is kept."
+CUTOFF_REFUSAL = (
+    "The deadline for late work has passed, so this essay can no longer be submitted. "
+    "Your draft is kept: speak to your teacher."
+)
 
 _WORD = re.compile(r"\S+")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
@@ -333,8 +345,16 @@ class StudentStatus(TypedDict):
     my_joined_at: datetime | None
 
 
+class PupilStanding(TypedDict):
+    """What `AssignmentQuerySet.with_standing_of` adds to each assignment."""
+
+    my_exempt: bool
+    my_joined_at: datetime | None
+
+
 if TYPE_CHECKING:
     AssignmentWithStatus = WithAnnotations["Assignment", StudentStatus]
+    AssignmentWithStanding = WithAnnotations["Assignment", PupilStanding]
 
 
 class AssignmentQuerySet(models.QuerySet["Assignment"]):
@@ -353,6 +373,18 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def archived(self) -> AssignmentQuerySet:
         return self.filter(archived_at__isnull=False)
 
+    def with_standing_of(self, student: User | int) -> models.QuerySet[AssignmentWithStanding]:
+        """Annotate one pupil's standing beyond their essay: `my_exempt` (excused by the
+        teacher) and `my_joined_at` (when they joined the class: a pupil who joined after their
+        due date is not "missing", classroom/status.py). Subqueries: no extra query."""
+        qs = self.annotate(
+            my_exempt=Exists(Exemption.objects.filter(assignment=OuterRef("pk"), student=student)),
+            my_joined_at=Subquery(
+                Enrolment.objects.filter(school_class=OuterRef("school_class"), student=student).values("joined_at")[:1]
+            ),
+        )
+        return cast("models.QuerySet[AssignmentWithStanding]", qs)
+
     def with_status_for(self, student: User) -> models.QuerySet[AssignmentWithStatus]:
         """Annotate each assignment with one student's deadlines and submission, in one query.
 
@@ -363,7 +395,7 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         """
         extension = Extension.objects.filter(assignment=OuterRef("pk"), student=student)
         submission = Submission.objects.filter(assignment=OuterRef("pk"), student=student)
-        qs = self.annotate(
+        qs = self.with_standing_of(student).annotate(
             ext_due_at=Subquery(extension.values("due_at")[:1]),
             ext_cutoff=Subquery(extension.values("late_cutoff")[:1]),
             my_state=Subquery(submission.values("state")[:1]),
@@ -372,10 +404,6 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
             my_submitted_at=Subquery(submission.values("submitted_at")[:1]),
             my_updated_at=Subquery(submission.values("updated_at")[:1]),
             my_started_at=Subquery(submission.values("started_at")[:1]),
-            my_exempt=Exists(Exemption.objects.filter(assignment=OuterRef("pk"), student=student)),
-            my_joined_at=Subquery(
-                Enrolment.objects.filter(school_class=OuterRef("school_class"), student=student).values("joined_at")[:1]
-            ),
         )
         # The SQL twin of effective_deadlines(); tests check the two agree.
         qs = qs.annotate(
@@ -657,14 +685,31 @@ class Assignment(RendersMarkdown):
             raise refusal from None
 
     def archive(self, by: User) -> None:
-        """Take it out of lists and to-dos; everything stays readable (idempotent)."""
+        """Take it out of lists and close it to pupils (Submission.work_refusal); everything
+        stays readable, and work still to mark stays on the to-do until done (idempotent)."""
         with transaction.atomic():
             Assignment.objects.filter(pk=self.pk, archived_at__isnull=True).update(
                 archived_at=timezone.now(), archived_by=by
             )
         self.refresh_from_db(fields=["archived_at", "archived_by"])
 
+    def unfinished_work(self) -> dict[str, int]:
+        """What archiving would leave open, in one query: `drafting`, the class's pupils who
+        started and have not handed in (archiving closes it to them; their text is kept);
+        `to_mark`, essays handed in and not yet marked; `to_release`, marked and not yet
+        visible to the pupil (the marking queue's; these stay on the teacher's to-do)."""
+        current = Enrolment.objects.filter(
+            school_class_id=self.school_class_id, student=OuterRef("student"), removed_at__isnull=True
+        )
+        released = status.feedback_visible_q("", "assignment__", timezone.now())
+        return self.submissions.aggregate(
+            drafting=Count("pk", filter=Q(Exists(current), state__in=EDITABLE_STATES)),
+            to_mark=Count("pk", filter=Q(state=State.SUBMITTED)),
+            to_release=Count("pk", filter=Q(state=State.MARKED) & ~released),
+        )
+
     def restore(self) -> None:
+        """Bring it back to the lists, and reopen it to pupils (work_refusal)."""
         with transaction.atomic():
             Assignment.objects.filter(pk=self.pk).update(archived_at=None, archived_by=None)
         self.refresh_from_db(fields=["archived_at", "archived_by"])
@@ -804,6 +849,11 @@ class AssignmentChange(models.Model):
 
 class SubmissionError(Exception):
     """A change to a submission was refused; the message is for the student and nothing changed."""
+
+
+class SubmissionClosed(SubmissionError):
+    """Refused because the assignment takes no work at all now (archived): not a passing
+    problem the pupil can fix by editing (Submission.work_refusal)."""
 
 
 class VersionConflict(Exception):
@@ -963,6 +1013,9 @@ class Submission(Versioned):
     def start(cls, assignment: Assignment, student: User, at: datetime | None = None) -> Submission:
         """The student's submission, created (and the clock started) on first opening."""
         now = at or timezone.now()
+        refusal = cls(assignment=assignment, student=student).work_refusal(at=now)
+        if refusal is not None:
+            raise refusal  # nothing is made on an archived assignment
         submission, created = cls.objects.get_or_create(
             assignment=assignment, student=student, defaults={"started_at": now, "updated_at": now}
         )
@@ -996,6 +1049,24 @@ class Submission(Versioned):
     def deadlines(self, extension: Extension | None | Literal[False] = False) -> tuple[datetime, datetime | None]:
         return self.assignment.deadlines_for(self.student, extension)
 
+    def work_refusal(
+        self, hand_in: bool = False, at: datetime | None = None, cutoff: datetime | None | Literal[False] = False
+    ) -> SubmissionError | None:
+        """Why this essay takes no work now, as the error to raise (its message in the pupil's
+        words; None: it does); `hand_in`: handing it in rather than saving. The one rule of the
+        writing page, Start, autosave and hand-in: an archived assignment takes nothing
+        (SubmissionClosed; restoring it reopens it); after the pupil's own cut-off a draft is
+        still saved but no longer handed in, unless the teacher returned it for redraft.
+        Pass `cutoff` if already known."""
+        if self.assignment.is_archived:
+            return SubmissionClosed(ARCHIVED_REFUSAL)
+        if hand_in and not self.has_been_returned:
+            if cutoff is False:
+                _, cutoff = self.deadlines()
+            if cutoff is not None and (at or timezone.now()) > cutoff:
+                return SubmissionError(CUTOFF_REFUSAL)
+        return None
+
     def status(self, due_at: datetime | None = None, now: datetime | None = None) -> Status:
         """Where this essay stands, with its words (classroom/status.py); `due_at` is the
         student's own due date if the caller has it (else it is looked up)."""
@@ -1005,9 +1076,9 @@ class Submission(Versioned):
         if self.state in (State.NOT_STARTED, State.DRAFT):
             if due_at is None:
                 due_at, _ = self.deadlines()
-            exempt = assignment.exemptions.filter(student_id=self.student_id).exists()
-            enrolment = Enrolment.objects.filter(school_class_id=assignment.school_class_id, student_id=self.student_id)
-            joined_at = enrolment.values_list("joined_at", flat=True).first()
+            # Exempt, and when they joined the class: one query (the home page's annotations).
+            standing = Assignment.objects.with_standing_of(self.student_id).only("pk").get(pk=self.assignment_id)
+            exempt, joined_at = standing.my_exempt, standing.my_joined_at
         passed = due_at is not None and status.due_passed(due_at, joined_at, now)
         date_passed = status.feedback_date_passed(assignment.feedback_release, assignment.feedback_release_at, now)
         return Status.of(self.state, self.is_late, due_passed=passed, date_passed=date_passed, exempt=bool(exempt))
@@ -1046,6 +1117,9 @@ class Submission(Versioned):
         essay a draft; an essay returned for redraft stays "returned" until handed in again.
         """
         now = at or timezone.now()
+        refusal = self.work_refusal(at=now)
+        if refusal is not None:
+            raise refusal
         if len(text) > MAX_ESSAY_CHARS:
             raise SubmissionError(f"The essay is too long to save (over {MAX_ESSAY_CHARS:,} characters).")
         time_up = self.time_deadline()
@@ -1067,7 +1141,8 @@ class Submission(Versioned):
 
         Records the time, word count, SHA-256 and whether it is late against the student's
         own due date, and gives the essay its candidate number for anonymous marking.
-        Refused (SubmissionError, draft kept) after their cut-off or when empty.
+        Refused (SubmissionError, draft kept) on an archived assignment, after their cut-off
+        (work_refusal) or when empty.
         """
         now = at or timezone.now()
         with transaction.atomic():
@@ -1075,18 +1150,13 @@ class Submission(Versioned):
             if not locked.is_editable:
                 self.refresh_from_db()
                 return self
+            due, cutoff = locked.deadlines()
+            refusal = locked.work_refusal(hand_in=True, at=now, cutoff=cutoff)
+            if refusal is not None:
+                raise refusal
             if count_words(locked.text) == 0:
                 raise SubmissionError("Your essay is empty: write something before you submit.")
-            due, cutoff = locked.deadlines()
-            if locked.has_been_returned:
-                is_late = locked.is_late
-            else:
-                if cutoff is not None and now > cutoff:
-                    raise SubmissionError(
-                        "The deadline for late work has passed, so this essay can no longer be submitted. "
-                        "Your draft is kept: speak to your teacher."
-                    )
-                is_late = now > due
+            is_late = locked.is_late if locked.has_been_returned else now > due
             locked._move(
                 State.SUBMITTED,
                 SubmissionError("This essay has already been submitted."),
@@ -1125,6 +1195,8 @@ class Submission(Versioned):
         now = at or timezone.now()
         with transaction.atomic():
             locked = Submission._locked(self.pk)
+            if locked.assignment.is_archived:  # the pupil could not redraft it (work_refusal)
+                raise SubmissionError("This assignment is archived, so pupils cannot redraft: restore it first.")
             locked._move(
                 State.RETURNED,
                 SubmissionError("Only submitted work can be returned for redraft."),
@@ -1152,6 +1224,15 @@ class Submission(Versioned):
             reason=reason,
             created_at=at,
         )
+
+    @staticmethod
+    def marking_order(by_number: bool) -> list[str]:
+        """The marking queue's order of an assignment's essays, the one definition (the queue,
+        its "next", the teacher's to-do): by candidate number while names are hidden (so the
+        order gives nothing away, `by_number`), else by name."""
+        if by_number:
+            return ["candidate_number", "pk"]
+        return ["student__last_name", "student__first_name", "student__username", "pk"]
 
     @property
     def marking_label(self) -> str:
@@ -1195,6 +1276,9 @@ class Submission(Versioned):
             mark.submission = locked
             mark._check_current(base_revision)
             cleaned = validate_scores(scheme, scores, require_all=mark.is_complete, keep=keep)
+            # The audit trail: a complete mark's changes are kept (a draft's are the marker deciding).
+            before = MarkChange.scores_of(mark) if mark.is_complete else None
+            total_before = mark.total
             for name, value in (("www", www), ("ebi", ebi), ("improvement_task", improvement_task)):
                 if len(value) > MAX_FEEDBACK_CHARS:
                     raise MarkError(f"The feedback is too long (over {MAX_FEEDBACK_CHARS:,} characters).")
@@ -1228,6 +1312,8 @@ class Submission(Versioned):
                     "updated_at",
                 ]
             )
+            if before is not None:
+                MarkChange.record(mark, before, total_before, by=by, source=MarkChange.Source.MARKING)
         return mark
 
 
@@ -1686,8 +1772,8 @@ class Annotation(models.Model):
 
 class CommentBankQuerySet(models.QuerySet["CommentBankEntry"]):
     def for_teacher(self, user: User) -> CommentBankQuerySet:
-        """The starter bank (no owner) and the teacher's own entries."""
-        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+        """The starter bank (no owner), the department bank and the teacher's own entries."""
+        return self.filter(Q(owner__isnull=True) | Q(department=True) | Q(owner=user, department=False))
 
 
 class CommentBankEntry(models.Model):
@@ -1702,6 +1788,10 @@ class CommentBankEntry(models.Model):
     text = models.TextField()
     criterion_code = models.CharField("criterion", max_length=10, blank=True, choices=[(c, c) for c in CRITERION_CODES])
     prompt = models.ForeignKey("crisis.EssayPrompt", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The department bank: shared entries the head (or a teacher with `curates_bank`) keeps;
+    # `owner` is who added it. A teacher's own entry wins over a department one with the same
+    # code, which wins over the starter bank.
+    department = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = CommentBankQuerySet.as_manager()
@@ -1710,7 +1800,10 @@ class CommentBankEntry(models.Model):
         verbose_name_plural = "comment bank entries"
         ordering = ["criterion_code", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "code"], name="unique_bank_code_per_owner"),
+            models.UniqueConstraint(
+                fields=["owner", "code"], condition=Q(department=False), name="unique_bank_code_per_owner"
+            ),
+            models.UniqueConstraint(fields=["code"], condition=Q(department=True), name="unique_department_bank_code"),
             models.UniqueConstraint(fields=["code"], condition=Q(owner__isnull=True), name="unique_starter_bank_code"),
         ]
 
@@ -1828,3 +1921,325 @@ class ReadinessProbe(models.Model):
 
     def __str__(self) -> str:
         return f"Readiness probe at {self.checked_at:%Y-%m-%d %H:%M:%S}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The department (issue 14): standardisation, blind second marking and moderation, the audit
+# trail of marks, exemplars, and the whole-class feedback sheet. The logic on these lives in
+# classroom/department.py (writes spanning several models) and the figures in
+# classroom/agreement.py (pure statistics).
+
+
+class Standardisation(models.Model):
+    """Agreed scripts for one question, which markers mark blind before marking it, and how
+    close to the agreed mark they must come (within `tolerance_levels` on every criterion's
+    level *and* within `tolerance_marks` of the agreed total)."""
+
+    prompt = models.ForeignKey("crisis.EssayPrompt", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    tolerance_marks = models.PositiveSmallIntegerField(default=2, help_text="± marks on the total.")
+    tolerance_levels = models.PositiveSmallIntegerField(default=1, help_text="± levels on each criterion.")
+    required = models.BooleanField(
+        default=True, help_text="Markers mark these scripts before they can mark new work on this question."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StandardisationScript(models.Model):
+    """One agreed script: an anonymised copy of a pupil's essay (the text as it was chosen, so
+    later redrafts or erasure never change it), with the agreed mark (a ReviewMark of kind
+    AGREED) and the rationale."""
+
+    standardisation = models.ForeignKey(Standardisation, on_delete=models.CASCADE, related_name="scripts")
+    submission = models.ForeignKey("Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    label = models.CharField(max_length=40, help_text='How markers see it, e.g. "Script A".')
+    text = models.TextField()
+    rationale = models.TextField(blank=True, help_text="Why the agreed mark is what it is.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["standardisation", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["standardisation", "label"], name="one_label_per_standardisation")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ModerationSample(models.Model):
+    """A sample of one assignment's marked scripts drawn for blind second marking."""
+
+    assignment = models.ForeignKey("Assignment", on_delete=models.CASCADE, related_name="moderation_samples")
+    size = models.PositiveSmallIntegerField(help_text="Scripts drawn per first marker.")
+    tolerance_marks = models.PositiveSmallIntegerField(
+        default=2, help_text="A second mark further than this from the first goes to the moderator."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Sample of {self.assignment}"
+
+
+class ModerationItem(models.Model):
+    """One sampled script: who marked it first, who second-marks it (blind), and the agreed
+    outcome the moderator records (`agreed_at`, `reason`)."""
+
+    class Stratum(models.TextChoices):
+        TOP = "top", "Top"
+        MIDDLE = "middle", "Middle"
+        BOTTOM = "bottom", "Bottom"
+        RANDOM = "random", "Random"
+
+    sample = models.ForeignKey(ModerationSample, on_delete=models.CASCADE, related_name="items")
+    submission = models.ForeignKey("Submission", on_delete=models.CASCADE, related_name="moderation_items")
+    label = models.CharField(max_length=40, help_text='How the second marker sees it, e.g. "Script 7".')
+    stratum = models.CharField(max_length=10, choices=Stratum.choices)
+    first_marker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    second_marker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True, help_text="The moderator's reason for the agreed mark.")
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agreed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sample", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "submission"], name="one_item_per_script_per_sample"),
+            models.UniqueConstraint(fields=["sample", "label"], name="one_label_per_sample"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ReviewMark(models.Model):
+    """A mark given outside the pupil's own mark, in levels per criterion like Mark:
+
+    - AGREED_STANDARD: the agreed mark of a standardisation script (set by the head);
+    - TRIAL: a marker's blind mark of a standardisation script;
+    - SECOND: the blind second mark of a moderation item;
+    - MODERATED: the moderator's agreed mark of a moderation item (then applied to the
+      pupil's Mark, with a MarkChange row for each change).
+    """
+
+    class Kind(models.TextChoices):
+        AGREED_STANDARD = "agreed_standard", "Agreed mark (standardisation)"
+        TRIAL = "trial", "Standardisation mark"
+        SECOND = "second", "Second mark"
+        MODERATED = "moderated", "Agreed mark (moderation)"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    script = models.ForeignKey(
+        StandardisationScript, null=True, blank=True, on_delete=models.CASCADE, related_name="review_marks"
+    )
+    item = models.ForeignKey(
+        ModerationItem, null=True, blank=True, on_delete=models.CASCADE, related_name="review_marks"
+    )
+    marker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    total = models.PositiveSmallIntegerField(default=0)
+    max_total = models.PositiveSmallIntegerField()
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(script__isnull=False, item__isnull=True, kind__in=["agreed_standard", "trial"]))
+                | Q(script__isnull=True, item__isnull=False, kind__in=["second", "moderated"]),
+                name="review_mark_belongs_to_script_or_item",
+            ),
+            models.UniqueConstraint(
+                fields=["script"], condition=Q(kind="agreed_standard"), name="one_agreed_mark_per_script"
+            ),
+            models.UniqueConstraint(
+                fields=["script", "marker"], condition=Q(kind="trial"), name="one_trial_per_marker"
+            ),
+            models.UniqueConstraint(fields=["item", "kind"], name="one_review_mark_of_each_kind_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.total}/{self.max_total}"
+
+
+class ReviewCriterionMark(models.Model):
+    """The level and mark for one criterion of a ReviewMark."""
+
+    review_mark = models.ForeignKey(ReviewMark, on_delete=models.CASCADE, related_name="criterion_marks")
+    criterion = models.ForeignKey("crisis.Criterion", on_delete=models.PROTECT, related_name="+")
+    level = models.ForeignKey("crisis.Level", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    marks = models.PositiveSmallIntegerField(default=0)
+    max_marks = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review_mark", "criterion"], name="one_review_mark_per_criterion")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id}: {self.marks}"
+
+
+class MarkChange(models.Model):
+    """The audit trail: one row for each change to a pupil's mark once it was complete (while
+    it is a draft the marker is still deciding), and for every change made in moderation or
+    from judgement. Shown to the head of department; never edited."""
+
+    class Source(models.TextChoices):
+        MARKING = "marking", "Marking"
+        MODERATION = "moderation", "Moderation"
+        JUDGEMENT = "judgement", "Comparative judgement"
+
+    mark = models.ForeignKey(Mark, on_delete=models.CASCADE, related_name="changes")
+    source = models.CharField(max_length=12, choices=Source.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    criterion = models.ForeignKey("crisis.Criterion", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    level_before = models.ForeignKey("crisis.Level", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    level_after = models.ForeignKey("crisis.Level", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    marks_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    marks_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    total_before = models.PositiveSmallIntegerField()
+    total_after = models.PositiveSmallIntegerField()
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["mark", "changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.mark_id}: {self.total_before} → {self.total_after}"
+
+    @staticmethod
+    def scores_of(mark: Mark) -> dict[int, tuple[int | None, int]]:
+        """Criterion id → (level id, marks) as saved now (read again, never from a cache)."""
+        rows = CriterionMark.objects.filter(mark=mark).values_list("criterion_id", "level_id", "marks")
+        return {criterion_id: (level_id, marks) for criterion_id, level_id, marks in rows}
+
+    @staticmethod
+    def record(
+        mark: Mark,
+        before: Mapping[int, tuple[int | None, int]],
+        total_before: int,
+        *,
+        by: User | None,
+        source: str,
+        reason: str = "",
+    ) -> list[MarkChange]:
+        """A row for each criterion whose level or marks differ between `before` (scores_of,
+        taken before the change) and the mark as saved now; nothing if none does. The caller
+        holds the mark's lock and has saved its new total."""
+        after = MarkChange.scores_of(mark)
+        now = timezone.now()
+        changes = [
+            MarkChange(
+                mark=mark,
+                source=source,
+                changed_by=by,
+                changed_at=now,
+                criterion_id=criterion_id,
+                level_before_id=before[criterion_id][0] if criterion_id in before else None,
+                marks_before=before[criterion_id][1] if criterion_id in before else None,
+                level_after_id=after[criterion_id][0] if criterion_id in after else None,
+                marks_after=after[criterion_id][1] if criterion_id in after else None,
+                total_before=total_before,
+                total_after=mark.total,
+                reason=reason,
+            )
+            for criterion_id in sorted(set(before) | set(after))
+            if before.get(criterion_id) != after.get(criterion_id)
+        ]
+        return MarkChange.objects.bulk_create(changes)
+
+
+class Exemplar(models.Model):
+    """A marked script promoted to a department exemplar at its level: an anonymised copy of
+    the text with the marker's notes, and the teacher's commentary ("why level 3, not 4").
+    Pupils see it only on assignments where a teacher shares it (ExemplarShare)."""
+
+    prompt = models.ForeignKey("crisis.EssayPrompt", on_delete=models.PROTECT, related_name="+")
+    submission = models.ForeignKey("Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    script = models.ForeignKey(
+        StandardisationScript, null=True, blank=True, on_delete=models.SET_NULL, related_name="exemplars"
+    )
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    level_name = models.CharField(max_length=60, help_text='The level it exemplifies, e.g. "Level 3".')
+    total = models.PositiveSmallIntegerField()
+    max_total = models.PositiveSmallIntegerField()
+    notes = models.JSONField(default=list, blank=True, help_text="[{number, start, end, quote, comment}]")
+    commentary = models.TextField(blank=True)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    promoted_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["prompt", "-total", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ExemplarShare(models.Model):
+    """An exemplar shown to the pupils of one assignment (after they hand in, or from the start)."""
+
+    class When(models.TextChoices):
+        AFTER_SUBMIT = "after_submit", "After they hand in"
+        ALWAYS = "always", "From the start"
+
+    assignment = models.ForeignKey("Assignment", on_delete=models.CASCADE, related_name="exemplar_shares")
+    exemplar = models.ForeignKey(Exemplar, on_delete=models.CASCADE, related_name="shares")
+    when = models.CharField(max_length=20, choices=When.choices, default=When.AFTER_SUBMIT)
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shared_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assignment", "exemplar"], name="one_share_per_assignment")]
+
+    def __str__(self) -> str:
+        return f"{self.exemplar} for {self.assignment}"
+
+
+class FeedbackSheet(models.Model):
+    """What the teacher adds to an assignment's whole-class feedback sheet; the figures on the
+    sheet are counted from the marks each time it is shown."""
+
+    assignment = models.OneToOneField("Assignment", on_delete=models.CASCADE, related_name="feedback_sheet")
+    misconceptions = models.TextField(blank=True)
+    exemplar_paragraph = models.TextField(blank=True, help_text="An anonymised paragraph to show the class.")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Feedback sheet for {self.assignment}"

@@ -9,27 +9,40 @@ querysets as detail pages, so the two cannot disagree.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from classroom.department import agreed_scripts, same_question
 from classroom.models import (
     Annotation,
     Assignment,
+    AssignmentQuerySet,
     CommentBankEntry,
     CommentBankQuerySet,
     Enrolment,
+    Exemplar,
+    ExemplarShare,
     Mark,
+    ModerationItem,
+    ModerationSample,
+    ReviewMark,
     SchoolClass,
     SchoolClassQuerySet,
+    Standardisation,
+    StandardisationScript,
     Submission,
+    SubmissionQuerySet,
     User,
 )
 from classroom.status import EDITABLE_STATES, MARKABLE_STATES
 from crisis import models as content
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 _M = TypeVar("_M", bound=Model)
 _A = TypeVar("_A", bound=content.Authored)
@@ -62,12 +75,22 @@ def classes_visible_to(user: User) -> SchoolClassQuerySet:
     return SchoolClass.objects.visible_to(user)
 
 
-def home_classes_for(user: User) -> SchoolClassQuerySet:
-    """The active classes on a teacher's home page. The to-do lists the classes the user
-    teaches; a head of department also gets a summary row for every other class (they may
-    open any class, but its marking belongs to its own teachers)."""
+class HomeClass(TypedDict):
+    """What `home_classes_for` adds to each class."""
+
+    mine: int  # 1: the user teaches it; 0: a head's summary row
+
+
+def home_classes_for(user: User) -> QuerySet[WithAnnotations[SchoolClass, HomeClass]]:
+    """The active classes on a teacher's home page, each with `mine`. The to-do lists the
+    user's own classes; a head of department also gets a summary row for every other class
+    (they may open any class, but its marking belongs to its own teachers)."""
     require_teacher(user)
-    return SchoolClass.objects.visible_to(user).active()
+    return (
+        SchoolClass.objects.visible_to(user)
+        .active()
+        .annotate(mine=Count("teachers", filter=Q(teachers=user), distinct=True))
+    )
 
 
 def class_for_member(user: User, pk: int) -> SchoolClass:
@@ -347,11 +370,19 @@ def model_answers_released(
     """Whether `user` reads the model answers on `assignment`'s page (after
     assignment_for_member): its teachers always; a pupil whose essay is in `state` (None: not
     started) as above. Pass `sealed_prompts` if already known."""
+    return released_to_pupil(user, assignment, state, assignment.model_answers, sealed_prompts)
+
+
+def released_to_pupil(
+    user: User, assignment: Assignment, state: str | None, release: str, sealed_prompts: set[int] | None = None
+) -> bool:
+    """The model answers' rule for anything a teacher releases on an assignment page as
+    "hidden" / "after_submit" / "always" (Assignment.ModelAnswerRelease; an exemplar's
+    ExemplarShare.When uses the same values): whether `user` reads it there now."""
     if not user.is_authenticated:
         return False
     if user.is_teacher:
         return True
-    release = assignment.model_answers
     if not user.is_student or release == Assignment.ModelAnswerRelease.HIDDEN:
         return False
     if release == Assignment.ModelAnswerRelease.AFTER_SUBMIT and state not in MARKABLE_STATES:
@@ -381,8 +412,9 @@ def model_answers_released(
 # the teachers of the class and heads of department: students 403, other teachers 404.
 # A student reads only their own feedback, and only once it is released (or its release
 # date has passed): anything else is 404, as if it did not exist. Comment bank: a teacher
-# reads the starter bank and their own entries; only the owner changes an entry (other
-# teachers' entries 404, the starter bank 403).
+# reads the starter bank, the department bank and their own entries; only the owner changes
+# their own entry (other teachers' own entries 404, the starter bank 403); department entries
+# are changed only by their curators ("department: comment bank and exemplars" below).
 
 
 def submission_for_marker(user: User, pk: int) -> Submission:
@@ -406,10 +438,13 @@ def bank_entries_for_teacher(user: User) -> CommentBankQuerySet:
 
 
 def bank_entry_for_owner(user: User, pk: int) -> CommentBankEntry:
-    """An entry the user may change: 404 for other teachers' entries, 403 for the starter bank."""
+    """An entry the user may change: 404 for other teachers' own entries, 403 for the starter
+    bank and, unless the user curates the department bank, for its entries."""
     entry = _get_or_404(bank_entries_for_teacher(user), pk)
     if entry.is_starter:
         raise PermissionDenied("The starter bank cannot be changed: save your own version instead.")
+    if entry.department:
+        require_bank_curator(user)
     return entry
 
 
@@ -457,3 +492,307 @@ def progress_classes_for(user: User, student: User) -> SchoolClassQuerySet | Non
     if user.pk == student.pk or user.is_head:
         return None
     return SchoolClass.objects.taught_by(user)
+
+
+# --- the department (issue 14) ------------------------------------------------------------
+# Each part's rules sit under its own heading below (standardisation, moderation and the
+# audit trail, agreement figures, exemplars and the department comment bank, the whole-class
+# feedback sheet).
+
+# --- department: standardisation ----------------------------------------------------------
+# Every teacher (heads too) reads the department's standardisations and marks their scripts
+# blind (students 403); a script whose agreed mark is not set yet is not shown to markers (404).
+# Only a head sets one up, picks its scripts (from any class's handed-in essays on the
+# question), edits the copies, sets the agreed marks and reads how each marker did (teachers
+# 403). A marker's pages never show a script's agreed mark or rationale before they have given
+# their own mark for it, nor the pupil or class it came from. Where a required standardisation
+# is due, a marker's marking queue and marking pages on that question send them to it first
+# (classroom.department.standardisation_due; heads are never held up).
+
+
+def standardisations_for_teacher(user: User) -> QuerySet[Standardisation]:
+    require_teacher(user)
+    return Standardisation.objects.all()
+
+
+def standardisation_for_marker(user: User, pk: int) -> Standardisation:
+    return _get_or_404(standardisations_for_teacher(user).select_related("prompt__mark_scheme"), pk)
+
+
+def standardisation_for_head(user: User, pk: int) -> Standardisation:
+    """A standardisation to set up or read the results of: heads only (teachers 403)."""
+    require_head(user)
+    return _get_or_404(Standardisation.objects.select_related("prompt__mark_scheme"), pk)
+
+
+def script_for_marker(user: User, pk: int) -> StandardisationScript:
+    """A script to mark blind: any teacher, once its agreed mark is set (404 before)."""
+    require_teacher(user)
+    return _get_or_404(agreed_scripts().select_related("standardisation__prompt__mark_scheme"), pk)
+
+
+def script_for_head(user: User, pk: int) -> StandardisationScript:
+    """A script whose copy, agreed mark and rationale the head sets (teachers 403)."""
+    require_head(user)
+    queryset = StandardisationScript.objects.select_related(
+        "standardisation__prompt__mark_scheme", "submission__assignment__school_class"
+    )
+    return _get_or_404(queryset, pk)
+
+
+def assignments_for_standardisation(user: User, standardisation: Standardisation) -> AssignmentQuerySet:
+    """Where a head picks scripts from: every class's assignments on the question."""
+    require_head(user)
+    return Assignment.objects.filter(same_question(standardisation.prompt))
+
+
+def essays_for_standardisation(user: User, standardisation: Standardisation) -> SubmissionQuerySet:
+    """The handed-in essays (marked or not) a head may copy into a standardisation."""
+    require_head(user)
+    return Submission.objects.visible_to(user).filter(
+        same_question(standardisation.prompt, "assignment__prompt"), state__in=MARKABLE_STATES
+    )
+
+
+# --- department: moderation and the audit trail --------------------------------------------
+# Drawing a sample of an assignment's marks for blind second marking: the class's teachers and
+# heads (assignment_for_teacher: students 403, other teachers 404).
+# A script's blind second-marking page is for the teacher named as its second marker alone.
+# Anyone else who knows the script (the teacher who drew the sample, a head who is not its
+# second marker) gets 403: they read the second mark beside the first on the moderation page
+# once it is in. Any other teacher 404.
+# Moderating (a sample's page, agreeing a script's mark): heads and the teacher who drew the
+# sample. A second marker in the sample gets 403 (the page shows first marks), any other
+# teacher 404. A second marker's own list shows only their scripts, by label.
+# The audit trail of marks (MarkChange) is for heads only: teachers 403. Students: 403 on all.
+
+
+def assignment_for_sampling(user: User, pk: int) -> Assignment:
+    """An assignment whose marks the user may sample (like its marking queue)."""
+    return assignment_for_teacher(user, pk)
+
+
+def second_marking_for(user: User) -> QuerySet[ModerationItem]:
+    """The scripts the user is named to second-mark."""
+    require_teacher(user)
+    return ModerationItem.objects.filter(second_marker=user)
+
+
+def samples_for_moderator(user: User) -> QuerySet[ModerationSample]:
+    """The samples the user moderates: heads every one, a teacher those they drew."""
+    require_teacher(user)
+    if user.is_head:
+        return ModerationSample.objects.all()
+    return ModerationSample.objects.filter(created_by=user)
+
+
+def can_moderate(user: User, sample: ModerationSample) -> bool:
+    return user.is_authenticated and user.is_teacher and (user.is_head or sample.created_by_id == user.pk)
+
+
+def _items_known_to(user: User) -> QuerySet[ModerationItem]:
+    if user.is_head:
+        return ModerationItem.objects.all()
+    return ModerationItem.objects.filter(Q(second_marker=user) | Q(sample__created_by=user))
+
+
+def sample_for_moderator(user: User, pk: int) -> ModerationSample:
+    """A sample the user moderates; 403 for its second markers, 404 for other teachers."""
+    require_teacher(user)
+    samples = ModerationSample.objects.all()
+    if not user.is_head:
+        known = Q(created_by=user) | Q(pk__in=ModerationItem.objects.filter(second_marker=user).values("sample_id"))
+        samples = samples.filter(known)
+    sample = _get_or_404(samples.select_related("assignment__school_class", "assignment__prompt", "created_by"), pk)
+    if not can_moderate(user, sample):
+        raise PermissionDenied("Only the head of department or the teacher who drew this sample can moderate it.")
+    return sample
+
+
+def item_for_second_marker(user: User, pk: int) -> ModerationItem:
+    """A sampled script the user is named to second-mark, with what its blind page needs
+    (and nothing about the pupil or the first mark); 403/404 for anyone else, as above."""
+    require_teacher(user)
+    queryset = _items_known_to(user).select_related("sample", "submission__assignment__prompt__mark_scheme")
+    item = _get_or_404(queryset, pk)
+    if item.second_marker_id != user.pk:
+        raise PermissionDenied("Only the teacher named as this script's second marker can open it.")
+    return item
+
+
+def item_for_moderator(user: User, pk: int) -> ModerationItem:
+    """A sampled script whose agreed mark the user may record; 403/404 for anyone else."""
+    require_teacher(user)
+    queryset = _items_known_to(user).select_related(
+        "sample__assignment__school_class",
+        "sample__created_by",
+        "submission__assignment__prompt__mark_scheme",
+        "first_marker",
+        "second_marker",
+        "agreed_by",
+    )
+    item = _get_or_404(queryset, pk)
+    if not can_moderate(user, item.sample):
+        raise PermissionDenied("Only the head of department or the teacher who drew this sample can moderate it.")
+    return item
+
+
+def assignment_for_audit(user: User, pk: int) -> Assignment:
+    """Any assignment, for its audit trail of marks: heads only (teachers and students 403)."""
+    require_head(user)
+    return _get_or_404(Assignment.objects.select_related("school_class", "prompt"), pk)
+
+
+# --- department: agreement figures and the head's view --------------------------------------
+# Agreement figures (department/agreement/, and its CSV): teachers and heads; students 403.
+# The head sees every pair: each assignment's second marking and each standardisation.
+# A teacher sees only the pairs they are in: second marking where they were the first or the
+# second marker, counted only from scripts the moderator has agreed (until then the second
+# mark is blind, and a figure resting on one script would give the first mark away), and
+# their own standardisation marks against the agreed marks (which they are shown once they
+# have marked). The department overview (department/: marking progress per teacher,
+# standardisation and moderation status, results per class) is for heads only: teachers and
+# students 403.
+
+
+def agreement_items_for(user: User) -> QuerySet[ModerationItem]:
+    """The moderation items whose second marking counts in the figures `user` sees."""
+    require_teacher(user)
+    if user.is_head or user.is_superuser:
+        return ModerationItem.objects.all()
+    seconded = ReviewMark.objects.filter(kind=ReviewMark.Kind.SECOND, marker=user).values("item_id")
+    return ModerationItem.objects.filter(
+        Q(first_marker=user) | Q(second_marker=user) | Q(pk__in=seconded), agreed_at__isnull=False
+    )
+
+
+def agreement_trials_for(user: User) -> QuerySet[ReviewMark]:
+    """The standardisation (TRIAL) marks whose figures `user` sees: the head all, a teacher their own."""
+    require_teacher(user)
+    trials = ReviewMark.objects.filter(kind=ReviewMark.Kind.TRIAL)
+    if user.is_head or user.is_superuser:
+        return trials
+    return trials.filter(marker=user)
+
+
+def require_department_overview(user: User) -> None:
+    """The head's overview of the department: heads only (403 for everyone else)."""
+    require_head(user)
+
+
+# --- department: comment bank and exemplars -------------------------------------------------
+# The department comment bank: every teacher reads it (the bank page, the marking page,
+# `#code`); the head of department and the teachers the head names (User.curates_bank) add,
+# change and delete its entries (other teachers 403); only a head names them (teachers 403).
+# Students have no comment bank (403).
+# Exemplars: every teacher reads the department's library and each exemplar (students 403).
+# A teacher of the class (heads: any class) promotes a complete mark on an essay of it
+# (submission_for_marker: other teachers 404); only a head promotes a standardisation script
+# (teachers 403). The teacher who promoted an exemplar, or a head, changes or deletes it
+# (other teachers 403). A teacher shares an exemplar with an assignment of a class they teach
+# (heads: any), and stops sharing it there (assignment_for_teacher: other teachers' 404). A
+# pupil reads an exemplar only through an assignment of theirs it is shared with, when the
+# share's "after they hand in" / "from the start" allows, never while the question is sealed
+# for them (the model answers' rule, released_to_pupil); anything else is 404.
+
+
+def can_curate_bank(user: User) -> bool:
+    """May change the department comment bank: heads, and teachers the head has named."""
+    return user.is_authenticated and (user.is_head or (user.is_teacher and user.curates_bank))
+
+
+def require_bank_curator(user: User) -> None:
+    require_teacher(user)
+    if not can_curate_bank(user):
+        raise PermissionDenied("Only the head of department, or a teacher they name, can change the department bank.")
+
+
+def bank_curator_candidates(user: User) -> QuerySet[User]:
+    """The teachers a head may name as curators of the department bank (heads always are)."""
+    require_head(user)
+    return User.objects.filter(role=User.Role.TEACHER, is_active=True)
+
+
+def exemplars_for_teacher(user: User) -> QuerySet[Exemplar]:
+    """The department's exemplars: every teacher's to read."""
+    require_teacher(user)
+    return Exemplar.objects.all()
+
+
+def exemplar_for_teacher(user: User, pk: int) -> Exemplar:
+    return _get_or_404(exemplars_for_teacher(user).select_related("prompt", "promoted_by"), pk)
+
+
+def can_edit_exemplar(user: User, exemplar: Exemplar) -> bool:
+    """For templates to show Edit and Delete; views call exemplar_for_editor."""
+    return user.is_authenticated and user.is_teacher and (user.is_head or exemplar.promoted_by_id == user.pk)
+
+
+def exemplar_for_editor(user: User, pk: int) -> Exemplar:
+    """An exemplar the user may change or delete: who promoted it, or a head (403 otherwise)."""
+    exemplar = exemplar_for_teacher(user, pk)
+    if not can_edit_exemplar(user, exemplar):
+        raise PermissionDenied("Only the teacher who made this exemplar (or the head of department) can change it.")
+    return exemplar
+
+
+def script_for_exemplar(user: User, pk: int) -> StandardisationScript:
+    """A standardisation script the head may promote to an exemplar (teachers 403)."""
+    require_head(user)
+    queryset = StandardisationScript.objects.select_related(
+        "standardisation__prompt", "submission__assignment__school_class"
+    )
+    return _get_or_404(queryset, pk)
+
+
+def assignments_for_sharing(user: User, exemplar: Exemplar) -> AssignmentQuerySet:
+    """Assignments the user may share `exemplar` with: of classes they teach (heads: any), on
+    its question, a copy of it, or the question it was copied from."""
+    require_teacher(user)
+    classes = SchoolClass.objects.taught_by(user)
+    return Assignment.objects.filter(same_question(exemplar.prompt), school_class__in=classes)
+
+
+def exemplar_shares_for_page(user: User, assignment: Assignment, state: str | None) -> list[ExemplarShare]:
+    """The exemplars `user` reads on `assignment`'s page (after assignment_for_member), when
+    their essay is in `state` (None: not started): its teachers every one shared with it, a
+    pupil those released to them now. Queries: the shares; for a pupil, their sealed questions
+    (only when a share could be shown)."""
+    shares = list(assignment.exemplar_shares.select_related("exemplar").order_by("exemplar__total", "pk"))
+    if not shares or user.is_teacher:
+        return shares
+    sealed: set[int] | None = None
+    shown = []
+    for share in shares:
+        if sealed is None and released_to_pupil(user, assignment, state, share.when, set()):
+            sealed = sealed_prompt_ids(user)  # only now: most pages have nothing to show
+        if sealed is not None and released_to_pupil(user, assignment, state, share.when, sealed):
+            shown.append(share)
+    return shown
+
+
+def exemplar_share_for_member(user: User, assignment_pk: int, pk: int) -> ExemplarShare:
+    """An exemplar shared with an assignment the user belongs to, as a pupil may read it now
+    (its teachers: always); 404 if it is not shared there or not released to them yet."""
+    assignment = assignment_for_member(user, assignment_pk)
+    try:
+        share = assignment.exemplar_shares.select_related("exemplar__prompt").get(exemplar_id=pk)
+    except (ExemplarShare.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found.") from None
+    share.assignment = assignment
+    if user.is_teacher:
+        return share
+    state = Submission.objects.filter(assignment=assignment, student=user).values_list("state", flat=True).first()
+    if not released_to_pupil(user, assignment, state, share.when):
+        raise Http404("Not found.")
+    return share
+
+
+# --- department: whole-class feedback sheet -------------------------------------------------
+# An assignment's whole-class feedback sheet (reading it, printing it, projecting it, writing
+# its misconceptions and exemplar paragraph) is for the class's teachers and heads, like its
+# marking queue: students 403, other teachers 404. It names no pupil on any of its views.
+
+
+def assignment_for_feedback_sheet(user: User, pk: int) -> Assignment:
+    return assignment_for_teacher(user, pk)

@@ -70,8 +70,21 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Lead, NullIf, RowNumber
 from django.utils import timezone
 
-from classroom.models import Assignment, CriterionMark, Enrolment, Mark, SchoolClass, StrandTick, User
-from classroom.status import STATUSES, feedback_visible_q, status_case
+from classroom import agreement
+from classroom.department import within_tolerance
+from classroom.models import (
+    Assignment,
+    CriterionMark,
+    Enrolment,
+    Mark,
+    ModerationSample,
+    ReviewMark,
+    SchoolClass,
+    Standardisation,
+    StrandTick,
+    User,
+)
+from classroom.status import HANDED_IN_KEYS, STATUSES, feedback_visible_q, status_case
 from crisis.models import Criterion, EssayPrompt, KnowledgeCheckAttempt, Level
 
 FALLING_THRESHOLD = 10  # percentage points
@@ -1094,3 +1107,215 @@ def department(prompt_id: int | None, now: datetime | None = None) -> Department
             row.criteria[c["criterion__code"]] = (round_half_up(c["mean_marks"], 2), round_half_up(c["mean_pct"], 1))
     codes = sorted({*codes_max, *(code for row in rows.values() for code in row.criteria)}, key=criterion_sort_key)
     return DepartmentView(prompts, prompt, codes, list(rows.values()), codes_max)
+
+
+# --- head of department: the department overview -------------------------------------------
+# Active classes and their opened, unarchived assignments, for the classes' current pupils (as
+# the markbook and the teacher's to-do count them): per assignment, pupils expected to hand it
+# in (not the exempt), handed in, marked (a complete mark, released or not), released (the
+# pupils can see it) and the mean of the released marks, which rests on the released count.
+# A co-taught class's assignments appear under each of its teachers. Per class: every released
+# mark on those assignments, with the pupils they belong to. Standardisation: scripts with an
+# agreed mark; a marker is done once they have marked all of them, and within tolerance when
+# every one of their marks is (classroom.department.within_tolerance); active teachers who have
+# marked none have not started. Moderation: per sample,
+# the scripts drawn, those second-marked and those agreed.
+
+
+@dataclass
+class AssignmentProgress:
+    pk: int
+    title: str
+    class_id: int
+    class_name: str
+    due_at: datetime
+    pupils: int = 0
+    handed_in: int = 0
+    marked: int = 0
+    released: int = 0
+    mean_percent: float | None = None  # of the `released` marks
+
+
+@dataclass
+class TeacherProgress:
+    teacher: User
+    assignments: list[AssignmentProgress] = field(default_factory=list)
+
+
+@dataclass
+class ClassResults:
+    school_class: SchoolClass
+    teachers: list[User]
+    pupils: int  # current pupils
+    pupils_with_marks: int = 0  # of them, with at least one released mark
+    marks: int = 0  # released marks
+    mean_percent: float | None = None  # of those marks
+    assignments: list[AssignmentProgress] = field(default_factory=list)
+
+
+@dataclass
+class StandardisationStatus:
+    standardisation: Standardisation
+    scripts: int  # with an agreed mark
+    within: list[str] = field(default_factory=list)  # done, every mark within tolerance
+    outside: list[str] = field(default_factory=list)  # done, some mark outside tolerance
+    started: list[str] = field(default_factory=list)  # some scripts still to mark
+    not_started: list[str] = field(default_factory=list)  # active teachers with none marked
+
+    @property
+    def done(self) -> int:
+        return len(self.within) + len(self.outside)
+
+
+@dataclass
+class SampleStatus:
+    sample: ModerationSample
+    items: int
+    second_marked: int
+    agreed: int
+
+
+@dataclass
+class DepartmentOverview:
+    teachers: list[TeacherProgress]
+    classes: list[ClassResults]
+    standardisations: list[StandardisationStatus]
+    samples: list[SampleStatus]
+
+
+def _overview_grid(class_ids: list[int], now: datetime):
+    """The markbook's grid for these classes' opened, unarchived assignments (annotations, so
+    the filters reuse the grid's join to the assignment)."""
+    return (
+        _grid(class_ids, now)
+        .annotate(
+            a_archived_at=F("school_class__assignments__archived_at"),
+            a_opens_at=F("school_class__assignments__opens_at"),
+        )
+        .filter(a_archived_at__isnull=True, a_opens_at__lte=now)
+    )
+
+
+def _standardisation_status(standardisations: list[Standardisation]) -> list[StandardisationStatus]:
+    """Who has marked each standardisation's agreed scripts, and who is within tolerance.
+    Two queries: the agreed and trial marks, the teachers and markers."""
+    if not standardisations:
+        return []
+    rows = agreement.standardisation_rows(Standardisation.objects.filter(pk__in=[s.pk for s in standardisations]))
+    pairs = agreement.pair_trials(rows)
+    # Every active teacher (as the standardisation pages list them) and anyone else who marked.
+    markers = User.objects.filter(Q(role=User.Role.TEACHER, is_active=True) | Q(pk__in={p.marker_id for p in pairs}))
+    names = {u.pk: u.display_name for u in markers}
+    by_marker: dict[int, dict[int | None, list[agreement.TrialMarked]]] = defaultdict(lambda: defaultdict(list))
+    for pair in pairs:
+        by_marker[pair.standardisation_id][pair.marker_id].append(pair)
+    agreed_scripts: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        if row["kind"] == ReviewMark.Kind.AGREED_STANDARD:
+            agreed_scripts[row["standardisation_id"]].add(row["script_id"])
+    result = []
+    for standardisation in standardisations:
+        scripts = agreed_scripts[standardisation.pk]
+        status = StandardisationStatus(standardisation, len(scripts))
+        for marker_id, marked in by_marker[standardisation.pk].items():
+            name = names.get(marker_id, agreement.REMOVED) if marker_id is not None else agreement.REMOVED
+            if {p.script_id for p in marked} < scripts:
+                status.started.append(name)
+            elif all(
+                within_tolerance(
+                    standardisation,
+                    p.pair.second.total - p.pair.first.total,
+                    agreement.level_differences(p.pair),
+                )
+                for p in marked
+            ):
+                status.within.append(name)
+            else:
+                status.outside.append(name)
+        status.not_started = [name for pk, name in names.items() if pk not in by_marker[standardisation.pk]]
+        for names_list in (status.within, status.outside, status.started, status.not_started):
+            names_list.sort(key=str.casefold)
+        result.append(status)
+    return result
+
+
+def department_overview(now: datetime | None = None) -> DepartmentOverview:
+    """The head's overview (see the notes above). Eight queries whatever the numbers of
+    classes, teachers, pupils and scripts: classes, their teachers, figures per assignment,
+    figures per class, standardisations, their agreed and trial marks, markers' names,
+    moderation samples."""
+    now = now or timezone.now()
+    classes = list(
+        SchoolClass.objects.active()
+        .annotate(pupils=Count("enrolments", filter=Q(enrolments__removed_at__isnull=True), distinct=True))
+        .prefetch_related("teachers")
+        .order_by("name", "pk")
+    )
+    by_class = {c.pk: ClassResults(c, list(c.teachers.all()), c.pupils) for c in classes}
+    grid = _overview_grid(list(by_class), now)
+    assignments = []
+    for r in (
+        grid.values("a_id", "school_class_id")
+        .annotate(
+            a_title=F("school_class__assignments__title"),
+            a_due_at=F("school_class__assignments__due_at"),
+            n_pupils=Count("pk", filter=~Q(kind="exempt")),
+            n_handed_in=Count("pk", filter=Q(kind__in=HANDED_IN_KEYS)),
+            n_marked=Count("pk", filter=Q(kind__in=("marked", "released"))),
+            n_released=Count("pk", filter=Q(kind="released")),
+            mean_pct=Avg("pct", filter=Q(kind="released")),
+        )
+        .order_by()
+    ):
+        school_class = by_class[r["school_class_id"]]
+        item = AssignmentProgress(
+            pk=r["a_id"],
+            title=r["a_title"],
+            class_id=school_class.school_class.pk,
+            class_name=school_class.school_class.name,
+            due_at=r["a_due_at"],
+            pupils=r["n_pupils"],
+            handed_in=r["n_handed_in"],
+            marked=r["n_marked"],
+            released=r["n_released"],
+            mean_percent=round_half_up(r["mean_pct"], 1),
+        )
+        school_class.assignments.append(item)
+        assignments.append(item)
+    for r in (
+        grid.values("school_class_id")
+        .annotate(
+            n_marks=Count("pk", filter=Q(kind="released")),
+            n_pupils=Count("student_id", filter=Q(kind="released"), distinct=True),
+            mean_pct=Avg("pct", filter=Q(kind="released")),
+        )
+        .order_by()
+    ):
+        results = by_class[r["school_class_id"]]
+        results.marks, results.pupils_with_marks = r["n_marks"], r["n_pupils"]
+        results.mean_percent = round_half_up(r["mean_pct"], 1)
+    teachers: dict[int, TeacherProgress] = {}
+    for results in by_class.values():
+        results.assignments.sort(key=lambda a: (a.due_at, a.pk), reverse=True)
+        for teacher in results.teachers:
+            teachers.setdefault(teacher.pk, TeacherProgress(teacher)).assignments.extend(results.assignments)
+    samples = [
+        SampleStatus(s, s.n_items, s.n_second, s.n_agreed)
+        for s in ModerationSample.objects.select_related("assignment__school_class").annotate(
+            n_items=Count("items", distinct=True),
+            n_second=Count(
+                "items",
+                filter=Q(
+                    items__review_marks__kind=ReviewMark.Kind.SECOND, items__review_marks__completed_at__isnull=False
+                ),
+                distinct=True,
+            ),
+            n_agreed=Count("items", filter=Q(items__agreed_at__isnull=False), distinct=True),
+        )
+    ]
+    return DepartmentOverview(
+        teachers=sorted(teachers.values(), key=lambda t: (t.teacher.display_name.casefold(), t.teacher.pk)),
+        classes=list(by_class.values()),
+        standardisations=_standardisation_status(list(Standardisation.objects.select_related("prompt"))),
+        samples=samples,
+    )

@@ -2,7 +2,17 @@
 
 from django.urls import include, path
 
-from classroom.views import assignments, classes, marking, progress
+from classroom.views import (
+    agreement,
+    assignments,
+    classes,
+    exemplars,
+    feedback_sheet,
+    marking,
+    moderation,
+    progress,
+    standardisation,
+)
 
 app_name = "classroom"
 
@@ -32,8 +42,10 @@ class_urls = [
 assignment_urls = [
     path("", assignments.assignment_detail, name="assignment_detail"),
     path("edit/", assignments.assignment_edit, name="assignment_edit"),
-    path("extensions/", assignments.assignment_extensions, name="assignment_extensions"),
-    path("exemptions/", assignments.assignment_exemptions, name="assignment_exemptions"),
+    path("exceptions/", assignments.assignment_exceptions, name="assignment_exceptions"),
+    # Granting and taking back each kind (the addresses of the two pages it replaced).
+    path("extensions/", assignments.assignment_exceptions, {"kind": "extension"}, name="assignment_extensions"),
+    path("exemptions/", assignments.assignment_exceptions, {"kind": "exemption"}, name="assignment_exemptions"),
     path("delete/", assignments.assignment_delete, name="assignment_delete"),
     path("archive/", assignments.assignment_archive, name="assignment_archive"),
     path("restore/", assignments.assignment_restore, name="assignment_restore"),
@@ -77,12 +89,58 @@ bank_urls = [
     path("", marking.comment_bank, name="comment_bank"),
     path("<int:pk>/edit/", marking.bank_entry_edit, name="bank_entry_edit"),
     path("<int:pk>/delete/", marking.bank_entry_delete, name="bank_entry_delete"),
+    path("curators/", marking.bank_curators, name="bank_curators"),
 ]
 
 # progress/…: a student's own progress and the head of department's view
 progress_urls = [
     path("", progress.my_progress, name="my_progress"),
     path("department/", progress.department, name="department_progress"),
+]
+
+# department/…: the department's shared work (issue 14); one list per part
+standardisation_urls: list = [
+    path("", standardisation.standardisation_list, name="standardisation_list"),
+    path("new/", standardisation.standardisation_create, name="standardisation_create"),
+    path("<int:pk>/", standardisation.standardisation_detail, name="standardisation_detail"),
+    path("<int:pk>/edit/", standardisation.standardisation_edit, name="standardisation_edit"),
+    path("<int:pk>/scripts/add/", standardisation.standardisation_add_script, name="standardisation_add_script"),
+    path("<int:pk>/results/", standardisation.standardisation_results, name="standardisation_results"),
+    # What a marker opens: their scripts to mark blind, then each script
+    path("<int:pk>/mark/", standardisation.standardisation_take, name="standardisation_take"),
+    path("scripts/<int:pk>/mark/", standardisation.standardisation_trial, name="standardisation_trial"),
+    path("scripts/<int:pk>/", standardisation.standardisation_script, name="standardisation_script"),
+    path(
+        "scripts/<int:pk>/remove/", standardisation.standardisation_script_remove, name="standardisation_script_remove"
+    ),
+]
+moderation_urls: list = [
+    path("", moderation.moderation_home, name="moderation_home"),
+    path("assignments/<int:pk>/draw/", moderation.sample_draw, name="moderation_draw"),
+    path("assignments/<int:pk>/audit/", moderation.mark_audit, name="mark_audit"),
+    path("samples/<int:pk>/", moderation.moderation_sample, name="moderation_sample"),
+    path("scripts/<int:pk>/second-mark/", moderation.second_mark, name="second_mark"),
+    path("scripts/<int:pk>/agree/", moderation.moderation_agree, name="moderation_agree"),
+]
+agreement_urls: list = [
+    path("", agreement.index, name="agreement"),
+    path("agreement.csv", agreement.export, name="agreement_csv"),
+]
+exemplar_urls: list = [
+    path("", exemplars.exemplar_library, name="exemplar_library"),
+    path("questions/<int:prompt_pk>/", exemplars.exemplar_question, name="exemplar_question"),
+    path("promote/<int:submission_pk>/", exemplars.exemplar_promote, name="exemplar_promote"),
+    path("promote/script/<int:script_pk>/", exemplars.exemplar_promote_script, name="exemplar_promote_script"),
+    path("<int:pk>/", exemplars.exemplar_detail, name="exemplar_detail"),
+    path("<int:pk>/edit/", exemplars.exemplar_edit, name="exemplar_edit"),
+    path("<int:pk>/delete/", exemplars.exemplar_delete, name="exemplar_delete"),
+    path("<int:pk>/share/", exemplars.exemplar_share, name="exemplar_share"),
+    path("<int:pk>/share/<int:assignment_pk>/remove/", exemplars.exemplar_unshare, name="exemplar_unshare"),
+    # What a pupil opens from their assignment's page
+    path("for/<int:assignment_pk>/<int:pk>/", exemplars.exemplar_for_pupil, name="exemplar_for_pupil"),
+]
+feedback_sheet_urls: list = [
+    path("", feedback_sheet.feedback_sheet, name="feedback_sheet"),
 ]
 
 urlpatterns = [
@@ -96,4 +154,10 @@ urlpatterns = [
     path("comment-bank/", include(bank_urls)),
     path("students/<int:pk>/progress/", progress.student_progress, name="student_progress"),
     path("progress/", include(progress_urls)),
+    path("department/", agreement.overview, name="department_overview"),
+    path("department/standardisation/", include(standardisation_urls)),
+    path("department/moderation/", include(moderation_urls)),
+    path("department/agreement/", include(agreement_urls)),
+    path("department/exemplars/", include(exemplar_urls)),
+    path("assignments/<int:pk>/feedback-sheet/", include(feedback_sheet_urls)),
 ]

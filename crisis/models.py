@@ -511,10 +511,11 @@ class MarkScheme(Authored):
 
     def answer_bands(self) -> tuple[list[Bands], int | None]:
         """The bands of each content criterion and the SPaG marks (None: no SPaG), for
-        `model_answer_problems`. Prefetch criteria__levels to read them in two queries."""
-        bands = [{lv.number: (lv.min_marks, lv.max_marks) for lv in c.levels.all()} for c in self.content_criteria()]
-        spag = self.spag_criterion()
-        return bands, (spag.max_marks if spag else None)
+        `model_answer_problems` (`answer_bands`). Prefetch criteria__levels to read them in
+        two queries."""
+        return answer_bands(
+            (c.is_spag, [(lv.number, lv.min_marks, lv.max_marks) for lv in c.levels.all()]) for c in self.criteria.all()
+        )
 
     def copy_name(self, owner) -> str:
         """A name for the owner's copy that no scheme they can choose (shipped ones and their
@@ -768,6 +769,18 @@ MODEL_ANSWER_COMMENTARY_MAX = 4_000
 
 
 Bands = dict[int, tuple[int, int]]  # one criterion's levels: number -> (min marks, max marks)
+
+
+def answer_bands(criteria: Iterable[tuple[bool, list[tuple[int, int, int]]]]) -> tuple[list[Bands], int | None]:
+    """What `model_answer_problems` checks a model answer against, from a scheme's criteria in
+    order, each as (is SPaG, its levels as (number, min marks, max marks)): the bands of each
+    content criterion, and the SPaG marks (its top level's maximum; None: no SPaG). The one
+    rule for a saved scheme (MarkScheme.answer_bands) and one still in the unit's files (the
+    content loader)."""
+    criteria = list(criteria)
+    bands = [{number: (low, high) for number, low, high in levels} for is_spag, levels in criteria if not is_spag]
+    spag = next((levels for is_spag, levels in criteria if is_spag), None)
+    return bands, (None if spag is None else max((high for _, _, high in spag), default=0))
 
 
 def model_answer_problems(

@@ -87,6 +87,53 @@ def essay(marking_assignment, student):
     return SubmissionFactory(assignment=marking_assignment, student=student, text=text, submitted=True)
 
 
+def _department_work(teacher, second_marker, released) -> dict:
+    """One of each department object (issue 14) from the released essay: a standardisation
+    with an agreed script, a moderation sample second-marked by `second_marker`, and an
+    exemplar shared with the essay's assignment; keyed like the `school` fixture."""
+    from classroom import department
+    from classroom.models import Standardisation
+
+    assignment = released.assignment
+    scheme = assignment.prompt.mark_scheme
+    scores = {row.criterion_id: (row.level_id, row.marks) for row in released.mark.criterion_marks.all()}
+    standardisation = Standardisation.objects.create(prompt=assignment.prompt, title="Autumn standardisation")
+    script = department.add_script(standardisation, released, released.text)
+    department.set_agreed_mark(script, teacher, scores, "Secure level 2.")
+    sample = department.draw_sample(assignment, teacher, 1, second_marker)
+    item = sample.items.get()
+    exemplar = department.promote_exemplar(
+        by=teacher,
+        prompt=assignment.prompt,
+        title="A level 2 answer",
+        text=released.text,
+        level_name="Level 2",
+        total=released.mark.total,
+        max_total=scheme.total_marks,
+        commentary="Judgement not sustained.",
+        notes=[],
+        pupils=[],
+        submission=released,
+    )
+    department.share_exemplar(exemplar, assignment, "always", teacher)
+    return {
+        "classroom/department/standardisation/<int:pk>/": [standardisation.pk],
+        "classroom/department/standardisation/scripts/<int:pk>/": [script.pk],
+        "classroom/department/moderation/assignments/<int:pk>/": [assignment.pk],
+        "classroom/department/moderation/samples/<int:pk>/": [sample.pk],
+        "classroom/department/moderation/scripts/<int:pk>/": [item.pk],
+        "classroom/department/exemplars/<int:pk>/": [exemplar.pk],
+        "classroom/department/exemplars/questions/<int:prompt_pk>/": [assignment.prompt_id],
+        "classroom/department/exemplars/promote/<int:submission_pk>/": [released.pk],
+        "classroom/department/exemplars/promote/script/<int:script_pk>/": [script.pk],
+        "classroom/department/exemplars/for/<int:assignment_pk>/": [assignment.pk],
+        # the second object of a route naming two (route_urls): the exemplar shared above
+        "pk": exemplar.pk,
+        "assignment_pk": assignment.pk,
+        "second_marker_pk": second_marker.pk,
+    }
+
+
 @pytest.fixture
 def school(cast, school_class, essay, marking_assignment):
     """A class with work in every state, content of the teacher's own, a co-teacher, and one
@@ -112,7 +159,10 @@ def school(cast, school_class, essay, marking_assignment):
     released = Submission.objects.get(assignment=progress["a1"], student=student)
     co_teacher = TeacherFactory(username="ms.co", first_name="Cora", last_name="Co")
     school_class.teachers.add(co_teacher)  # a co-teacher, with a "remove" button
+    second_marker = TeacherFactory(username="mr.second", first_name="Sid", last_name="Second")
+    department = _department_work(teacher, second_marker, released)
     return {
+        **department,
         "classroom/classes/<int:pk>/": [school_class.pk],
         "classroom/assignments/<int:pk>/": [marking_assignment.pk, progress["a1"].pk, progress["a3"].pk],
         "classroom/submissions/<int:pk>/": [essay.pk, released.pk],

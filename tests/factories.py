@@ -260,3 +260,24 @@ def marking_scheme() -> MarkScheme:
                 descriptor=f"{code} level {number} descriptor",
             )
     return scheme
+
+
+# --- department: exemplars (issue 14) ---------------------------------------------------------
+
+
+class ExemplarFactory(factory.django.DjangoModelFactory):
+    """A department exemplar of a prompt (no source essay), with one anchored note."""
+
+    class Meta:
+        model = "classroom.Exemplar"
+
+    prompt = factory.SubFactory(EssayPromptFactory)
+    title = factory.Sequence(lambda n: f"EXEMPLAR-TITLE-{n}")
+    text = "The Hotline was a teleprinter link set up in 1963."
+    level_name = "Level 2"
+    total = 7
+    max_total = 10
+    notes = factory.LazyFunction(
+        lambda: [{"number": 1, "start": 4, "end": 11, "quote": "Hotline", "comment": "EXEMPLAR-NOTE: precise."}]
+    )
+    commentary = "EXEMPLAR-COMMENTARY: level 2, not 3, because the judgement is not sustained."

@@ -190,7 +190,7 @@ def route_urls(route: str, school: dict) -> list[str]:
     urls = []
     for pk in school[prefix]:
         url = "/" + route.replace(prefix[prefix.index("<") : prefix.index(">") + 1], str(pk), 1)
-        for name in ("student_pk", "teacher_pk"):
+        for name in ("student_pk", "teacher_pk", "pk", "assignment_pk"):
             url = url.replace(f"<int:{name}>", str(school[name]))
         urls.append(url)
     return urls

@@ -53,9 +53,11 @@ def _edit_data(assignment: Assignment, **changes) -> dict:
 # --- Access: every new page, every actor ------------------------------------------------
 
 PAGES = [
+    ("classroom:assignment_exceptions", "get"),
     ("classroom:assignment_exemptions", "get"),
     ("classroom:assignment_delete", "get"),
     ("classroom:assignment_delete", "post"),
+    ("classroom:assignment_archive", "get"),
     ("classroom:assignment_archive", "post"),
     ("classroom:assignment_restore", "post"),
 ]
@@ -79,10 +81,13 @@ def test_managing_pages_send_anonymous_visitors_to_log_in(client, assignment, ur
     assert Assignment.objects.filter(pk=assignment.pk, archived_at__isnull=True).exists()
 
 
-@pytest.mark.parametrize("url_name", ["classroom:assignment_archive", "classroom:assignment_restore"])
-def test_archiving_is_post_only(client, cast, assignment, url_name):
+def test_restoring_is_post_only_and_archiving_asks_first(client, cast, assignment):
     client.force_login(cast["teacher"])
-    assert client.get(reverse(url_name, args=[assignment.pk])).status_code == 405
+    assert client.get(reverse("classroom:assignment_restore", args=[assignment.pk])).status_code == 405
+    # Archiving: a GET is the confirmation page (tests/test_issue13_followups.py), never the change.
+    assert client.get(reverse("classroom:assignment_archive", args=[assignment.pk])).status_code == 200
+    assignment.refresh_from_db()
+    assert not assignment.is_archived
 
 
 # --- Changing it after it opens -------------------------------------------------------------

@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from classroom.models import User
 from tests.factories import AssignmentFactory
 from tests.helpers import named_patterns, route_urls
 
@@ -41,7 +42,6 @@ NOT_PAGES = {
     "logout",
     "classroom:class_teacher_remove",
     "classroom:class_archive",
-    "classroom:assignment_archive",
     "classroom:assignment_restore",
     "classroom:class_unarchive",
     "classroom:student_import_confirm",
@@ -50,6 +50,7 @@ NOT_PAGES = {
     "classroom:mark_autosave",
     "classroom:dirt_autosave",
     "classroom:markbook_export",
+    "classroom:agreement_csv",
     "classroom:annotation_add",
     "classroom:annotation_edit",
     "classroom:mark_release",
@@ -63,6 +64,11 @@ NOT_PAGES = {
     "classroom:annotation_edit_json",
     "classroom:annotation_delete_json",
     "classroom:bank_entry_delete",
+    "classroom:bank_curators",
+    "classroom:exemplar_delete",
+    "classroom:exemplar_share",
+    "classroom:exemplar_unshare",
+    "classroom:standardisation_script_remove",
     "content:lesson_copy",
     "content:source_copy",
     "content:prompt_copy",
@@ -112,6 +118,13 @@ def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
             for actor in ACTORS:
                 if keep(f"{actor} GET {url}", clients[actor].get(url)):
                     seen.add(url_name)
+
+    # The blind second-marking page opens only for the script's second marker.
+    second = Client()
+    second.force_login(User.objects.get(pk=school["second_marker_pk"]))
+    for url in route_urls("classroom/department/moderation/scripts/<int:pk>/second-mark/", school):
+        if keep(f"second marker GET {url}", second.get(url)):
+            seen.add("classroom:second_mark")
 
     # Pages that only a POST shows.
     teacher = clients["teacher"]

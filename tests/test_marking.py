@@ -510,8 +510,9 @@ def test_marking_queue_query_budget(client, cast, essay, school_class, django_as
     client.force_login(cast["teacher"])
     url = reverse("classroom:marking_queue", args=[essay.assignment_id])
     # Numbers were given as each essay was handed in: the first view is as cheap as any other.
-    # session, user, assignment, submissions with students, marks and responses
-    with django_assert_num_queries(4):
+    # session, user, assignment, standardisation due (classroom.department.standardisation_due),
+    # submissions with students, marks and responses
+    with django_assert_num_queries(5):
         assert client.get(url).status_code == 200
 
 
@@ -522,9 +523,9 @@ def test_marking_page_query_budget(client, cast, essay, school_class, django_ass
     mark.add_annotation(cast["teacher"], "A comment")
     client.force_login(cast["teacher"])
     url = reverse("classroom:mark_submission", args=[essay.pk])
-    # session, user, submission, criteria, levels, mark, criterion marks, strand ticks,
-    # annotations, sources, indicative points, neighbours, comment bank
-    with django_assert_num_queries(13):
+    # session, user, submission, standardisation due, criteria, levels, mark, criterion marks,
+    # strand ticks, annotations, sources, indicative points, neighbours, comment bank
+    with django_assert_num_queries(14):
         assert client.get(url).status_code == 200
 
 

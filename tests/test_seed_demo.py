@@ -75,3 +75,40 @@ def test_seed_demo_without_the_unit_explains_how_to_get_coursework(settings, cap
     settings.DEBUG = True
     call_command("seed_demo")
     assert "run `python manage.py load_unit` first" in capsys.readouterr().out
+
+
+def test_seed_demo_shows_the_department_with_a_completed_moderation_round(settings, client):
+    from django.urls import reverse
+
+    from classroom import department
+    from classroom.demo.department import AGREE_FIRST, STANDARDISATION_TITLE
+    from classroom.models import MarkChange, ModerationItem, ReviewMark, Standardisation
+
+    settings.DEBUG = True
+    call_command("load_unit")
+    call_command("seed_demo")
+    items = ModerationItem.objects.all()
+    assert items.count() == 4 and not items.filter(agreed_at__isnull=True).exists()
+    assert ReviewMark.objects.filter(kind=ReviewMark.Kind.SECOND).count() == 4
+    # The head let the first marks stand (the demo's marks are justified in their comments).
+    assert set(items.values_list("reason", flat=True)) == {AGREE_FIRST}
+    assert not MarkChange.objects.exists()
+    second = ReviewMark.objects.filter(kind=ReviewMark.Kind.SECOND)
+    firsts = sorted(item.submission.mark.total for item in items)
+    assert sum(firsts) - sum(second.values_list("total", flat=True)) >= 3  # a slightly severe second marker
+    # Standardisation: three agreed scripts; the class teacher within tolerance, the second not.
+    standardisation = Standardisation.objects.get(title=STANDARDISATION_TITLE)
+    scripts = department.agreed_scripts_with_marks(standardisation)
+    criteria = list(standardisation.prompt.mark_scheme.criteria.prefetch_related("levels"))
+    results = {r.marker.username: r for r in department.marker_results(standardisation, criteria, scripts)}
+    assert len(scripts) == 3
+    assert results["ms.khan"].done == 3 and results["ms.khan"].within is True
+    assert results[demo.TEACHERS[1][0]].done == 3 and results[demo.TEACHERS[1][0]].within is False
+    # The head sees the figures at once.
+    client.force_login(User.objects.get(username="head.ross"))
+    page = client.get(reverse("classroom:agreement")).content.decode()
+    assert "4 scripts" in page
+    # A second run adds nothing.
+    call_command("seed_demo")
+    assert ModerationItem.objects.count() == 4 and Standardisation.objects.count() == 1
+    assert ReviewMark.objects.filter(kind=ReviewMark.Kind.SECOND).count() == 4

@@ -120,12 +120,21 @@ def test_a_pupil_who_joined_after_the_due_date_is_not_missing(school_class, know
     assert (found["A1"].missing, found["A2"].missing) == (0, 1)  # joined after A1 was due, before A2
 
 
-def test_an_archived_assignment_leaves_the_to_do(client, teacher, school_class, known):
-    known["a2"].archive(by=teacher)
-    assert "A2" not in figures(school_class)
+def test_an_archived_assignment_stays_on_the_to_do_until_its_marking_is_done(client, teacher, school_class, known):
+    """Archiving closes it to pupils (nothing is missing any more), but Ben's late script is
+    still owed its marking: it stays, labelled archived, until marked and released."""
+    a2 = known["a2"]
+    a2.archive(by=teacher)
+    item = figures(school_class)["A2"]
+    assert (item.to_mark, item.late, item.missing, item.archived) == (1, 1, 0, True)
     html = page(client, teacher)
-    assert reverse("classroom:assignment_detail", args=[known["a2"].pk]) not in html
-    assert 'data-todo="next-script"' not in html  # A2's late script was the only one to mark
+    assert reverse("classroom:assignment_detail", args=[a2.pk]) in html and f'data-archived="{a2.pk}"' in html
+    ben_a2 = a2.submissions.get(student=known["ben"])
+    assert f'data-todo="next-script" href="{reverse("classroom:mark_submission", args=[ben_a2.pk])}"' in html
+    give_mark(ben_a2, teacher, 2, 3)  # marked and released: nothing left to do
+    html = page(client, teacher)
+    assert reverse("classroom:assignment_detail", args=[a2.pk]) not in html
+    assert 'data-todo="next-script"' not in html
 
 
 # --- the page ---------------------------------------------------------------------------------

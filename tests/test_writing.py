@@ -546,7 +546,8 @@ def test_writing_page_query_budget(client, cast, school_class, django_assert_num
     _draft(assignment, cast["student"])
     client.force_login(cast["student"])
     # session, user, assignment+class+prompt, submission, prompt's sources, this student's
-    # extension, exemption and joining date (for the status: exempt, or joined after the due date)
+    # extension, their exemption and joining date in one (for the status: exempt, or joined
+    # after the due date), the exemplars shared with the assignment
     with django_assert_num_queries(8):
         assert client.get(reverse("classroom:write", args=[assignment.pk])).status_code == 200
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -32,6 +32,7 @@ from classroom.models import (
     Extension,
     SchoolClass,
     Submission,
+    SubmissionClosed,
     SubmissionError,
     User,
 )
@@ -215,15 +216,24 @@ def assignment_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assignment_archive(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Take an assignment out of the lists and to-dos; its work stays readable."""
+    """Archive, after a page saying what is still open: pupils who started and have not handed
+    in (archiving closes the assignment to them), and work handed in but not yet marked or
+    released (it stays on the to-do until done). Its work stays readable; restore reopens it."""
     assignment = permissions.assignment_for_teacher(request.user, pk)
-    assignment.archive(by=request.user)
-    messages.success(
-        request, f"“{assignment.title}” is archived: it has left your lists, and its work stays readable here."
-    )
-    return redirect("classroom:assignment_detail", assignment.pk)
+    if request.method == "POST":
+        assignment.archive(by=request.user)
+        messages.success(
+            request,
+            f"“{assignment.title}” is archived: it has left your lists, and pupils can no longer change or hand in "
+            "work on it. Work still to mark stays on your to-do until it is done.",
+        )
+        return redirect("classroom:assignment_detail", assignment.pk)
+    if assignment.is_archived:
+        return redirect("classroom:assignment_detail", assignment.pk)
+    context = {"assignment": assignment, "work": assignment.unfinished_work(), "nav": "classes"}
+    return render(request, "classroom/assignments/archive_confirm.html", context)
 
 
 @login_required
@@ -231,63 +241,64 @@ def assignment_archive(request: AuthedRequest, pk: int) -> HttpResponse:
 def assignment_restore(request: AuthedRequest, pk: int) -> HttpResponse:
     assignment = permissions.assignment_for_teacher(request.user, pk)
     assignment.restore()
-    messages.success(request, f"“{assignment.title}” is back in your lists.")
+    messages.success(request, f"“{assignment.title}” is back in your lists, and open to pupils again.")
     return redirect("classroom:assignment_detail", assignment.pk)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def assignment_exemptions(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Excuse pupils from an assignment (and take it back): never "Missing", not counted."""
-    assignment = permissions.assignment_for_teacher(request.user, pk)
-    students = assignment.school_class.active_students().order_by("last_name", "first_name", "username")
-    form = ExemptionForm(request.POST or None, students=students)
-    if request.method == "POST" and "remove" in request.POST:
-        student_pk = whole_number(request.POST["remove"])
-        if student_pk is not None:
-            assignment.remove_exemption(student_pk)
-        messages.success(request, "The exemption has been removed.")
-        return redirect("classroom:assignment_exemptions", assignment.pk)
-    if request.method == "POST" and form.is_valid():
-        student = form.cleaned_data["student"]
-        assignment.exempt(student, by=request.user)
-        messages.success(request, f"{student.display_name} is exempt from this assignment.")
-        return redirect("classroom:assignment_exemptions", assignment.pk)
-    exemptions = assignment.exemptions.select_related("student", "granted_by").order_by(
-        "student__last_name", "student__first_name", "student__username"
-    )
-    context = {"assignment": assignment, "form": form, "exemptions": exemptions, "nav": "classes"}
-    return render(request, "classroom/assignments/exemptions.html", context)
+# Each pupil's exception to the class's terms, on one page: their own due date (an extension)
+# or being excused (an exemption). Each kind is granted and taken back by posting to its own
+# address (the URLs of the two pages this replaced, kept), which also shows the page.
+EXCEPTION_KINDS = ("extension", "exemption")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def assignment_extensions(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Give students their own due dates (and remove them again)."""
+def assignment_exceptions(request: AuthedRequest, pk: int, kind: str = "") -> HttpResponse:
+    """Give pupils their own due dates, or excuse them (and take either back)."""
     assignment = permissions.assignment_for_teacher(request.user, pk)
+    if request.method == "POST" and kind not in EXCEPTION_KINDS:
+        return HttpResponseNotAllowed(["GET"])
     students = assignment.school_class.active_students().order_by("last_name", "first_name", "username")
-    form = ExtensionForm(request.POST or None, students=students)
+    data = request.POST if request.method == "POST" else None
+    extension_form = ExtensionForm(data if kind == "extension" else None, students=students, auto_id="extension-%s")
+    exemption_form = ExemptionForm(data if kind == "exemption" else None, students=students, auto_id="exemption-%s")
     if request.method == "POST" and "remove" in request.POST:
         student_pk = whole_number(request.POST["remove"])
         if student_pk is not None:
-            assignment.remove_extension(student_pk)
-        messages.success(request, "The extension has been removed.")
-        return redirect("classroom:assignment_extensions", assignment.pk)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+            if kind == "extension":
+                assignment.remove_extension(student_pk)
+            else:
+                assignment.remove_exemption(student_pk)
+        messages.success(request, f"The {kind} has been removed.")
+        return redirect("classroom:assignment_exceptions", assignment.pk)
+    if kind == "extension" and extension_form.is_valid():
+        given = extension_form.cleaned_data
         try:
-            assignment.grant_extension(data["student"], data["due_at"], data["late_cutoff"], by=request.user)
+            assignment.grant_extension(given["student"], given["due_at"], given["late_cutoff"], by=request.user)
         except ValidationError as error:
-            form.add_error(None, error)
+            extension_form.add_error(None, error)
         else:
-            messages.success(request, f"{data['student'].display_name} now has their own due date.")
-            return redirect("classroom:assignment_extensions", assignment.pk)
-    extensions = assignment.extensions.select_related("student").order_by("student__last_name", "student__first_name")
-    return render(
-        request,
-        "classroom/assignments/extensions.html",
-        {"assignment": assignment, "form": form, "extensions": extensions, "nav": "classes"},
-    )
+            messages.success(request, f"{given['student'].display_name} now has their own due date.")
+            return redirect("classroom:assignment_exceptions", assignment.pk)
+    if kind == "exemption" and exemption_form.is_valid():
+        student = exemption_form.cleaned_data["student"]
+        try:
+            assignment.exempt(student, by=request.user)
+        except ValidationError as error:
+            exemption_form.add_error(None, error)
+        else:
+            messages.success(request, f"{student.display_name} is exempt from this assignment.")
+            return redirect("classroom:assignment_exceptions", assignment.pk)
+    by_name = ("student__last_name", "student__first_name", "student__username")
+    context = {
+        "assignment": assignment,
+        "extension_form": extension_form,
+        "exemption_form": exemption_form,
+        "extensions": assignment.extensions.select_related("student", "granted_by").order_by(*by_name),
+        "exemptions": assignment.exemptions.select_related("student", "granted_by").order_by(*by_name),
+        "nav": "classes",
+    }
+    return render(request, "classroom/assignments/exceptions.html", context)
 
 
 @dataclass
@@ -426,13 +437,17 @@ def _writing_context(request: AuthedRequest, assignment: Assignment, submission:
         extension = assignment.extensions.filter(student=submission.student).first()
         due, cutoff = submission.deadlines(extension)
         now = timezone.now()
+        # Open for writing, but the assignment takes no work (archived): the text is shown
+        # read-only with the reason (Submission.work_refusal, the rule autosave and hand-in keep).
+        closed = submission.work_refusal(at=now) if submission.is_editable else None
         context.update(
             due_at=due,
             cutoff=cutoff,
             extension=extension,
-            time_deadline=submission.time_deadline(extension) if submission.is_editable else None,
+            time_deadline=submission.time_deadline(extension) if submission.is_editable and not closed else None,
             now=now,
             status=submission.status(due, now),
+            closed=closed,
         )
     return context
 
@@ -448,22 +463,30 @@ def write(request: AuthedRequest, pk: int) -> HttpResponse:
             permissions.require_student(request.user)
         context = _writing_context(request, assignment, None)
         context.update(_model_answers(request.user, assignment, None))
+        context["shared_exemplars"] = permissions.exemplar_shares_for_page(request.user, assignment, None)
         return render(request, "classroom/assignments/write.html", context)
-    if request.method == "POST" and "start" in request.POST:
-        # "Start the timed essay": the clock starts now (a page view writes nothing).
-        Submission.start(assignment, request.user)
-        return redirect("classroom:write", assignment.pk)
+    closed = False  # a POST the assignment refused: it takes no work (archived); nothing changed
     if request.method == "POST":
-        submission = Submission.start(assignment, request.user)  # the first save makes it
+        try:
+            # "Start the timed essay" starts the clock; otherwise the first save makes the
+            # submission (a page view writes nothing).
+            submission = Submission.start(assignment, request.user)
+        except SubmissionClosed:
+            submission, closed = _own_submission(assignment, request.user), True
+        else:
+            if "start" in request.POST:
+                return redirect("classroom:write", assignment.pk)
     else:
         submission = _own_submission(assignment, request.user)
     status = 200
     conflict = None
-    if request.method == "POST" and submission.is_editable:
+    if request.method == "POST" and submission.is_editable and not closed:
         form = EssayForm(request.POST)
         if form.is_valid():
             try:
                 submission.save_draft(form.cleaned_data["text"], form.cleaned_data["base_revision"])
+            except SubmissionClosed:
+                closed = True
             except Submission.Conflict as error:
                 conflict = error
                 status = 409
@@ -485,17 +508,27 @@ def write(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             status = 400
     else:
-        if request.method == "POST":
+        if request.method == "POST" and not closed:
             messages.error(request, "This essay has already been submitted, so it cannot be changed.")
             status = 409
+        form = EssayForm(initial={"text": submission.text, "base_revision": submission.revision})
+    unsaved_text = ""
+    if closed:
+        # The page says why (context "closed"); text sent with the refused save is shown for copying.
+        status = 409
+        sent = request.POST.get("text", "")
+        unsaved_text = sent if sent.strip() and sent != submission.text else ""
         form = EssayForm(initial={"text": submission.text, "base_revision": submission.revision})
     context = _writing_context(request, assignment, submission)
     needs_start = submission.is_editable and assignment.question_sealed(submission.started_at, submission.state)
     if needs_start:
         context.update(sources=[], instructions="")  # sealed until Start (security review L9)
     context.update(_model_answers(request.user, assignment, submission.state))
+    context["shared_exemplars"] = permissions.exemplar_shares_for_page(request.user, assignment, submission.state)
     # unsaved: the form holds text the server refused (static/js/autosave.js keeps it on the device).
-    context.update(form=form, conflict=conflict, needs_start=needs_start, unsaved=status != 200)
+    context.update(
+        form=form, conflict=conflict, needs_start=needs_start, unsaved=status != 200, unsaved_text=unsaved_text
+    )
     return render(request, "classroom/assignments/write.html", context, status=status)
 
 
@@ -523,12 +556,17 @@ def _own_submission(assignment: Assignment, student: User) -> Submission:
 def autosave(request: AuthedRequest, pk: int) -> JsonResponse:
     """The browser's autosave of the essay (the JSON shape is classroom/autosave.py's)."""
     assignment = permissions.assignment_for_writer(request.user, pk)
-    submission = Submission.start(assignment, request.user)
+    try:
+        submission = Submission.start(assignment, request.user)
+    except SubmissionClosed as error:
+        return autosave_json.closed(str(error))
     form = EssayForm(request.POST)
     if not form.is_valid():
         return autosave_json.invalid_form(form)
     try:
         submission.save_draft(form.cleaned_data["text"], form.cleaned_data["base_revision"])
+    except SubmissionClosed as error:
+        return autosave_json.closed(str(error), submission.revision)
     except Submission.Conflict as error:
         return autosave_json.conflict(error)
     except SubmissionError as error:
@@ -542,9 +580,11 @@ def submit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Confirm, then hand in the saved text (one atomic step; a double click is harmless)."""
     assignment = permissions.assignment_for_writer(request.user, pk)
     if request.method == "POST":
-        submission = Submission.start(assignment, request.user)
         try:
+            submission = Submission.start(assignment, request.user)
             submission.submit(by=request.user)
+        except SubmissionClosed:
+            return redirect("classroom:write", assignment.pk)  # the page says why, text read-only
         except SubmissionError as error:
             messages.error(request, str(error))
             return redirect("classroom:write", assignment.pk)
@@ -558,5 +598,6 @@ def submit(request: AuthedRequest, pk: int) -> HttpResponse:
     context = _writing_context(request, assignment, submission)
     now = context["now"]
     context["will_be_late"] = not submission.has_been_returned and now > context["due_at"]
-    context["too_late"] = not submission.has_been_returned and context["cutoff"] is not None and now > context["cutoff"]
+    # Why it cannot be handed in (archived, or past the pupil's cut-off), as submit() refuses it.
+    context["refusal"] = submission.work_refusal(hand_in=True, at=now, cutoff=context["cutoff"])
     return render(request, "classroom/assignments/submit_confirm.html", context)

@@ -24,10 +24,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from classroom import autosave as autosave_json
 from classroom import permissions
 from classroom.comment_bank import entries_by_code, expand_codes, usable_entries
+from classroom.department import set_bank_curators, standardisation_due
 from classroom.essay import essay_with_notes
 from classroom.forms import (
     NO_LEVEL,
     STRAND_PREFIX,
+    BankCuratorsForm,
     BankEntryForm,
     CommentEditForm,
     CommentForm,
@@ -52,17 +54,15 @@ from classroom.models import (
 )
 from classroom.status import MARKING_FILTERS, State, Status, marking_filter
 from classroom.types import AuthedRequest
-from crisis.models import Criterion, Level
+from crisis.models import Criterion, EssayPrompt, Level
 
 # ----------------------------------------------------------------------------------------
 # The queue
 
 
-def marking_order(assignment: Assignment):
-    """Candidate number while names are hidden (so the order gives nothing away), else name."""
-    if assignment.names_hidden:
-        return ["candidate_number", "pk"]
-    return ["student__last_name", "student__first_name", "student__username", "pk"]
+def marking_order(assignment: Assignment) -> list[str]:
+    """The queue's order for this assignment (Submission.marking_order, the one definition)."""
+    return Submission.marking_order(by_number=assignment.names_hidden)
 
 
 CATEGORIES = MARKING_FILTERS
@@ -88,11 +88,29 @@ class QueueRow:
         return self.dirt is not None and self.dirt.is_submitted and self.dirt.acknowledged_at is None
 
 
+def _standardise_first(request: AuthedRequest, prompt: EssayPrompt) -> HttpResponse | None:
+    """Where a required standardisation on the question is due for the marker, the redirect to
+    its scripts, saying why; None when they may mark (heads always may). The one gate in front
+    of the marking queue and the marking page (classroom.department.standardisation_due)."""
+    due = standardisation_due(request.user, prompt)
+    if due is None:
+        return None
+    messages.warning(
+        request,
+        f"Before you mark work on this question, mark the standardisation scripts of “{due.title}”. "
+        "Then you can open your marking again.",
+    )
+    return redirect("classroom:standardisation_take", due.pk)
+
+
 @login_required
 def marking_queue(request: AuthedRequest, pk: int) -> HttpResponse:
     """The assignment's submitted essays by marking state, with counts and a filter."""
     assignment = permissions.assignment_for_teacher(request.user, pk)
-    # Queries: session, user, assignment, submissions with their marks and DIRT responses.
+    if (held := _standardise_first(request, assignment.prompt)) is not None:
+        return held
+    # Queries: session, user, assignment, the standardisation check (not for heads),
+    # submissions with their marks and DIRT responses.
     submissions = list(
         _markable(assignment)
         .select_related("student", "mark", "mark__dirt")
@@ -250,6 +268,25 @@ class CriterionRow:
         return not any(level.number == 0 for level in self.levels) or self.chosen_level == NO_LEVEL
 
 
+def criterion_rows(form, criteria) -> list[CriterionRow]:
+    """The rows classroom/marking/_criteria.html draws, for any form with CriterionLevelsMixin."""
+    rows = []
+    for criterion in criteria:
+        level_field = form[f"level-{criterion.pk}"]
+        marks_field = form[f"marks-{criterion.pk}"]
+        rows.append(
+            CriterionRow(
+                criterion,
+                list(criterion.levels.all()),
+                level_field,
+                marks_field,
+                str(level_field.value() or ""),
+                marks_field.value(),
+            )
+        )
+    return rows
+
+
 @dataclass
 class StrandRow:
     """One formative skill strand on the marking page: its radio group and what is chosen."""
@@ -281,19 +318,7 @@ def _marking_context(request: AuthedRequest, submission: Submission, form: MarkF
     previous, following, position, count = _neighbours(submission)
     usable = usable_entries(permissions.bank_entries_for_teacher(request.user))
     bank = [entry for entry in usable if entry.prompt_id in (None, prompt.pk)]
-    rows = []
-    for criterion in criteria:
-        level_field = form[f"level-{criterion.pk}"]
-        rows.append(
-            CriterionRow(
-                criterion,
-                list(criterion.levels.all()),
-                level_field,
-                form[f"marks-{criterion.pk}"],
-                str(level_field.value() or ""),
-                form[f"marks-{criterion.pk}"].value(),
-            )
-        )
+    rows = criterion_rows(form, criteria)
     strands = []
     for strand, label in StrandTick.Strand.choices:
         field = form[f"{STRAND_PREFIX}{strand}"]
@@ -353,6 +378,8 @@ def _expand_feedback(request: AuthedRequest, data: dict) -> dict:
 def mark_submission(request: AuthedRequest, pk: int) -> HttpResponse:
     """The marking page. Without JavaScript every button is an ordinary POST that saves first."""
     submission = permissions.submission_for_marker(request.user, pk)
+    if request.method == "GET" and (held := _standardise_first(request, submission.assignment.prompt)) is not None:
+        return held  # (a save already under way is never lost to it)
     criteria = _criteria(submission)
     mark = _existing_mark(submission)
     status = 200
@@ -702,30 +729,51 @@ def _safe_next(request: AuthedRequest, fallback: str) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_bank(request: AuthedRequest) -> HttpResponse:
-    """The teacher's own comments (add here or from the marking page) and the starter bank."""
+    """The teacher's own comments (add here or from the marking page), the department bank
+    (its curators add to it here) and the starter bank."""
     entries = permissions.bank_entries_for_teacher(request.user).select_related("prompt")
-    form = BankEntryForm(request.POST or None, owner=request.user, prefix="bank")
+    to_department = request.method == "POST" and request.POST.get("bank") == "department"
+    if to_department:
+        permissions.require_bank_curator(request.user)
+    data = request.POST if request.method == "POST" else None
+    form = BankEntryForm(None if to_department else data, owner=request.user, prefix="bank")
+    curating = permissions.can_curate_bank(request.user)
+    department_form = (
+        BankEntryForm(data if to_department else None, owner=request.user, department=True, prefix="dept")
+        if curating
+        else None
+    )
     if request.method == "POST":
-        if form.is_valid():
-            entry = form.save()
-            messages.success(request, f"#{entry.code} saved to your comment bank.")
+        posted = department_form if to_department and department_form is not None else form
+        where = "the department bank" if to_department else "your comment bank"
+        if posted.is_valid():
+            entry = posted.save()
+            messages.success(request, f"#{entry.code} saved to {where}.")
             return redirect(_safe_next(request, reverse("classroom:comment_bank")))
         if request.POST.get("next"):
-            messages.error(request, "Not saved to your bank: " + " ".join(_form_errors(form)))
+            messages.error(request, f"Not saved to {where}: " + " ".join(_form_errors(posted)))
             return redirect(_safe_next(request, reverse("classroom:comment_bank")))
+    everything = list(entries)
+    in_use = {entry.pk for entry in usable_entries(everything)}  # the rule `#code` follows
     criterion = request.GET.get("criterion", "")
-    if criterion in CommentBankEntry.CRITERION_CODES:
-        entries = entries.filter(criterion_code=criterion)
-    else:
+    if criterion not in CommentBankEntry.CRITERION_CODES:
         criterion = ""
-    shown = list(entries)
+    shown = [entry for entry in everything if not criterion or entry.criterion_code == criterion]
+    curators_form = None
+    if request.user.is_head:
+        curators_form = BankCuratorsForm(candidates=permissions.bank_curator_candidates(request.user))
     return render(
         request,
         "classroom/marking/bank.html",
         {
-            "own": [e for e in shown if not e.is_starter],
+            "own": [e for e in shown if not e.is_starter and not e.department],
+            "department": [e for e in shown if e.department],
             "starter": [e for e in shown if e.is_starter],
             "form": form,
+            "department_form": department_form,
+            "curating": curating,
+            "curators_form": curators_form,
+            "in_use": in_use,
             "criterion": criterion,
             "criteria": CommentBankEntry.CRITERION_CODES,
             "nav": "marking",
@@ -738,7 +786,7 @@ def comment_bank(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def bank_entry_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     entry = permissions.bank_entry_for_owner(request.user, pk)
-    form = BankEntryForm(request.POST or None, instance=entry, owner=request.user)
+    form = BankEntryForm(request.POST or None, instance=entry, owner=request.user, department=entry.department)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"#{entry.code} updated.")
@@ -751,9 +799,29 @@ def bank_entry_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 def bank_entry_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     entry = permissions.bank_entry_for_owner(request.user, pk)
     code = entry.code
+    where = "the department bank" if entry.department else "your comment bank"
     entry.delete()
-    messages.success(request, f"#{code} deleted from your comment bank.")
+    messages.success(request, f"#{code} deleted from {where}.")
     return redirect("classroom:comment_bank")
+
+
+@login_required
+@require_POST
+def bank_curators(request: AuthedRequest) -> HttpResponse:
+    """The head names the teachers who keep the department bank with them."""
+    candidates = permissions.bank_curator_candidates(request.user)
+    form = BankCuratorsForm(request.POST, candidates=candidates)
+    if form.is_valid():
+        chosen = list(form.cleaned_data["curators"])
+        set_bank_curators(candidates, chosen)
+        if chosen:
+            names = ", ".join(user.display_name for user in chosen)
+            messages.success(request, f"The department bank is now kept by you and {names}.")
+        else:
+            messages.success(request, "Only heads of department can now change the department bank.")
+    else:
+        messages.error(request, "Nothing changed: " + " ".join(_form_errors(form)))
+    return redirect(reverse("classroom:comment_bank") + "#curators")
 
 
 # ----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from classroom.csvsafe import write_csv
 from classroom.forms import whole_number
 from classroom.status import HANDED_IN_KEYS, STATUSES
 from classroom.types import AuthedRequest
+from classroom.views.agreement import department_nav
 
 EXPORT_SHAPES = {"long", "wide"}
 EXPORT_SEPARATORS = {"comma": ",", "tab": "\t"}
@@ -128,4 +129,7 @@ def department(request: AuthedRequest) -> HttpResponse:
     view = progress.department(prompt_id)
     if raw and view.prompt is None:
         messages.error(request, "Choose one of the essay questions in the list.")
-    return render(request, "classroom/progress/department.html", {"view": view, "nav": "progress"})
+    nav = department_nav(request.user, "classroom:department_progress")
+    return render(
+        request, "classroom/progress/department.html", {"view": view, "nav": "progress", "department_nav": nav}
+    )

@@ -46,6 +46,7 @@ from crisis.models import (
     Source,
     TimelineEvent,
     Unit,
+    answer_bands,
     model_answer_problems,
     validate_bands,
 )
@@ -607,12 +608,10 @@ def _read_prompts(check: _Checker, raw: Any, source_labels: set[str]) -> list[di
 
 def _check_answer_marks(check: _Checker, answer: dict, scheme: dict, where: str) -> None:
     """An answer's level and marks must fit the prompt's scheme (crisis.models.model_answer_problems)."""
-    criteria = scheme.get("criteria", [])
-    bands = [
-        {lv["number"]: (lv["min_marks"], lv["max_marks"]) for lv in c["levels"]} for c in criteria if not c["is_spag"]
-    ]
-    spag = next((c for c in criteria if c["is_spag"]), None)
-    spag_max = max((lv["max_marks"] for lv in spag["levels"]), default=0) if spag else None
+    bands, spag_max = answer_bands(
+        (c["is_spag"], [(lv["number"], lv["min_marks"], lv["max_marks"]) for lv in c["levels"]])
+        for c in scheme.get("criteria", [])
+    )
     problems = model_answer_problems(answer["level"], answer["marks"], answer["spag"], bands, spag_max)
     for name, message in problems.items():
         check.error(f"{where}, {name}", message)

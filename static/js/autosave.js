@@ -276,7 +276,7 @@
       var other = text !== null && Object.keys(sent).length === 1 && "text" in sent ? { text: text } : null;
       if (data.editable === false || data.submitted === true || data.error === "already submitted") {
         closed = true;
-        setStatus(messages.closed);
+        setStatus(data.closed || messages.closed); // the server's words when it says why
         if (options.onClosed) options.onClosed(data);
       } else if (same(other, sent)) {
         // The server already has this exact content (a save sent while the page was closing

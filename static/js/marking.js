@@ -11,8 +11,10 @@
 // - a comment typed but not yet added is kept on this device (CrisisAutosave.keep) and added
 //   before the mark form leaves the page;
 // - the comment bank: #code expands, "#" and some words suggest entries, Insert buttons;
-// - "Mark complete" and "Release" answered in place; the indicative-content highlights only
-//   while their panel is open; keyboard shortcuts listed in the "?" dialog.
+// - on wide screens each numbered note sits beside its passage;
+// - "Mark complete" and "Release" answered in place; once released, anything typed but not
+//   sent is shown read-only to copy or discard; keyboard shortcuts listed in the "?" dialog.
+// The indicative-content highlights need no script: app.css shows them while their panel is open.
 (function () {
   "use strict";
 
@@ -104,9 +106,10 @@
   form.addEventListener("input", showTotal);
 
   // --- A comment typed but not yet added: kept on this device until it is added -----------
+  var COMMENT_KEY = "comment:" + user + ":" + submissionId;
   var draft = commentForm
     ? window.CrisisAutosave.keep(commentForm, {
-        key: "comment:" + user + ":" + submissionId,
+        key: COMMENT_KEY,
         fields: ["comment", "start", "end", "quote"],
       })
     : null;
@@ -161,12 +164,29 @@
     // Released: nothing on the page can change any more (the server refuses it too).
     editable = false;
     form.querySelectorAll("fieldset").forEach(function (fieldset) { fieldset.disabled = true; });
-    form.querySelectorAll(".mark-buttons, #mark-next, #mark-previous").forEach(function (el) { el.hidden = true; });
+    form.querySelectorAll(".mark-buttons").forEach(function (el) { el.hidden = true; });
+    navAsLinks();
     if (commentForm) commentForm.hidden = true;
     hideToolbar();
     document.querySelectorAll(".note-edit").forEach(function (el) { el.remove(); });
     var help = document.getElementById("essay-help");
     if (help) help.textContent = "Comments can no longer be added: this feedback has been released.";
+    showKept();
+    schedulePlace();
+  }
+
+  function navAsLinks() {
+    // "Save, then previous / next" become plain links to the same scripts, as after a reload.
+    ["mark-previous", "mark-next"].forEach(function (id) {
+      var button = document.getElementById(id);
+      if (!button || !button.hasAttribute("data-href")) return;
+      var link = document.createElement("a");
+      link.id = id;
+      link.className = button.className;
+      link.href = button.getAttribute("data-href");
+      link.textContent = button.getAttribute("data-link-text");
+      button.replaceWith(link);
+    });
   }
 
   function markAction(submitter) {
@@ -306,6 +326,69 @@
     if (notesEl && typeof data.notes_html === "string") notesEl.innerHTML = data.notes_html;
     putBackEdits(edits);
     announce(data.message);
+    watchSizes();
+    schedulePlace();
+  }
+
+  // --- Notes beside their passages ------------------------------------------------------
+  // Where the notes column sits beside the essay (app.css: .notes-beside, wide screens), each
+  // note starts level with its passage; one that would overlap the note above goes just below
+  // it; general comments come first. Tops are set through the CSSOM, which the CSP allows (it
+  // forbids style attributes in the HTML). Narrow screens keep the numbered list.
+  var NOTE_GAP = 8;
+  var besideQuery = window.matchMedia("(min-width: 992px)");
+  var placeQueued = false;
+  layout.classList.add("notes-beside");
+
+  function placeNotes() {
+    placeQueued = false;
+    if (!notesEl) return;
+    var notes = Array.prototype.slice.call(notesEl.querySelectorAll(".note"));
+    if (!besideQuery.matches || !essay) {
+      notes.forEach(function (note) { note.style.top = ""; });
+      notesEl.style.minHeight = "";
+      return;
+    }
+    var origin = notesEl.getBoundingClientRect().top;
+    var places = notes.map(function (note, index) {
+      var mark = essay.querySelector('mark.annotation-mark[data-notes~="' + note.getAttribute("data-number") + '"]');
+      return { note: note, index: index, top: mark ? mark.getBoundingClientRect().top - origin : 0 };
+    });
+    places.sort(function (a, b) { return a.top - b.top || a.index - b.index; });
+    var floor = 0;
+    places.forEach(function (place) {
+      var top = Math.max(Math.round(place.top), floor);
+      place.note.style.top = top + "px";
+      floor = top + place.note.offsetHeight + NOTE_GAP;
+    });
+    notesEl.style.minHeight = floor + "px";
+  }
+
+  // A note under the box for a new comment (it stays at the foot of the column) is scrolled
+  // clear of it when it gets focus or its number is followed from the essay.
+  function uncover(el) {
+    var compose = document.getElementById("comment-compose");
+    if (!besideQuery.matches || !compose || compose.contains(el)) return;
+    var box = el.getBoundingClientRect();
+    var cover = compose.getBoundingClientRect();
+    if (box.bottom > cover.top && box.top < cover.bottom) window.scrollBy(0, box.bottom - cover.top + NOTE_GAP);
+  }
+
+  function schedulePlace() {
+    if (placeQueued) return;
+    placeQueued = true;
+    window.requestAnimationFrame(placeNotes);
+  }
+
+  // The essay re-flows (width, fonts, the help above it) and notes change height (an edit box
+  // opened): place the notes again.
+  var sizes = window.ResizeObserver ? new window.ResizeObserver(schedulePlace) : null;
+  function watchSizes() {
+    if (!sizes) return;
+    sizes.disconnect();
+    var column = layout.querySelector(".mw-essay");
+    if (column) sizes.observe(column);
+    if (notesEl) notesEl.querySelectorAll(".note").forEach(function (note) { sizes.observe(note); });
   }
 
   // --- Anchored comments ----------------------------------------------------------------
@@ -361,9 +444,15 @@
     clearAnchorButton.hidden = false;
   }
 
-  function useSelection() {
-    var range = selectedRange() || pending;
-    if (!range || !commentForm || !editable) return false;
+  // The toolbar's button comments on the selection it was shown for (a tap may clear it); the
+  // C key only on what is selected in the essay now.
+  function useSelection(fromToolbar) {
+    if (!commentForm || !editable) return false;
+    var range = selectedRange() || (fromToolbar === true && toolbar && !toolbar.hidden ? pending : null);
+    if (!range) {
+      announce("Select words in the essay first, then press C.");
+      return true;
+    }
     document.getElementById("comment-start").value = String(range.start);
     document.getElementById("comment-end").value = String(range.end);
     document.getElementById("comment-quote").value = range.quote;
@@ -411,6 +500,7 @@
           pending = range;
           placeToolbar(range);
         } else if (!toolbar.contains(document.activeElement)) {
+          pending = null;
           hideToolbar();
         }
       });
@@ -418,7 +508,7 @@
     selectionButton.addEventListener("mousedown", function (event) {
       event.preventDefault(); // keep the selection
     });
-    selectionButton.addEventListener("click", useSelection);
+    selectionButton.addEventListener("click", function () { useSelection(true); });
   }
   if (clearAnchorButton) clearAnchorButton.addEventListener("click", function () { clearAnchor(); draft.store(); });
 
@@ -448,6 +538,7 @@
     notesEl.addEventListener("input", function (event) {
       if (event.target.matches(".note-edit-form textarea")) storeEdit(event.target);
     });
+    notesEl.addEventListener("focusin", function (event) { uncover(event.target); });
     notesEl.addEventListener("submit", function (event) {
       var noteForm = event.target;
       if (!noteForm.matches(".note-edit-form, .note-delete-form")) return;
@@ -493,7 +584,8 @@
       if (!note) return;
       document.querySelectorAll(".note.note-current").forEach(function (el) { el.classList.remove("note-current"); });
       note.classList.add("note-current");
-      note.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      note.scrollIntoView({ block: "nearest" });
+      uncover(note);
     });
   }
 
@@ -712,14 +804,6 @@
     bankSearch.addEventListener("input", filterBank);
   }
 
-  // --- Indicative-content highlights: only while their panel is open ------------------------
-  var hints = document.getElementById("indicative-details");
-  if (hints && essay) {
-    hints.addEventListener("toggle", function () {
-      essay.classList.toggle("show-hits", hints.open);
-    });
-  }
-
   // --- Keyboard shortcuts, listed in the "?" dialog -------------------------------------------
   var dialog = document.getElementById("shortcuts");
   var openHelp = document.getElementById("shortcuts-open");
@@ -815,7 +899,7 @@
       if (event.code === "KeyS") saver.save();
       else if (event.code === "KeyN") press("mark-next");
       else if (event.code === "KeyP") press("mark-previous");
-      else if (event.code === "KeyC") useSelection();
+      else if (event.code === "KeyC") useSelection(false);
       else handled = false;
       if (handled) event.preventDefault();
       return;
@@ -835,7 +919,7 @@
     var key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     var fields = { w: "www", e: "ebi", t: "improvement_task" };
     if (key === "c") {
-      if (useSelection()) event.preventDefault();
+      if (useSelection(false)) event.preventDefault();
     } else if (key === "n" || key === "j") {
       event.preventDefault();
       press("mark-next");
@@ -855,5 +939,151 @@
     }
   });
 
+  // --- Typed but never sent, once the mark can no longer change ------------------------------
+  // A comment not yet added (COMMENT_KEY) or a change to a comment not yet saved (editKey) can
+  // no longer reach the server once the feedback is released: shown read-only, to copy
+  // elsewhere or discard (which forgets it on this device).
+  function keptText(key) {
+    try {
+      var copy = JSON.parse(window.localStorage.getItem(key) || "null");
+      var text = copy && copy.fields ? copy.fields.comment : "";
+      return typeof text === "string" && text.trim() ? text : "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function keptDrafts() {
+    var found = [];
+    var typed = keptText(COMMENT_KEY);
+    if (typed) found.push({ key: COMMENT_KEY, label: "A comment you typed but did not add", what: "the comment you typed", text: typed });
+    if (notesEl) {
+      notesEl.querySelectorAll(".note[data-pk]").forEach(function (note) {
+        var number = note.getAttribute("data-number");
+        var key = editKey(note.getAttribute("data-pk"));
+        var text = keptText(key);
+        if (text) found.push({ key: key, label: "Your change to comment " + number + ", not saved", what: "your change to comment " + number, text: text });
+      });
+    }
+    return found;
+  }
+
+  function copyKept(box, status) {
+    function said(ok) {
+      status.textContent = ok ? "Copied." : "Not copied: select the text and copy it (Ctrl+C).";
+    }
+    function byHand() {
+      box.focus();
+      box.select();
+      var ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch (error) {
+        ok = false;
+      }
+      said(ok);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(box.value).then(function () { said(true); }, byHand);
+    } else {
+      byHand();
+    }
+  }
+
+  function discardKept(item) {
+    if (item.key === COMMENT_KEY && commentForm) {
+      commentText.value = ""; // or the hidden box would be kept again as the page closes
+      clearAnchor();
+    }
+    try {
+      window.localStorage.removeItem(item.key);
+    } catch (error) {
+      // storage disabled: nothing was kept
+    }
+  }
+
+  function makeButton(className, words, hiddenWords) {
+    var el = document.createElement("button");
+    el.type = "button";
+    el.className = className;
+    el.textContent = words;
+    var more = document.createElement("span");
+    more.className = "visually-hidden";
+    more.textContent = " " + hiddenWords;
+    el.appendChild(more);
+    return el;
+  }
+
+  function showKept() {
+    var old = document.getElementById("kept-drafts");
+    if (old) old.remove();
+    var compose = document.getElementById("comment-compose");
+    var found = editable ? [] : keptDrafts();
+    if (!found.length || !compose) return;
+    var holder = document.createElement("div");
+    holder.id = "kept-drafts";
+    holder.className = "kept-drafts border rounded p-2 mb-2";
+    var heading = document.createElement("h3");
+    heading.className = "h6";
+    heading.textContent = "Kept on this device, not sent";
+    var help = document.createElement("p");
+    help.className = "small mb-2";
+    help.textContent = "Comments on this essay can no longer be added or changed. Copy these to use elsewhere, or discard them.";
+    var status = document.createElement("p");
+    status.className = "small text-success mb-0";
+    status.setAttribute("role", "status");
+    holder.append(heading, help);
+    found.forEach(function (item, index) {
+      var row = document.createElement("div");
+      row.className = "mb-2";
+      var label = document.createElement("label");
+      label.className = "form-label small mb-1";
+      label.htmlFor = "kept-draft-" + index;
+      label.textContent = item.label;
+      var box = document.createElement("textarea");
+      box.className = "form-control form-control-sm";
+      box.id = "kept-draft-" + index;
+      box.rows = 3;
+      box.readOnly = true;
+      box.value = item.text;
+      var actions = document.createElement("div");
+      actions.className = "d-flex flex-wrap gap-2 mt-1";
+      var copy = makeButton("btn btn-sm btn-outline-primary", "Copy", item.what);
+      var discard = makeButton("btn btn-sm btn-outline-danger", "Discard", item.what);
+      copy.addEventListener("click", function () { copyKept(box, status); });
+      discard.addEventListener("click", function () {
+        discardKept(item);
+        row.remove();
+        var next = holder.querySelector("textarea");
+        if (next) {
+          status.textContent = "Discarded.";
+          next.focus();
+        } else {
+          holder.remove();
+          announce("Discarded: nothing typed for this essay is kept on this device now.");
+          var commentsHeading = document.getElementById("comments-heading");
+          commentsHeading.setAttribute("tabindex", "-1");
+          commentsHeading.focus({ preventScroll: true });
+        }
+        schedulePlace();
+      });
+      actions.append(copy, discard);
+      row.append(label, box, actions);
+      holder.appendChild(row);
+    });
+    holder.appendChild(status);
+    compose.insertBefore(holder, compose.firstChild);
+    schedulePlace();
+  }
+
+  watchSizes();
+  schedulePlace();
+  besideQuery.addEventListener("change", schedulePlace);
+  window.addEventListener("resize", schedulePlace);
+  if (document.fonts) {
+    if (document.fonts.ready) document.fonts.ready.then(schedulePlace);
+    document.fonts.addEventListener("loadingdone", schedulePlace);
+  }
+  if (!editable) showKept();
   showTotal();
 })();

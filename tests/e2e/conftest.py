@@ -8,6 +8,7 @@ REQUIRE_BROWSER=1 (as CI sets), which turns the skip into a failure.
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -71,6 +72,42 @@ def page(context):
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.js_errors = errors
     yield page
+
+
+# Where the text `quote` is drawn inside `root`: its first and last characters' centres.
+TEXT_POSITION = """(root, quote) => {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  let whole = "";
+  while (walker.nextNode()) { nodes.push([walker.currentNode, whole.length]); whole += walker.currentNode.data; }
+  const at = whole.indexOf(quote);
+  if (at < 0) return null;
+  const rectOf = offset => {
+    for (const [node, start] of nodes) {
+      if (offset < start + node.data.length) {
+        const range = document.createRange();
+        range.setStart(node, offset - start);
+        range.setEnd(node, offset - start + 1);
+        return range.getBoundingClientRect();
+      }
+    }
+  };
+  const first = rectOf(at), last = rectOf(at + quote.length - 1);
+  return {x1: first.left + 1, y1: first.top + first.height / 2, x2: last.right - 1, y2: last.top + last.height / 2};
+}"""
+
+
+def select_text(page, quote: str, region=None) -> None:
+    """Select `quote` in the essay (or in `region`, a locator) as a reader does: scroll it into
+    view, then drag the mouse from its first character to its last."""
+    region = region if region is not None else page.locator("#essay")
+    region.get_by_text(re.compile(re.escape(quote[:20]))).first.scroll_into_view_if_needed()
+    spot = region.evaluate(TEXT_POSITION, quote)
+    assert spot, f"“{quote}” is not in the essay"
+    page.mouse.move(spot["x1"], spot["y1"])
+    page.mouse.down()
+    page.mouse.move(spot["x2"], spot["y2"], steps=8)
+    page.mouse.up()
 
 
 def log_in(page, live_server, username: str, password: str) -> None:

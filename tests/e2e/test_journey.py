@@ -25,6 +25,7 @@ from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.a11y import axe_check
+from tests.e2e.conftest import select_text
 from tests.e2e.server import ProductionServer, production_site  # noqa: F401 - the fixture
 
 TEACHER = ("ms.khan", "cuba-1962")  # the demo teacher seed_demo creates
@@ -65,29 +66,6 @@ DIRT = "Source B was a private letter, so Khrushchev could offer a deal he could
 # 9–12); SPaG "intermediate" (Level 2, 2–3 marks).
 MARKS = [("AO1+AO2", 3, 11)]
 SPAG = (2, 3)
-
-# Drag the mouse across `quote` in the element, as a reader selects text: the page
-# measures where its first and last characters are drawn.
-TEXT_POSITION = """(root, quote) => {
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  const nodes = [];
-  let whole = "";
-  while (walker.nextNode()) { nodes.push([walker.currentNode, whole.length]); whole += walker.currentNode.data; }
-  const at = whole.indexOf(quote);
-  if (at < 0) return null;
-  const rectOf = offset => {
-    for (const [node, start] of nodes) {
-      if (offset < start + node.data.length) {
-        const range = document.createRange();
-        range.setStart(node, offset - start);
-        range.setEnd(node, offset - start + 1);
-        return range.getBoundingClientRect();
-      }
-    }
-  };
-  const first = rectOf(at), last = rectOf(at + quote.length - 1);
-  return {x1: first.left + 1, y1: first.top + first.height / 2, x2: last.right - 1, y2: last.top + last.height / 2};
-}"""
 
 
 class AccessibilityLog:
@@ -139,15 +117,6 @@ def _log_in(page: Page, site: ProductionServer, username: str, password: str) ->
 
 def _save_status(page: Page):
     return page.get_by_role("status").filter(has_text=re.compile(r"^(Saved|Saving|Offline|Not saved|Already)"))
-
-
-def _select_text(page: Page, region, quote: str) -> None:
-    spot = region.evaluate(TEXT_POSITION, quote)
-    assert spot, f"“{quote}” is not in the essay"
-    page.mouse.move(spot["x1"], spot["y1"])
-    page.mouse.down()
-    page.mouse.move(spot["x2"], spot["y2"], steps=8)
-    page.mouse.up()
 
 
 def test_a_class_from_first_login_to_the_markbook_export(browser, production_site: ProductionServer):  # noqa: F811
@@ -309,7 +278,7 @@ def _walk_the_journey(site: ProductionServer, teachers: BrowserContext, students
     # A comment anchored to text the teacher selects with the mouse.
     essay = teacher.get_by_role("region", name="The essay")
     expect(essay).to_contain_text(OFFLINE_PART.strip()[-60:])  # the words typed offline reached the server
-    _select_text(teacher, essay, QUOTE)
+    select_text(teacher, QUOTE, essay)
     teacher.get_by_role("button", name="Comment on the selection").click()
     expect(teacher.get_by_text(f"On the passage: “{QUOTE}”")).to_be_visible()
     teacher.get_by_label("Comment", exact=True).fill(ANCHORED_COMMENT)

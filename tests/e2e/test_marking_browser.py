@@ -13,33 +13,13 @@ from classroom.models import Annotation, DirtResponse, Mark
 from tests.conftest import PASSWORD
 from tests.e2e import autosave_checks as checks
 from tests.e2e.a11y import axe_check
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, select_text
 from tests.factories import SubmissionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ESSAY = "The crisis led to the Hotline in June 1963.\n\nIt was a teleprinter link, not a telephone."
 QUOTE = "teleprinter link"
-
-# Select `quote` as a reader would, even when highlights split it over several runs of text.
-SELECT = """quote => {
-  const nodes = Array.from(document.querySelectorAll('#essay .seg')).map(s => s.firstChild);
-  const whole = nodes.map(n => n.data).join('');
-  let at = whole.indexOf(quote);
-  const end = at + quote.length;
-  const point = offset => {
-    for (const node of nodes) {
-      if (offset <= node.data.length) return [node, offset];
-      offset -= node.data.length;
-    }
-  };
-  const range = document.createRange();
-  range.setStart(...point(at));
-  range.setEnd(...point(end));
-  const selection = window.getSelection();
-  selection.removeAllRanges();
-  selection.addRange(range);
-}"""
 
 
 @pytest.fixture
@@ -60,7 +40,7 @@ def test_teacher_marks_and_releases_then_the_student_reads_and_responds(page, li
     expect(page.get_by_text("Appears to mention: hotline, teleprinter")).to_be_visible()
 
     # A comment anchored to selected text.
-    page.evaluate(SELECT, QUOTE)
+    select_text(page, QUOTE)
     page.get_by_role("button", name="Comment on the selection").click()
     expect(page.get_by_text(f"On the passage: “{QUOTE}”")).to_be_visible()
     page.get_by_label("Comment", exact=True).fill("Precise: it was not a telephone.")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from classroom.models import Annotation, CommentBankEntry, Mark
 from tests.conftest import PASSWORD
 from tests.e2e.a11y import axe_check
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, select_text
 from tests.factories import StudentFactory, SubmissionFactory
 from tests.helpers import mark_fully
 
@@ -39,43 +39,22 @@ ESSAY = "\n\n".join(
 )
 OWN_BANK_TEXT = "My own words: weigh the provenance before you trust the content."
 
-# Where the text `quote` is on screen, for a real mouse selection.
-TEXT_POSITION = """(root, quote) => {
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  const nodes = [];
-  let whole = "";
-  while (walker.nextNode()) { nodes.push([walker.currentNode, whole.length]); whole += walker.currentNode.data; }
-  const at = whole.indexOf(quote);
-  if (at < 0) return null;
-  const rectOf = offset => {
-    for (const [node, start] of nodes) {
-      if (offset < start + node.data.length) {
-        const range = document.createRange();
-        range.setStart(node, offset - start);
-        range.setEnd(node, offset - start + 1);
-        return range.getBoundingClientRect();
-      }
-    }
-  };
-  const first = rectOf(at), last = rectOf(at + quote.length - 1);
-  return {x1: first.left + 1, y1: first.top + first.height / 2, x2: last.right - 1, y2: last.top + last.height / 2};
-}"""
-
 IN_VIEWPORT = """el => {
   const r = el.getBoundingClientRect();
   return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth && r.height > 0;
 }"""
 
 
-def select_text(page, quote: str) -> None:
-    essay = page.locator("#essay")
-    essay.get_by_text(re.compile(re.escape(quote[:20]))).first.scroll_into_view_if_needed()
-    spot = essay.evaluate(TEXT_POSITION, quote)
-    assert spot, f"“{quote}” is not in the essay"
-    page.mouse.move(spot["x1"], spot["y1"])
-    page.mouse.down()
-    page.mouse.move(spot["x2"], spot["y2"], steps=8)
-    page.mouse.up()
+# An indicative-content hint is drawn (app.css shows them only while their panel is open).
+HINT_SHOWN = "el => getComputedStyle(el).backgroundColor !== 'rgba(0, 0, 0, 0)'"
+
+# Each note beside the essay and where its passage starts: {number, top, bottom, left, mark}.
+NOTE_PLACES = """() => Array.from(document.querySelectorAll('#notes .note')).map(note => {
+  const box = note.getBoundingClientRect();
+  const mark = document.querySelector(`#essay mark.annotation-mark[data-notes~="${note.dataset.number}"]`);
+  return {number: Number(note.dataset.number), top: box.top, bottom: box.bottom, left: box.left,
+          position: getComputedStyle(note).position, mark: mark ? mark.getBoundingClientRect().top : null};
+})"""
 
 
 def count_page_loads(page) -> list[str]:
@@ -119,7 +98,7 @@ def test_one_essay_marked_and_released_with_no_page_load_after_the_first(
     assert comment_box.evaluate(IN_VIEWPORT) and mark_heading.evaluate(IN_VIEWPORT)
     assert page.get_by_role("radio", name="Level 1 (1–2 marks)").first.evaluate(IN_VIEWPORT)
     # …the indicative-content hints are off until asked for…
-    assert page.locator("#essay.show-hits").count() == 0
+    assert not page.locator("#essay .indicative-hit").first.evaluate(HINT_SHOWN)
     # …and they stay in view while the essay scrolls.
     page.mouse.move(300, 500)
     page.mouse.wheel(0, 4000)
@@ -293,4 +272,250 @@ def test_a_change_typed_into_a_comment_survives_other_comments_a_reload_and_save
     expect(page.get_by_role("heading", name="Marking: Wes Wood")).to_be_visible()
     assert Annotation.objects.get(number=1).comment == "First thought, better put."
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('comment-edit:'))") == []
+    assert page.js_errors == []
+
+
+# --- Notes beside their passages, navigation after release, hints without JavaScript, kept
+# --- comments after release, the C key -----------------------------------------------------
+
+
+def comment_on(submission, teacher, text: str, quote: str | None = None) -> Annotation:
+    mark = Mark.for_submission(submission, teacher)
+    if quote is None:
+        return mark.add_annotation(teacher, text)
+    start = submission.text.index(quote)
+    return mark.add_annotation(teacher, text, start=start, end=start + len(quote), quote=quote)
+
+
+def placed_beside(page, numbers: list[int]) -> dict[int, dict]:
+    """The notes' places once marking.js has placed them: each anchored note starts level with
+    its passage (within 3 px) or, where that would overlap the note above it, just below that
+    note; no two overlap."""
+    problems: list[str] = []
+    for _ in range(50):
+        places = page.evaluate(NOTE_PLACES)
+        problems = []
+        if sorted(place["number"] for place in places) != sorted(numbers):
+            problems.append(f"notes {[place['number'] for place in places]}, expected {numbers}")
+        above = None
+        for place in sorted(places, key=lambda place: place["top"]):
+            if place["position"] != "absolute":
+                problems.append(f"note {place['number']} is not placed ({place['position']})")
+            if above and place["top"] < above["bottom"]:
+                problems.append(f"note {place['number']} overlaps note {above['number']}")
+            if place["mark"] is not None and abs(place["top"] - place["mark"]) > 3:
+                pushed = above and place["top"] > place["mark"] and place["top"] - above["bottom"] <= 12
+                if not pushed:
+                    problems.append(f"note {place['number']} at {place['top']:.0f}, its passage at {place['mark']:.0f}")
+            above = place
+        if not problems:
+            return {place["number"]: place for place in places}
+        page.wait_for_timeout(100)
+    raise AssertionError("; ".join(problems))
+
+
+def test_notes_sit_beside_their_passages_without_overlapping_and_stack_when_narrow(
+    desk, live_server, marking_assignment, student, teacher
+):
+    page = desk
+    submission = SubmissionFactory(assignment=marking_assignment, student=student, text=ESSAY, submitted=True)
+    for number, quote in enumerate(QUOTES, start=1):
+        comment_on(submission, teacher, f"Comment {number}: a point worth making about this passage.", quote)
+    comment_on(submission, teacher, "Comment 4: on the words just after the first passage.", "so that leaders could")
+    log_in(page, live_server, "ms.teacher", PASSWORD)
+    response = page.goto(f"{live_server.url}/classroom/submissions/{submission.pk}/mark/")
+    # Notes are placed through the CSSOM, which a style-src without 'unsafe-inline' allows.
+    policy = response.headers["content-security-policy"]
+    assert "style-src 'self'" in policy and "unsafe-inline" not in policy
+
+    places = placed_beside(page, [1, 2, 3, 4])
+    for number in (1, 2, 3):  # passages far apart: each note level with its passage
+        assert abs(places[number]["top"] - places[number]["mark"]) <= 3, places[number]
+    assert places[4]["top"] >= places[1]["bottom"] > places[4]["mark"]  # pushed below note 1
+    essay = page.locator("#essay").bounding_box()
+    assert all(place["left"] >= essay["x"] + essay["width"] for place in places.values())
+
+    # Scrolled, re-drawn after a delete and an add, a note opened for editing, a narrower window.
+    page.mouse.move(300, 500)
+    page.mouse.wheel(0, 1500)
+    placed_beside(page, [1, 2, 3, 4])
+    page.get_by_text("Edit or delete comment 4").click()
+    page.get_by_role("button", name="Delete comment 4").click()
+    expect(page.locator("#note-4")).to_have_count(0)
+    placed_beside(page, [1, 2, 3])
+    select_text(page, "whatever the films show")
+    page.keyboard.press("c")
+    page.get_by_label("Comment", exact=True).fill("Comment 4 again: just after comment 2's passage.")
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator("#notes .note")).to_have_count(4)
+    places = placed_beside(page, [1, 2, 3, 4])
+    assert places[4]["top"] >= places[2]["bottom"]
+    page.locator("#note-2 summary").click()  # the edit box makes note 2 taller: the note after it moves down
+    expect(page.get_by_role("textbox", name="Comment 2", exact=True)).to_be_visible()
+    taller = placed_beside(page, [1, 2, 3, 4])
+    assert taller[2]["bottom"] - taller[2]["top"] > places[2]["bottom"] - places[2]["top"]
+    assert taller[4]["top"] >= taller[2]["bottom"]
+    page.set_viewport_size({"width": 1100, "height": 768})
+    placed_beside(page, [1, 2, 3, 4])
+    page.set_viewport_size({"width": 1366, "height": 768})
+    placed_beside(page, [1, 2, 3, 4])
+    assert axe_check(page)["counts"] == {}, axe_check(page)
+
+    # The box for a new comment stays at the foot of the column, over the notes: a note that
+    # gets focus there is scrolled clear of it.
+    summary = page.locator("#note-3 summary")
+    below_cover = "([el, cover]) => el.getBoundingClientRect().bottom <= cover.getBoundingClientRect().top"
+    cover_top = page.locator("#comment-compose").bounding_box()["y"]
+    page.evaluate("dy => window.scrollBy(0, dy)", page.locator("#note-3").bounding_box()["y"] - cover_top - 10)
+    assert not page.evaluate(below_cover, [summary.element_handle(), page.locator("#comment-compose").element_handle()])
+    summary.focus()
+    assert page.evaluate(below_cover, [summary.element_handle(), page.locator("#comment-compose").element_handle()])
+
+    # At 390 px the notes are an ordinary list again, one after another.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#note-1")).to_have_css("position", "static")
+    narrow = sorted(page.evaluate(NOTE_PLACES), key=lambda place: place["number"])
+    assert all(place["position"] == "static" for place in narrow)
+    assert all(a["bottom"] <= b["top"] for a, b in zip(narrow, narrow[1:], strict=False))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert axe_check(page)["counts"] == {}, axe_check(page)
+    assert page.js_errors == []
+
+
+def test_after_release_the_previous_and_next_scripts_are_still_links(
+    page, live_server, marking_assignment, student, teacher
+):
+    school_class = marking_assignment.school_class
+    before = StudentFactory(first_name="Amy", last_name="Able")
+    after = StudentFactory(first_name="Wes", last_name="Wood")
+    for pupil in (before, after):
+        school_class.enrol(pupil)
+    earlier = SubmissionFactory(assignment=marking_assignment, student=before, text="First.", submitted=True)
+    later = SubmissionFactory(assignment=marking_assignment, student=after, text="Last.", submitted=True)
+    mine = SubmissionFactory(assignment=marking_assignment, student=student, text=ESSAY, submitted=True)
+    mark_fully(mine, teacher)
+    log_in(page, live_server, "ms.teacher", PASSWORD)
+    page.goto(f"{live_server.url}/classroom/submissions/{mine.pk}/mark/")
+    expect(page.get_by_role("button", name="Save, then next (Wes Wood) →")).to_be_visible()
+
+    page.get_by_role("button", name="Release to the student").click()
+    expect(page.locator("#mark-state")).to_have_text(re.compile("^Released"))
+    expect(page.get_by_role("button", name=re.compile("^(← )?Save, then"))).to_have_count(0)
+    previous = page.get_by_role("link", name="← Previous (Amy Able)")
+    following = page.get_by_role("link", name="Next (Wes Wood) →")
+    expect(previous).to_have_attribute("href", f"/classroom/submissions/{earlier.pk}/mark/")
+    expect(following).to_have_attribute("href", f"/classroom/submissions/{later.pk}/mark/")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("n")  # the shortcut follows the link
+    expect(page.get_by_role("heading", name="Marking: Wes Wood")).to_be_visible()
+    assert page.js_errors == []
+
+
+def test_without_javascript_hints_show_only_when_asked_and_notes_are_a_plain_list(
+    browser, live_server, marking_assignment, student, teacher
+):
+    submission = SubmissionFactory(assignment=marking_assignment, student=student, text=ESSAY, submitted=True)
+    for quote in QUOTES[:2]:
+        comment_on(submission, teacher, f"On “{quote}”.", quote)
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        log_in(page, live_server, "ms.teacher", PASSWORD)
+        page.goto(f"{live_server.url}/classroom/submissions/{submission.pk}/mark/")
+        hints = page.locator("#essay .indicative-hit")
+        phrase = hints.filter(has_text=re.compile("^arms race$"))  # a whole phrase, not "arms" alone
+        expect(phrase).to_have_count(1)
+        assert not phrase.evaluate(HINT_SHOWN)
+        page.get_by_text("Show indicative content and hints").click()
+        expect(page.get_by_text("Appears to mention: hotline, teleprinter")).to_be_visible()
+        assert phrase.evaluate(HINT_SHOWN)
+        assert all(hints.nth(n).evaluate(HINT_SHOWN) for n in range(hints.count()))
+        page.get_by_text("Show indicative content and hints").click()
+        assert not phrase.evaluate(HINT_SHOWN)
+
+        places = sorted(page.evaluate(NOTE_PLACES), key=lambda place: place["number"])
+        assert [place["number"] for place in places] == [1, 2]
+        assert all(place["position"] == "static" for place in places)
+        assert places[0]["bottom"] <= places[1]["top"]
+    finally:
+        context.close()
+
+
+def test_a_comment_kept_on_the_device_after_release_can_be_copied_or_discarded(
+    desk, live_server, marking_assignment, student, teacher
+):
+    page = desk
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    submission = SubmissionFactory(assignment=marking_assignment, student=student, text=ESSAY, submitted=True)
+    comment_on(submission, teacher, "Saved comment.", QUOTES[0])
+    mark_fully(submission, teacher)
+    log_in(page, live_server, "ms.teacher", PASSWORD)
+    page.goto(f"{live_server.url}/classroom/submissions/{submission.pk}/mark/")
+    page.get_by_label("Comment", exact=True).fill("Typed but never added.")
+    page.get_by_text("Edit or delete comment 1").click()
+    page.get_by_role("textbox", name="Comment 1", exact=True).fill("Changed but never saved.")
+
+    # Released: the boxes go, what was typed in them is shown read-only, to copy or discard.
+    page.get_by_role("button", name="Release to the student").click()
+    expect(page.locator("#mark-state")).to_have_text(re.compile("^Released"))
+    typed = page.get_by_role("textbox", name="A comment you typed but did not add")
+    changed = page.get_by_role("textbox", name="Your change to comment 1, not saved")
+    expect(typed).to_have_value("Typed but never added.")
+    expect(typed).not_to_be_editable()
+    expect(changed).to_have_value("Changed but never saved.")
+    assert axe_check(page)["counts"] == {}, axe_check(page)
+    page.get_by_role("button", name="Copy the comment you typed").click()
+    expect(page.locator("#kept-drafts [role=status]")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == "Typed but never added."
+    page.get_by_role("button", name="Discard the comment you typed").click()
+    expect(typed).to_have_count(0)
+    keys = "Object.keys(localStorage).filter(k => k.startsWith(%r)).length"
+    assert page.evaluate(keys % "comment:") == 0
+
+    # The change to comment 1 is still kept, after a reload too, until it is discarded.
+    page.reload()
+    expect(changed).to_have_value("Changed but never saved.")
+    expect(typed).to_have_count(0)
+    page.get_by_role("button", name="Discard your change to comment 1").click()
+    expect(changed).to_have_count(0)
+    assert page.evaluate(keys % "comment-edit:") == 0
+    page.reload()
+    expect(page.locator("#note-1 .note-text")).to_have_text("Saved comment.")
+    expect(page.locator("#kept-drafts")).to_have_count(0)
+    assert page.js_errors == []
+
+
+def test_c_comments_on_the_current_selection_only(desk, live_server, marking_assignment, student):
+    page = desk
+    submission = SubmissionFactory(assignment=marking_assignment, student=student, text=ESSAY, submitted=True)
+    log_in(page, live_server, "ms.teacher", PASSWORD)
+    page.goto(f"{live_server.url}/classroom/submissions/{submission.pk}/mark/")
+    anchor = page.locator("#comment-anchor")
+    box = page.get_by_label("Comment", exact=True)
+    general = "General comment (not tied to a passage)."
+    nothing = "Select words in the essay first, then press C."
+
+    # The selection was cleared by a click: C has nothing to comment on, and says so.
+    select_text(page, QUOTES[0])
+    expect(page.get_by_role("button", name="Comment on the selection")).to_be_visible()
+    page.locator("#essay").click(position={"x": 8, "y": 8})
+    page.keyboard.press("c")
+    expect(page.locator("#comment-status")).to_have_text(nothing)
+    expect(anchor).to_have_text(general)
+    expect(box).not_to_be_focused()
+
+    # The selection moved out of the essay (to the page's heading): not a passage either.
+    select_text(page, QUOTES[1])
+    select_text(page, "Sam Student", region=page.get_by_role("heading", name="Marking: Sam Student"))
+    page.keyboard.press("c")
+    expect(anchor).to_have_text(general)
+    expect(box).not_to_be_focused()
+
+    # The selection now in the essay is the one commented on.
+    select_text(page, QUOTES[0])
+    select_text(page, QUOTES[2])
+    page.keyboard.press("c")
+    expect(anchor).to_have_text(f"On the passage: “{QUOTES[2]}”")
+    expect(box).to_be_focused()
     assert page.js_errors == []

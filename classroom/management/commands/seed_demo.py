@@ -1,5 +1,6 @@
-"""Create the demo department: a head, two teachers, a class of 25 readable pupils and
-their coursework (once the unit is loaded).
+"""Create the demo department: a head, two teachers, a class of 25 readable pupils, their
+coursework and the department's standardisation and moderation round on it (once the unit
+is loaded).
 
 Safe to run again (`make run` does, every time): it creates only what is missing and leaves
 the rest as a trying-out school left it. An existing account keeps its password (no one is
@@ -15,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from classroom import demo
-from classroom.demo.coursework import create_demo_coursework
+from classroom.demo.coursework import PAST_TITLE, create_demo_coursework
+from classroom.demo.department import create_demo_department
 from classroom.models import Enrolment, SchoolClass, User
 
 
@@ -54,8 +56,10 @@ class Command(BaseCommand):
             )
             in_class = list(school_class.active_students())
             coursework = create_demo_coursework(school_class, teachers[0], in_class)
+            shared = create_demo_department(head, teachers, school_class, PAST_TITLE)
         self._print_logins(head, teachers, students, school_class, len(in_class))
         self.stdout.write(coursework)
+        self.stdout.write(shared)
 
     def _user(self, spec: tuple[str, str, str], role: str, password_hash: str) -> User:
         """The demo account, created if missing; an existing one is left exactly as it is (its
