@@ -369,7 +369,7 @@ def sampleable_marks(assignment: Assignment) -> dict[int | None, list[tuple[int,
     [(submission id, total)]} (None: a marker whose account has gone). One query."""
     rows = (
         Mark.objects.filter(submission__assignment=assignment, completed_at__isnull=False)
-        .exclude(submission__moderation_items__agreed_at__isnull=False)
+        .exclude(submission__moderation_items__isnull=False)  # an essay is sampled once
         .order_by("submission_id")
         .values_list("marker_id", "submission_id", "total")
     )
@@ -407,9 +407,8 @@ def draw_sample(
         raise MarkError("No marks on this assignment are complete (or all have been moderated): nothing to sample.")
     names = {user.pk: user.display_name for user in User.objects.filter(pk__in=[pk for pk in by_marker if pk])}
     seconds: dict[int | None, User] = {}
-    # The class's own teachers can open its marking pages, so they cannot mark blind. (A head
-    # of department can open every class's marking: when the head second-marks, the blindness
-    # rests on the second-marking page alone.)
+    # The class's own teachers, and heads of department (every class), can open its marking
+    # pages and see the first marks, so they cannot mark blind.
     class_teachers = set(assignment.school_class.teachers.values_list("pk", flat=True))
     for marker_id in by_marker:
         name = names.get(marker_id, "a marker who has left") if marker_id is not None else "a marker who has left"
@@ -420,6 +419,11 @@ def draw_sample(
             raise MarkError(f"{second.display_name} is not a teacher here, so cannot second-mark.")
         if second.pk == marker_id:
             raise MarkError(f"{name} marked these scripts first, so cannot second-mark them: choose another teacher.")
+        if second.is_head:
+            raise MarkError(
+                f"{second.display_name} is a head of department and can open every class's marks, so cannot "
+                "second-mark blind: choose a teacher from outside the class."
+            )
         if second.pk in class_teachers:
             raise MarkError(
                 f"{second.display_name} teaches {assignment.school_class.name}, so can see the first marks: "

@@ -1279,6 +1279,15 @@ class Submission(Versioned):
             # The audit trail: a complete mark's changes are kept (a draft's are the marker deciding).
             before = MarkChange.scores_of(mark) if mark.is_complete else None
             total_before = mark.total
+            if before is not None and ModerationItem.objects.filter(submission_id=locked.pk).exists():
+                # From the moment an essay is drawn for second marking its first mark is frozen:
+                # the second mark is compared with it, and the moderator's agreed mark replaces it.
+                given = {criterion.pk: (level.pk if level else None, marks) for criterion, level, marks in cleaned}
+                if any(before.get(criterion_id) != score for criterion_id, score in given.items()):
+                    raise MarkError(
+                        "This essay is in a moderation sample, so its levels and marks are decided there: "
+                        "they were not changed. The written feedback can still be edited."
+                    )
             for name, value in (("www", www), ("ebi", ebi), ("improvement_task", improvement_task)):
                 if len(value) > MAX_FEEDBACK_CHARS:
                     raise MarkError(f"The feedback is too long (over {MAX_FEEDBACK_CHARS:,} characters).")

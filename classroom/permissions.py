@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -613,7 +613,9 @@ def item_for_second_marker(user: User, pk: int) -> ModerationItem:
     """A sampled script the user is named to second-mark, with what its blind page needs
     (and nothing about the pupil or the first mark); 403/404 for anyone else, as above."""
     require_teacher(user)
-    queryset = _items_known_to(user).select_related("sample", "submission__assignment__prompt__mark_scheme")
+    queryset = _items_known_to(user).select_related(
+        "sample", "submission__assignment__prompt__mark_scheme", "submission__student"
+    )
     item = _get_or_404(queryset, pk)
     if item.second_marker_id != user.pk:
         raise PermissionDenied("Only the teacher named as this script's second marker can open it.")
@@ -714,9 +716,23 @@ def bank_curator_candidates(user: User) -> QuerySet[User]:
 
 
 def exemplars_for_teacher(user: User) -> QuerySet[Exemplar]:
-    """The department's exemplars: every teacher's to read."""
+    """The department's exemplars: every teacher's to read, except one that would unblind
+    them: a standardisation script they have not yet marked (its agreed mark and rationale),
+    or an essay they are to second-mark and whose moderation is not agreed (its first mark and
+    comments). Heads set the agreed marks and are never second markers."""
     require_teacher(user)
-    return Exemplar.objects.all()
+    if user.is_head:
+        return Exemplar.objects.all()
+    unmarked_script = Q(script__isnull=False) & ~Exists(
+        ReviewMark.objects.filter(script=OuterRef("script"), kind=ReviewMark.Kind.TRIAL, marker=user)
+    )
+    waiting = ModerationItem.objects.filter(
+        submission=OuterRef("submission"), second_marker=user, agreed_at__isnull=True
+    )
+    script_waiting = ReviewMark.objects.filter(
+        script__submission=OuterRef("submission"), kind=ReviewMark.Kind.AGREED_STANDARD
+    ).exclude(script__review_marks__kind=ReviewMark.Kind.TRIAL, script__review_marks__marker=user)
+    return Exemplar.objects.exclude(unmarked_script).exclude(Exists(waiting)).exclude(Exists(script_waiting))
 
 
 def exemplar_for_teacher(user: User, pk: int) -> Exemplar:

@@ -151,11 +151,11 @@ def test_sample_is_reproducible_from_its_id(assignment, teacher, other_teacher):
     )
 
 
-def test_second_markers_chosen_per_first_marker(assignment, teacher, co, other_teacher, head):
-    sample = department.draw_sample(assignment, teacher, 1, {teacher.pk: other_teacher, co.pk: head})
+def test_second_markers_chosen_per_first_marker(assignment, teacher, co, other_teacher, stranger):
+    sample = department.draw_sample(assignment, teacher, 1, {teacher.pk: other_teacher, co.pk: stranger})
     assert dict(sample.items.values_list("first_marker_id", "second_marker_id")) == {
         teacher.pk: other_teacher.pk,
-        co.pk: head.pk,
+        co.pk: stranger.pk,
     }
 
 
@@ -187,8 +187,8 @@ def test_nothing_to_sample_without_complete_marks(school_class, teacher, other_t
         department.draw_sample(assignment, teacher, 3, other_teacher)
 
 
-def test_draw_page_draws_and_refuses_the_first_marker_with_a_message(
-    client, assignment, teacher, co, other_teacher, head
+def test_draw_page_offers_only_teachers_from_outside_the_class(
+    client, assignment, teacher, co, other_teacher, stranger, head
 ):
     client.force_login(teacher)
     url = reverse("classroom:moderation_draw", args=[assignment.pk])
@@ -202,11 +202,14 @@ def test_draw_page_draws_and_refuses_the_first_marker_with_a_message(
         f"second-{teacher.pk}": other_teacher.pk,
         f"second-{co.pk}": co.pk,
     }
+    # Only teachers from outside the class are offered: not the class's teachers, not a head.
+    offered = {pk for pk, _name in page.context["form"].fields[f"second-{co.pk}"].choices if pk != ""}
+    assert other_teacher.pk in offered and stranger.pk in offered
+    assert not offered & {teacher.pk, co.pk, head.pk}
     refused = client.post(url, data)
     assert refused.status_code == 400
-    assert "Cora Co marked these scripts first, so cannot second-mark them" in refused.content.decode()
     assert not ModerationSample.objects.exists()
-    data[f"second-{co.pk}"] = head.pk
+    data[f"second-{co.pk}"] = stranger.pk
     response = client.post(url, data)
     sample = ModerationSample.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
@@ -425,13 +428,75 @@ def test_no_agreed_mark_before_the_second_mark(client, sample, teacher):
         department.agree_mark(item, teacher, scores(item.submission, {"AO1": (2, 4)}), "Too soon.")
 
 
-def test_an_agreed_script_is_not_drawn_again(assignment, sample, teacher, other_teacher, head):
+def test_a_sampled_script_is_not_drawn_again_agreed_or_not(assignment, sample, teacher, other_teacher, head):
     item = sample.items.first()
     second_mark(item, other_teacher)
     department.agree_mark(item, head, scores(item.submission, AGREED), "Agreed.")
     remaining = department.sampleable_marks(assignment)
-    assert item.submission_id not in {pk for scripts in remaining.values() for pk, _total in scripts}
-    assert sum(len(scripts) for scripts in remaining.values()) == 11
+    drawn = set(sample.items.values_list("submission_id", flat=True))
+    assert not drawn & {pk for scripts in remaining.values() for pk, _total in scripts}
+    assert sum(len(scripts) for scripts in remaining.values()) == 12 - len(drawn)
+
+
+def test_a_head_is_refused_as_second_marker(assignment, teacher, co, other_teacher, head):
+    """A head of department can open every class's marks: not blind."""
+    with pytest.raises(MarkError, match="head of department and can open every class's marks"):
+        department.draw_sample(assignment, teacher, 1, {teacher.pk: other_teacher, co.pk: head})
+    assert not ModerationSample.objects.exists()
+
+
+def test_the_first_mark_is_frozen_once_drawn(sample, teacher, other_teacher, head):
+    """The first marker cannot change the levels and marks of a sampled essay (before or after
+    the agreement): the second mark is compared with it, the agreed mark replaces it."""
+    item = sample.items.filter(first_marker=teacher).first()
+    essay = item.submission
+    mark = essay.mark
+    before = (mark.total, mark.revision)
+    same = {cm.criterion_id: (cm.level_id, cm.marks) for cm in mark.criterion_marks.all()}
+    ao1 = criteria(essay)["AO1"]
+    changed = {**same, ao1.pk: (level(ao1, 1).pk, 1) if same[ao1.pk][1] != 1 else (level(ao1, 2).pk, 3)}
+    with pytest.raises(MarkError, match="in a moderation sample"):
+        essay.record_mark(teacher, changed, base_revision=mark.revision)
+    mark.refresh_from_db()
+    assert (mark.total, mark.revision) == before and not MarkChange.objects.exists()
+    # The written feedback can still change, with the levels as they are.
+    essay.record_mark(teacher, same, base_revision=mark.revision, www="Kept as it was.")
+    mark.refresh_from_db()
+    assert mark.www == "Kept as it was." and mark.total == before[0]
+
+
+def test_the_second_marker_does_not_see_the_writers_own_name_in_the_essay(client, sample, other_teacher):
+    item = sample.items.filter(second_marker=other_teacher).first()
+    student = item.submission.student
+    Submission.objects.filter(pk=item.submission_id).update(
+        text=f"By {student.first_name} {student.last_name}.\n\nThe Hotline."
+    )
+    client.force_login(other_teacher)
+    page = client.get(reverse("classroom:second_mark", args=[item.pk])).content.decode()
+    assert "The Hotline." in page and student.last_name not in page and "[name] [name]" in page
+
+
+def test_an_exemplar_of_a_script_waiting_for_a_second_mark_is_hidden_from_its_second_marker(
+    client, sample, teacher, other_teacher
+):
+    from classroom.models import Exemplar
+
+    item = sample.items.filter(second_marker=other_teacher).first()
+    Exemplar.objects.create(
+        prompt=item.submission.assignment.prompt,
+        submission=item.submission,
+        title="PLANTED-EXEMPLAR",
+        text=item.submission.text,
+        level_name="Level 2",
+        total=7,
+        max_total=10,
+        promoted_by=teacher,
+    )
+    client.force_login(other_teacher)
+    url = reverse("classroom:exemplar_question", args=[item.submission.assignment.prompt_id])
+    assert "PLANTED-EXEMPLAR" not in client.get(url).content.decode()
+    client.force_login(teacher)
+    assert "PLANTED-EXEMPLAR" in client.get(url).content.decode()
 
 
 def test_apply_mark_change_refuses_a_mark_not_yet_complete(school_class, teacher, student):

@@ -630,3 +630,30 @@ def test_the_gate_costs_one_query(cast, script, django_assert_num_queries):
         assert department.standardisation_due(cast["teacher"], script.standardisation.prompt) == script.standardisation
     with django_assert_num_queries(0):
         assert department.standardisation_due(cast["head"], script.standardisation.prompt) is None
+
+
+def test_an_exemplar_made_of_a_script_stays_hidden_until_the_marker_has_marked_it(client, cast, script, head):
+    """The head may promote a standardisation script to an exemplar; a teacher who has not yet
+    marked the script must not read its agreed mark there first."""
+    from classroom.models import Exemplar
+
+    Exemplar.objects.create(
+        prompt=script.standardisation.prompt,
+        script=script,
+        submission=script.submission,
+        title="PLANTED-SCRIPT-EXEMPLAR",
+        text=script.text,
+        level_name="Level 2",
+        total=8,
+        max_total=10,
+        commentary="PLANTED-RATIONALE",
+        promoted_by=head,
+    )
+    teacher = cast["teacher"]
+    client.force_login(teacher)
+    address = url("exemplar_question", script.standardisation.prompt_id)
+    assert "PLANTED-SCRIPT-EXEMPLAR" not in client.get(address).content.decode()
+    department.record_trial_mark(script, teacher, scores(script.standardisation, AGREED))
+    assert "PLANTED-SCRIPT-EXEMPLAR" in client.get(address).content.decode()
+    client.force_login(head)
+    assert "PLANTED-SCRIPT-EXEMPLAR" in client.get(address).content.decode()

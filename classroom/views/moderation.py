@@ -129,10 +129,12 @@ def sample_draw(request: AuthedRequest, pk: int) -> HttpResponse:
     assignment = permissions.assignment_for_sampling(request.user, pk)
     by_marker = department.sampleable_marks(assignment)
     first_markers = _first_markers(by_marker)
+    # Who can second-mark blind (department.draw_sample checks again): teachers from outside
+    # the class; heads of department see every class's marks.
     candidates = list(
-        User.objects.filter(role__in=[User.Role.TEACHER, User.Role.HEAD], is_active=True).order_by(
-            "last_name", "first_name", "username"
-        )
+        User.objects.filter(role=User.Role.TEACHER, is_active=True)
+        .exclude(pk__in=assignment.school_class.teachers.values("pk"))
+        .order_by("last_name", "first_name", "username")
     )
     form = SampleForm(request.POST or None, first_markers=first_markers, candidates=candidates)
     status = 200
@@ -227,7 +229,9 @@ def second_mark(request: AuthedRequest, pk: int) -> HttpResponse:
     context = {
         "item": item,
         "prompt": prompt,
-        "essay_text": submission.text,
+        # The writer's own name, if they typed it into the essay, is masked too: the second
+        # marker marks blind. (Only theirs: "Johnson" may be a pupil and a President.)
+        "essay_text": department.redact_names(submission.text, department.pupil_names([submission.student])),
         "form": form,
         "criterion_rows": criterion_rows(form, criteria),
         "editable": editable,
