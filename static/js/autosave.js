@@ -15,6 +15,8 @@
 //   silently written over another version;
 // - a network failure, a timeout or any server error is retried with back-off until it
 //   saves; only a real 401/403 or a redirect to the login page means the session ended;
+// - stop() ends it for good (e.g. the page locked the form): no more saves, the local copy
+//   removed, and Log out no longer waits for it;
 // - Log out (a form with data-logout) first makes sure the server has every local copy this
 //   user left on the device, then removes them, so the next person on a shared computer finds
 //   nothing; a copy the server cannot take yet stays, and the user is asked before leaving.
@@ -80,6 +82,7 @@
     var closed = false; // the server said this can no longer be changed
     var leaving = false; // the page is being hidden or closed: keep the local copy
     var submitting = false; // the form itself is being posted: it carries every field
+    var stopped = false; // stop(): the page has finished with this form
 
     function setStatus(text) {
       if (statusEl) statusEl.textContent = text;
@@ -122,6 +125,7 @@
     }
 
     function keepLocal() {
+      if (stopped) return;
       try {
         window.localStorage.setItem(key, JSON.stringify({ fields: fields(), base: revision, at: Date.now(), url: url }));
       } catch (error) {
@@ -371,8 +375,8 @@
       setStatus(messages.saving);
       inFlightFields = state;
       inFlight = post(state, Boolean(saveOptions.keepalive || saveOptions.closing))
-        .then(function (response) { return handle(response, state); }, function () {
-          retryLater(); // offline, timed out, or the connection dropped
+        .then(function (response) { return stopped ? null : handle(response, state); }, function () {
+          if (!stopped) retryLater(); // offline, timed out, or the connection dropped
           return null;
         })
         .then(function (result) {
@@ -464,9 +468,24 @@
       }
     }
 
+    function stop() {
+      // Nothing more is saved, kept on this device or said about this form: every listener
+      // above does nothing once `enabled` is false, and a save still on its way is ignored.
+      stopped = true;
+      enabled = false;
+      if (idleTimer) window.clearTimeout(idleTimer);
+      if (retryTimer) window.clearTimeout(retryTimer);
+      idleTimer = null;
+      retryTimer = null;
+      clearLocal();
+      var index = attached.indexOf(api);
+      if (index !== -1) attached.splice(index, 1);
+    }
+
     var api = {
       key: key,
       save: save,
+      stop: stop,
       // The page is submitting by other means (e.g. a timed essay's own form).
       leave: function () { submitting = true; },
       isBlocked: function () { return Boolean(conflict || closed); },
@@ -607,5 +626,29 @@
     };
   }
 
-  window.CrisisAutosave = { attach: attach, keep: keep };
+  // Copy a read-only box's words (a copy kept on the device that can no longer be saved) to the
+  // clipboard, or select them for Ctrl+C where the clipboard is refused; `status` says which.
+  function copyText(box, status) {
+    function said(ok) {
+      status.textContent = ok ? "Copied." : "Not copied: select the text and copy it (Ctrl+C).";
+    }
+    function byHand() {
+      box.focus();
+      box.select();
+      var ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch (error) {
+        ok = false;
+      }
+      said(ok);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(box.value).then(function () { said(true); }, byHand);
+    } else {
+      byHand();
+    }
+  }
+
+  window.CrisisAutosave = { attach: attach, keep: keep, copyText: copyText };
 })();

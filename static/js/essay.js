@@ -34,6 +34,49 @@
     layout.classList.add("tabs-ready");
   }
 
+  // --- Closed page (archived, or past the cut-off): words left only on this device ---------
+  // autosave.js keeps unsaved text in localStorage as {fields: {text}} ({text} before it);
+  // once the assignment refuses work nothing sends it, so it is shown here to copy.
+  var deviceCopy = document.getElementById("device-copy");
+  if (deviceCopy) showDeviceCopy(deviceCopy);
+
+  function showDeviceCopy(holder) {
+    var key = holder.getAttribute("data-autosave-key");
+    var text = null;
+    try {
+      var copy = JSON.parse(window.localStorage.getItem(key) || "null");
+      if (copy && copy.fields && typeof copy.fields.text === "string") text = copy.fields.text;
+      else if (copy && typeof copy.text === "string") text = copy.text;
+    } catch (error) {
+      text = null; // storage disabled or not one of ours
+    }
+    if (text === null) return;
+    var plain = function (value) { return value.replace(/\r\n?/g, "\n").trim(); };
+    var forget = function () {
+      try {
+        window.localStorage.removeItem(key);
+      } catch (error) {
+        // storage disabled: nothing was kept
+      }
+    };
+    if (plain(text) === plain(holder.getAttribute("data-saved-text") || "")) {
+      forget(); // the server has these words already
+      return;
+    }
+    var box = document.getElementById("device-copy-box");
+    var status = document.getElementById("device-copy-status");
+    box.value = text;
+    holder.hidden = false;
+    document.getElementById("device-copy-copy").addEventListener("click", function () {
+      window.CrisisAutosave.copyText(box, status);
+    });
+    document.getElementById("device-copy-discard").addEventListener("click", function () {
+      forget();
+      holder.replaceChildren(status);
+      status.textContent = "Removed from this device.";
+    });
+  }
+
   var form = document.getElementById("essay-form");
   if (!form) return;
 

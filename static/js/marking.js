@@ -146,7 +146,10 @@
   }
 
   // --- The mark form: autosave; Save draft and Mark complete answered in place --------------
+  // No Save button: not markable now (released, returned for redraft, or not yet submitted).
+  // Only a released mark is closed for good; the server says which (data-released).
   var editable = Boolean(form.querySelector("button[value=save]"));
+  var released = layout.hasAttribute("data-released");
 
   function swapHeader(html) {
     var header = document.getElementById("mark-header");
@@ -163,6 +166,8 @@
   function lockPage() {
     // Released: nothing on the page can change any more (the server refuses it too).
     editable = false;
+    released = true;
+    saver.stop(); // the locked form reads as empty: nothing more to save or keep for it
     form.querySelectorAll("fieldset").forEach(function (fieldset) { fieldset.disabled = true; });
     form.querySelectorAll(".mark-buttons").forEach(function (el) { el.hidden = true; });
     navAsLinks();
@@ -968,28 +973,6 @@
     return found;
   }
 
-  function copyKept(box, status) {
-    function said(ok) {
-      status.textContent = ok ? "Copied." : "Not copied: select the text and copy it (Ctrl+C).";
-    }
-    function byHand() {
-      box.focus();
-      box.select();
-      var ok = false;
-      try {
-        ok = document.execCommand("copy");
-      } catch (error) {
-        ok = false;
-      }
-      said(ok);
-    }
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(box.value).then(function () { said(true); }, byHand);
-    } else {
-      byHand();
-    }
-  }
-
   function discardKept(item) {
     if (item.key === COMMENT_KEY && commentForm) {
       commentText.value = ""; // or the hidden box would be kept again as the page closes
@@ -1018,7 +1001,7 @@
     var old = document.getElementById("kept-drafts");
     if (old) old.remove();
     var compose = document.getElementById("comment-compose");
-    var found = editable ? [] : keptDrafts();
+    var found = released ? keptDrafts() : [];
     if (!found.length || !compose) return;
     var holder = document.createElement("div");
     holder.id = "kept-drafts";
@@ -1050,7 +1033,7 @@
       actions.className = "d-flex flex-wrap gap-2 mt-1";
       var copy = makeButton("btn btn-sm btn-outline-primary", "Copy", item.what);
       var discard = makeButton("btn btn-sm btn-outline-danger", "Discard", item.what);
-      copy.addEventListener("click", function () { copyKept(box, status); });
+      copy.addEventListener("click", function () { window.CrisisAutosave.copyText(box, status); });
       discard.addEventListener("click", function () {
         discardKept(item);
         row.remove();
@@ -1084,6 +1067,6 @@
     if (document.fonts.ready) document.fonts.ready.then(schedulePlace);
     document.fonts.addEventListener("loadingdone", schedulePlace);
   }
-  if (!editable) showKept();
+  if (released) showKept();
   showTotal();
 })();

@@ -486,6 +486,67 @@ def test_a_comment_kept_on_the_device_after_release_can_be_copied_or_discarded(
     assert page.js_errors == []
 
 
+def test_a_comment_kept_on_a_script_returned_for_redraft_is_kept_not_offered_to_discard(
+    desk, live_server, marking_assignment, student, teacher
+):
+    page = desk
+    submission = SubmissionFactory(assignment=marking_assignment, student=student, text=ESSAY, submitted=True)
+    log_in(page, live_server, "ms.teacher", PASSWORD)
+    url = f"{live_server.url}/classroom/submissions/{submission.pk}/mark/"
+    page.goto(url)
+    page.get_by_label("Comment", exact=True).fill("Typed before it went back.")
+    key = f"comment:{teacher.pk}:{submission.pk}"
+    assert page.evaluate("k => localStorage.getItem(k) !== null", key)
+
+    # Returned for redraft: no Save button, yet nothing is released, so the typed comment is
+    # not "no longer" anything: it stays on this device for when the essay comes back.
+    submission.return_for_redraft(teacher)
+    page.reload()
+    expect(page.get_by_text("Not ready to mark")).to_be_visible()
+    expect(page.locator("#kept-drafts")).to_have_count(0)
+    expect(page.get_by_text("can no longer be added")).to_have_count(0)
+    expect(page.locator("#essay-help")).to_have_text("Comments can be added once the essay has been submitted.")
+    assert page.evaluate("k => JSON.parse(localStorage.getItem(k)).fields.comment", key) == "Typed before it went back."
+    assert page.js_errors == []
+
+
+def test_after_release_in_place_the_mark_form_is_neither_saved_nor_kept(
+    desk, live_server, marking_assignment, student, teacher
+):
+    page = desk
+    after = StudentFactory(first_name="Wes", last_name="Wood")
+    marking_assignment.school_class.enrol(after)
+    later = SubmissionFactory(assignment=marking_assignment, student=after, text="Last.", submitted=True)
+    mine = SubmissionFactory(assignment=marking_assignment, student=student, text=ESSAY, submitted=True)
+    mark_fully(mine, teacher)
+    log_in(page, live_server, "ms.teacher", PASSWORD)
+    page.goto(f"{live_server.url}/classroom/submissions/{mine.pk}/mark/")
+    page.get_by_role("button", name="Release to the student").click()
+    expect(page.locator("#mark-state")).to_have_text(re.compile("^Released"))
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    marking_keys = "Object.keys(localStorage).filter(k => k.startsWith('marking:'))"
+    status = page.locator("#mark-save-status")
+
+    # Leaving the locked form, the tab hidden and shown again: nothing is sent or kept.
+    following = page.get_by_role("link", name="Next (Wes Wood) →")
+    following.focus()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(500)
+    assert posts == []
+    assert page.evaluate(marking_keys) == []
+    expect(status).not_to_contain_text("kept")
+
+    # Nor on the way to the next script.
+    following.click()
+    expect(page.get_by_role("heading", name="Marking: Wes Wood")).to_be_visible()
+    assert page.url.endswith(f"/classroom/submissions/{later.pk}/mark/")
+    assert page.evaluate(marking_keys) == []
+    assert Mark.objects.get(submission=mine).is_released
+    assert page.js_errors == []
+
+
 def test_c_comments_on_the_current_selection_only(desk, live_server, marking_assignment, student):
     page = desk
     submission = SubmissionFactory(assignment=marking_assignment, student=student, text=ESSAY, submitted=True)

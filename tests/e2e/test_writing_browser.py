@@ -324,3 +324,52 @@ def test_l1_log_out_while_offline_asks_and_keeps_the_words(page, context, live_s
     assert questions and "has not reached the server" in questions[0]
     assert _stored_text(page, assignment) == ESSAY  # still on this device, still logged in
     context.set_offline(False)
+
+
+def test_words_left_on_the_device_when_the_assignment_is_archived_are_shown_to_copy(
+    page, context, live_server, assignment, teacher, student
+):
+    box = _open(page, live_server, assignment)
+    box.fill(ESSAY)
+    expect(_status(page)).to_have_text(re.compile(r"Saved \d\d:\d\d"))
+    context.set_offline(True)
+    box.press_sequentially(" Newer words.")
+    box.blur()
+    expect(_status(page)).to_have_text("Not saved yet — retrying")
+    assignment.archive(by=teacher)
+    context.set_offline(False)
+    page.reload()  # the page's last save is refused (409 "closed"): the words stay on this device only
+    expect(page.get_by_text("Your teacher has archived this assignment")).to_be_visible()
+    assert Submission.objects.get().text == ESSAY
+    kept = page.get_by_label("Words on this device that did not reach the server before the assignment closed")
+    expect(kept).to_have_value(ESSAY + " Newer words.")
+    expect(kept).not_to_be_editable()
+    expect(page.get_by_role("button", name="Copy")).to_be_visible()
+    page.get_by_role("button", name="Discard").click()
+    expect(page.get_by_text("Removed from this device.")).to_be_visible()
+    assert _stored_text(page, assignment) is None
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    _log_out(page)  # nothing left on the device: no question
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert questions == []
+    assert [error for error in page.js_errors if "Failed to load resource" not in error] == []
+
+
+def test_a_device_copy_matching_the_saved_text_of_an_archived_assignment_is_removed_silently(
+    page, live_server, assignment, teacher, student
+):
+    box = _open(page, live_server, assignment)
+    box.fill(ESSAY)
+    expect(_status(page)).to_have_text(re.compile(r"Saved \d\d:\d\d"))
+    assignment.archive(by=teacher)
+    page.goto(f"{live_server.url}/")
+    page.evaluate(
+        "([key, text]) => window.localStorage.setItem(key, JSON.stringify({fields: {text: text}, base: 1}))",
+        [f"essay:{student.pk}:{assignment.pk}", ESSAY + "\n"],
+    )
+    page.goto(f"{live_server.url}/classroom/assignments/{assignment.pk}/write/")
+    expect(page.get_by_text("Your teacher has archived this assignment")).to_be_visible()
+    expect(page.locator("#device-copy")).to_be_hidden()
+    page.wait_for_function(f"() => window.localStorage.getItem('essay:{student.pk}:{assignment.pk}') === null")
+    assert page.js_errors == []
