@@ -507,7 +507,8 @@ def progress_classes_for(user: User, student: User) -> SchoolClassQuerySet | Non
 # 403). A marker's pages never show a script's agreed mark or rationale before they have given
 # their own mark for it, nor the pupil or class it came from. Where a required standardisation
 # is due, a marker's marking queue and marking pages on that question send them to it first
-# (classroom.department.standardisation_due; heads are never held up).
+# (classroom.department.standardisation_due; heads are never held up). Only opening a page
+# is held up: a save already under way from a page opened before is accepted.
 
 
 def standardisations_for_teacher(user: User) -> QuerySet[Standardisation]:
@@ -556,7 +557,9 @@ def essays_for_standardisation(user: User, standardisation: Standardisation) -> 
 
 # --- department: moderation and the audit trail --------------------------------------------
 # Drawing a sample of an assignment's marks for blind second marking: the class's teachers and
-# heads (assignment_for_teacher: students 403, other teachers 404).
+# heads (assignment_for_teacher: students 403, other teachers 404). The second markers they
+# name are teachers from outside the class: its own teachers and heads can open the first
+# marks (department.draw_sample refuses them).
 # A script's blind second-marking page is for the teacher named as its second marker alone.
 # Anyone else who knows the script (the teacher who drew the sample, a head who is not its
 # second marker) gets 403: they read the second mark beside the first on the moderation page
@@ -687,7 +690,9 @@ def require_department_overview(user: User) -> None:
 # `#code`); the head of department and the teachers the head names (User.curates_bank) add,
 # change and delete its entries (other teachers 403); only a head names them (teachers 403).
 # Students have no comment bank (403).
-# Exemplars: every teacher reads the department's library and each exemplar (students 403).
+# Exemplars: every teacher reads the department's library and each exemplar (students 403),
+# except one that would unblind them (a standardisation script they have not marked, an essay
+# they are to second-mark): hidden, 404.
 # A teacher of the class (heads: any class) promotes a complete mark on an essay of it
 # (submission_for_marker: other teachers 404); only a head promotes a standardisation script
 # (teachers 403). The teacher who promoted an exemplar, or a head, changes or deletes it
