@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 
 import pytest
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -279,6 +281,18 @@ def _log_out(page):
     page.get_by_role("button", name="Log out").click()
 
 
+def _delete_when_free(queryset) -> None:
+    """Delete, waiting while the live server's thread holds SQLite's lock (a keepalive save
+    landing as the network comes back); PostgreSQL never waits here."""
+    for _ in range(50):
+        try:
+            queryset.delete()
+            return
+        except OperationalError:
+            time.sleep(0.1)
+    queryset.delete()
+
+
 def _essay_copies(page) -> list[str]:
     return [key for key in page.evaluate("() => Object.keys(window.localStorage)") if key.startswith("essay:")]
 
@@ -304,7 +318,7 @@ def test_l1_a_copy_left_by_an_earlier_page_is_saved_and_removed_at_log_out(page,
     left = page.evaluate("() => Object.entries(localStorage).filter(([k]) => k.startsWith('essay:'))")
     page.goto("about:blank")  # the page closes while offline: its copy stays on the device
     context.set_offline(False)
-    Submission.objects.filter(text=ESSAY).delete()  # in case the closing page's keepalive landed
+    _delete_when_free(Submission.objects.filter(text=ESSAY))  # in case the closing page's keepalive landed
     again = context.new_page()
     again.goto(f"{live_server.url}/")
     # The device as the closed page left it (a keepalive that landed as the network came back
