@@ -9,6 +9,7 @@ Under anonymous marking, marking pages name students only by `Submission.marking
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -54,7 +55,7 @@ from classroom.models import (
 )
 from classroom.status import MARKING_FILTERS, State, Status, marking_filter
 from classroom.types import AuthedRequest
-from crisis.models import Criterion, EssayPrompt, Level
+from crisis.models import Criterion, EssayPrompt, Level, MarkScheme
 
 # ----------------------------------------------------------------------------------------
 # The queue
@@ -183,13 +184,27 @@ def release_all(request: AuthedRequest, pk: int) -> HttpResponse:
 # The marking page
 
 
-def _criteria(submission: Submission) -> list[Criterion]:
-    scheme = submission.assignment.prompt.mark_scheme
+def scheme_criteria(scheme: MarkScheme) -> list[Criterion]:
+    """A scheme's criteria in order, each with its levels in order: what a level-and-mark form
+    (CriterionLevelsMixin) and classroom/marking/_criteria.html are built from."""
     return list(
         Criterion.objects.filter(scheme=scheme)
         .prefetch_related(Prefetch("levels", queryset=Level.objects.order_by("number")))
         .order_by("order", "pk")
     )
+
+
+def criterion_initial(scores: Iterable[tuple[int, int | None, int]]) -> dict[str, object]:
+    """A level-and-mark form's starting values from (criterion id, level id or None, marks)."""
+    initial: dict[str, object] = {}
+    for criterion_id, level_id, marks in scores:
+        initial[f"level-{criterion_id}"] = str(level_id) if level_id else NO_LEVEL
+        initial[f"marks-{criterion_id}"] = marks
+    return initial
+
+
+def _criteria(submission: Submission) -> list[Criterion]:
+    return scheme_criteria(submission.assignment.prompt.mark_scheme)
 
 
 def _existing_mark(submission: Submission) -> Mark | None:
@@ -210,9 +225,7 @@ def _initial(mark: Mark | None) -> dict:
         return {"base_revision": 0}
     initial: dict[str, object] = {"www": mark.www, "ebi": mark.ebi, "improvement_task": mark.improvement_task}
     initial["base_revision"] = mark.revision
-    for cm in mark.criterion_marks.all():
-        initial[f"level-{cm.criterion_id}"] = str(cm.level_id) if cm.level_id else NO_LEVEL
-        initial[f"marks-{cm.criterion_id}"] = cm.marks
+    initial.update(criterion_initial((cm.criterion_id, cm.level_id, cm.marks) for cm in mark.criterion_marks.all()))
     for tick in mark.strand_ticks.all():
         initial[f"{STRAND_PREFIX}{tick.strand}"] = str(tick.rating)
     return initial

@@ -15,27 +15,19 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from classroom import department, permissions
-from classroom.forms import NO_LEVEL, ReviewMarkForm, SampleForm
+from classroom.forms import ReviewMarkForm, SampleForm
 from classroom.models import MarkChange, MarkError, ModerationItem, ModerationSample, ReviewMark, User
 from classroom.types import AuthedRequest
 from classroom.views.agreement import department_nav
-from classroom.views.marking import criterion_rows
-from crisis.models import Criterion, Level, MarkScheme
+from classroom.views.marking import criterion_initial, criterion_rows, scheme_criteria
+from crisis.models import Criterion
 from crisis.wording import plural
-
-
-def _criteria(scheme: MarkScheme) -> list[Criterion]:
-    return list(
-        scheme.criteria.prefetch_related(Prefetch("levels", queryset=Level.objects.order_by("number"))).order_by(
-            "order", "pk"
-        )
-    )
 
 
 def _label_order(label: str) -> tuple[int, str]:
@@ -46,11 +38,7 @@ def _label_order(label: str) -> tuple[int, str]:
 
 def _initial(levels: dict[int, tuple[int | None, int | None, int]], note: str = "") -> dict[str, object]:
     """The form's starting values from criterion id → (level id, level number, marks)."""
-    initial: dict[str, object] = {"note": note}
-    for criterion_id, (level_id, _number, marks) in levels.items():
-        initial[f"level-{criterion_id}"] = str(level_id) if level_id else NO_LEVEL
-        initial[f"marks-{criterion_id}"] = marks
-    return initial
+    return {"note": note, **criterion_initial((cid, level_id, marks) for cid, (level_id, _n, marks) in levels.items())}
 
 
 def _review(item: ModerationItem, kind: str) -> ReviewMark | None:
@@ -198,7 +186,7 @@ def second_mark(request: AuthedRequest, pk: int) -> HttpResponse:
     item = permissions.item_for_second_marker(request.user, pk)
     submission = item.submission
     prompt = submission.assignment.prompt
-    criteria = _criteria(prompt.mark_scheme)
+    criteria = scheme_criteria(prompt.mark_scheme)
     mine = _review(item, ReviewMark.Kind.SECOND)
     editable = item.agreed_at is None
     status = 200
@@ -332,7 +320,7 @@ def moderation_agree(request: AuthedRequest, pk: int) -> HttpResponse:
     item = permissions.item_for_moderator(request.user, pk)
     sample = item.sample
     submission = item.submission
-    criteria = _criteria(submission.assignment.prompt.mark_scheme)
+    criteria = scheme_criteria(submission.assignment.prompt.mark_scheme)
     second = _review(item, ReviewMark.Kind.SECOND)
     agreed = _review(item, ReviewMark.Kind.MODERATED)
     first = department.first_marks([submission.pk]).get(submission.pk) if second is not None else None

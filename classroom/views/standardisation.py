@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import department, permissions
 from classroom.department import NamedPupilError, ScriptError
-from classroom.forms import NO_LEVEL, AddScriptForm, ReviewMarkForm, ScriptTextForm, StandardisationForm, whole_number
+from classroom.forms import AddScriptForm, ReviewMarkForm, ScriptTextForm, StandardisationForm, whole_number
 from classroom.models import (
     MarkError,
     ReviewMark,
@@ -29,29 +29,18 @@ from classroom.models import (
 )
 from classroom.types import AuthedRequest
 from classroom.views.agreement import department_nav
-from classroom.views.marking import criterion_rows, marking_order
-from crisis.models import Criterion, EssayPrompt, Level, MarkScheme
+from classroom.views.marking import criterion_initial, criterion_rows, marking_order, scheme_criteria
+from crisis.models import Criterion, EssayPrompt
 from crisis.wording import plural
 
 AGREED = ReviewMark.Kind.AGREED_STANDARD
 TRIAL = ReviewMark.Kind.TRIAL
 
 
-def _criteria(scheme: MarkScheme) -> list[Criterion]:
-    return list(
-        scheme.criteria.prefetch_related(Prefetch("levels", queryset=Level.objects.order_by("number"))).order_by(
-            "order", "pk"
-        )
-    )
-
-
 def _initial(review: ReviewMark | None, note: str = "") -> dict[str, object]:
     """ReviewMarkForm's starting values from a review mark (criterion_marks loaded)."""
-    initial: dict[str, object] = {"note": note}
-    for row in review.criterion_marks.all() if review is not None else []:
-        initial[f"level-{row.criterion_id}"] = str(row.level_id) if row.level_id else NO_LEVEL
-        initial[f"marks-{row.criterion_id}"] = row.marks
-    return initial
+    rows = review.criterion_marks.all() if review is not None else []
+    return {"note": note, **criterion_initial((row.criterion_id, row.level_id, row.marks) for row in rows)}
 
 
 def _nav(user: User) -> list[tuple[str, str, bool]]:
@@ -101,7 +90,7 @@ def standardisation_take(request: AuthedRequest, pk: int) -> HttpResponse:
     standardisation = permissions.standardisation_for_marker(request.user, pk)
     # Queries: session, user, standardisation, scripts, review marks, criterion marks, criteria.
     scripts = _progress(request, standardisation)
-    criteria = _criteria(standardisation.prompt.mark_scheme)
+    criteria = scheme_criteria(standardisation.prompt.mark_scheme)
     rows = []
     for item in scripts:
         trial = item.trials.get(request.user.pk)
@@ -133,7 +122,7 @@ def standardisation_trial(request: AuthedRequest, pk: int) -> HttpResponse:
     the rationale and the difference. A mark once given is final."""
     script = permissions.script_for_marker(request.user, pk)
     standardisation = script.standardisation
-    criteria = _criteria(standardisation.prompt.mark_scheme)
+    criteria = scheme_criteria(standardisation.prompt.mark_scheme)
     own = ReviewMark.objects.filter(script=script, kind=TRIAL, marker=request.user)
     trial = own.prefetch_related("criterion_marks__level").first()
     status = 200
@@ -352,7 +341,7 @@ def standardisation_script(request: AuthedRequest, pk: int) -> HttpResponse:
     """The head's script page: the copy (to take names out of), the agreed mark and rationale."""
     script = permissions.script_for_head(request.user, pk)
     standardisation = script.standardisation
-    criteria = _criteria(standardisation.prompt.mark_scheme)
+    criteria = scheme_criteria(standardisation.prompt.mark_scheme)
     agreed = ReviewMark.objects.filter(script=script, kind=AGREED).prefetch_related("criterion_marks").first()
     text_form = ScriptTextForm(initial={"text": script.text}, prefix="copy")
     mark_form = _agreed_form(criteria, initial=_initial(agreed, script.rationale))
@@ -433,7 +422,7 @@ def standardisation_results(request: AuthedRequest, pk: int) -> HttpResponse:
     # Queries: session, user, standardisation, scripts, review marks, criterion marks (with
     # levels), criteria, markers: the same for any number of scripts and markers.
     scripts = department.agreed_scripts_with_marks(standardisation)
-    criteria = _criteria(standardisation.prompt.mark_scheme)
+    criteria = scheme_criteria(standardisation.prompt.mark_scheme)
     results = department.marker_results(standardisation, criteria, scripts)
     within = sum(1 for result in results if result.within)
     return render(
