@@ -21,6 +21,8 @@ from classroom.models import (
     MAX_COMMENT_CHARS,
     MAX_ESSAY_CHARS,
     MAX_FEEDBACK_CHARS,
+    MAX_JUDGING_TARGET,
+    MIN_JUDGING_TARGET,
     Assignment,
     CommentBankEntry,
     ExemplarShare,
@@ -895,3 +897,65 @@ class FeedbackSheetForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="A strong paragraph for the class to learn from, with no pupil's name.",
     )
+
+
+# --- comparative judgement (issue 15) -------------------------------------------------------
+
+
+def assignment_label(assignment: Assignment) -> str:
+    return f"{assignment.school_class.name}: {assignment.title}"
+
+
+class JudgingSessionForm(forms.Form):
+    """A judging session's settings; `assignments` (the essays to judge) only when it is set
+    up. The querysets come from classroom/permissions.py."""
+
+    title = forms.CharField(
+        max_length=200, help_text="What judges see, e.g. “Year 10 mock: how far did the crisis improve relations?”"
+    )
+    assignments = IdsField(
+        queryset=Assignment.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="One assignment, or several classes’ assignments on the same question.",
+    )
+    target = forms.IntegerField(
+        label="Judgements per script",
+        min_value=MIN_JUDGING_TARGET,
+        max_value=MAX_JUDGING_TARGET,
+        initial=10,
+        help_text="Ten is the figure the research recommends; more gives a more reliable scale.",
+    )
+    peer_judging = forms.BooleanField(
+        label="Pupils judge too (peer judging)",
+        required=False,
+        help_text="Pupils of the classes ticked below judge anonymised scripts from other classes, never their own "
+        "class’s, once they have handed in their own essay on the question. They never see names or results.",
+    )
+    judge_classes = IdsField(
+        label="Classes whose pupils judge",
+        queryset=SchoolClass.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args,
+        assignments: QuerySet[Assignment] | None = None,
+        judge_classes: QuerySet[SchoolClass],
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if assignments is None:
+            del self.fields["assignments"]
+        else:
+            field = cast(forms.ModelMultipleChoiceField, self.fields["assignments"])
+            field.queryset = assignments
+            field.label_from_instance = assignment_label  # type: ignore[assignment,method-assign]
+        cast(forms.ModelMultipleChoiceField, self.fields["judge_classes"]).queryset = judge_classes
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("peer_judging") and not data.get("judge_classes"):
+            self.add_error("judge_classes", "Tick the classes whose pupils are to judge, or turn peer judging off.")
+        return data

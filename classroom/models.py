@@ -2252,3 +2252,138 @@ class FeedbackSheet(models.Model):
 
     def __str__(self) -> str:
         return f"Feedback sheet for {self.assignment}"
+
+
+# --- comparative judgement (issue 15) --------------------------------------------------------
+
+MIN_JUDGING_TARGET = 2
+MAX_JUDGING_TARGET = 40
+MAX_JUDGEMENT_NOTE_CHARS = 500
+
+
+class JudgingSession(models.Model):
+    """A comparative-judgement session: the handed-in essays of one or more assignments on one
+    question (JudgingScript, anonymised copies), which judges compare two at a time (Judgement)
+    until each script has had `target` judgements. Judges are teachers; with `peer_judging`,
+    also pupils of `judge_classes`, who are never shown a script from a class of their own.
+    The logic lives in classroom/judging.py, the model in classroom/bradley_terry.py."""
+
+    title = models.CharField(max_length=200)
+    prompt = models.ForeignKey("crisis.EssayPrompt", on_delete=models.PROTECT, related_name="+")
+    assignments = models.ManyToManyField(Assignment, related_name="judging_sessions")
+    target = models.PositiveSmallIntegerField(
+        default=10, help_text="Judgements each script should have. Ten is the figure the research recommends."
+    )
+    peer_judging = models.BooleanField(
+        default=False, help_text="Pupils of the classes chosen below judge scripts from other classes."
+    )
+    judge_classes = models.ManyToManyField(SchoolClass, blank=True, related_name="+")
+    left_out_judges = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text="Judges whose judgements the results leave out.",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target__gte=MIN_JUDGING_TARGET, target__lte=MAX_JUDGING_TARGET),
+                name="judging_target_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class JudgingScript(models.Model):
+    """One essay in a judging session: a copy of the text as it was handed in (the writer's
+    name masked), so every judge compares the same words whatever happens to the essay later.
+    `number` is drawn at random, so a script's label says nothing about its class or writer.
+    `anchor`: whether its agreed mark, if it has one, helps map the scale to marks (the
+    session's owner may leave an anchor out)."""
+
+    session = models.ForeignKey(JudgingSession, on_delete=models.CASCADE, related_name="scripts")
+    submission = models.ForeignKey("Submission", on_delete=models.CASCADE, related_name="judging_scripts")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    anchor = models.BooleanField(default=True)
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Set when a teacher accepts the mark the judgement suggested into the markbook: from then
+    # on the script's mark came from the scale, so it is never an anchor of it.
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["session", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "submission"], name="one_script_per_essay_per_session"),
+            models.UniqueConstraint(fields=["session", "number"], name="one_number_per_judging_script"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"Script {self.number}"
+
+
+class Judgement(models.Model):
+    """One comparison: the pair a judge was shown (left, right), and, once decided, the script
+    they judged the better answer, with an optional note. A pair is kept from the moment it
+    is shown (`shown_at`), so a reload shows the same pair and the time taken is known."""
+
+    session = models.ForeignKey(JudgingSession, on_delete=models.CASCADE, related_name="judgements")
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    by_pupil = models.BooleanField(default=False)
+    left = models.ForeignKey(JudgingScript, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(JudgingScript, on_delete=models.CASCADE, related_name="+")
+    winner = models.ForeignKey(JudgingScript, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    note = models.CharField(max_length=MAX_JUDGEMENT_NOTE_CHARS, blank=True)
+    shown_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(left=F("right")), name="judgement_of_two_scripts"),
+            models.CheckConstraint(
+                condition=Q(winner__isnull=True, decided_at__isnull=True)
+                | Q(winner=F("left"), decided_at__isnull=False)
+                | Q(winner=F("right"), decided_at__isnull=False),
+                name="judgement_winner_is_shown",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "judge"], condition=Q(decided_at__isnull=True), name="one_pair_waiting_per_judge"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.left_id} v {self.right_id}"
+
+    @property
+    def loser_id(self) -> int | None:
+        if self.winner_id is None:
+            return None
+        return self.right_id if self.winner_id == self.left_id else self.left_id
+
+    @property
+    def seconds(self) -> float | None:
+        """How long the judge took, from the pair being shown to the choice."""
+        if self.decided_at is None:
+            return None
+        return (self.decided_at - self.shown_at).total_seconds()

@@ -9,6 +9,7 @@ querysets as detail pages, so the two cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -26,6 +27,8 @@ from classroom.models import (
     Enrolment,
     Exemplar,
     ExemplarShare,
+    JudgingScript,
+    JudgingSession,
     Mark,
     ModerationItem,
     ModerationSample,
@@ -817,3 +820,144 @@ def exemplar_share_for_member(user: User, assignment_pk: int, pk: int) -> Exempl
 
 def assignment_for_feedback_sheet(user: User, pk: int) -> Assignment:
     return assignment_for_teacher(user, pk)
+
+
+# --- comparative judgement (issue 15) -------------------------------------------------------
+# Judging: every teacher (heads too) judges any open session of the department; judges see two
+# anonymised scripts ("Script 12"), never a name or class. Pupils judge only with peer judging
+# on, as pupils of one of the session's judge classes, never a script from a class they are on
+# (their own essay with it), and not while they are still writing, or have not yet started a
+# timed essay, on the same question (404 otherwise; copies of a question count as the same).
+# A pupil judge sees no results, no scores and no other judge's choices: only the pair and
+# their own count. Results (rank order, scores, suggested marks, judges, the CSV): heads, the
+# session's creator and the teachers of its classes (other teachers 403: they may judge, so
+# they know it exists; students 403). Names on the results only for classes the reader
+# teaches (heads: every class), and never while an assignment's names are hidden for
+# anonymous marking. Settings, closing, anchors and leaving judges out: heads and the
+# creator. Accepting suggested marks: for essays of classes the reader teaches (heads: any).
+
+
+def judging_sessions_for_teacher(user: User) -> QuerySet[JudgingSession]:
+    require_teacher(user)
+    return JudgingSession.objects.all()
+
+
+def _question_roots(rows: Iterable[tuple[int, int | None]]) -> set[int]:
+    """The original question of each (prompt, copied_from) pair: copies share their root."""
+    return {copied_from or prompt for prompt, copied_from in rows}
+
+
+def questions_being_written(user: User) -> set[int]:
+    """The questions (roots) a pupil may not judge essays on yet: one of their assignments on
+    it is open and not handed in, or is a timed essay they have not started."""
+    if not user.is_authenticated or not user.is_student:
+        return set()
+    writing = (
+        Assignment.objects.open_for(user)
+        .filter(Q(my_state__isnull=True) | Q(my_state__in=EDITABLE_STATES))
+        .exclude(my_exempt=True)
+        .values_list("prompt_id", "prompt__copied_from_id")
+    )
+    sealed = sealed_prompt_ids(user)
+    sealed_rows = content.EssayPrompt.objects.filter(pk__in=sealed).values_list("pk", "copied_from_id")
+    return _question_roots(writing) | _question_roots(sealed_rows)
+
+
+def _peer_sessions(user: User) -> QuerySet[JudgingSession]:
+    """Open sessions with peer judging on for one of the pupil's current classes."""
+    if not user.is_authenticated or not user.is_student:
+        return JudgingSession.objects.none()
+    return JudgingSession.objects.filter(
+        closed_at__isnull=True,
+        peer_judging=True,
+        judge_classes__enrolments__student=user,
+        judge_classes__enrolments__removed_at__isnull=True,
+    ).distinct()
+
+
+def sessions_for_pupil_judge(user: User) -> QuerySet[JudgingSession]:
+    """Open sessions a pupil may judge in (see the rules above)."""
+    roots = questions_being_written(user)
+    return _peer_sessions(user).exclude(prompt__in=roots).exclude(prompt__copied_from__in=roots)
+
+
+def judging_for_pupil_home(user: User) -> list[JudgingSession]:
+    """sessions_for_pupil_judge for the pupil's home page, newest first: one query on the
+    usual day with no peer judging open to them, the exclusions only when there is some."""
+    candidates = list(_peer_sessions(user).order_by("-created_at", "-pk"))
+    if not candidates:
+        return []
+    allowed = set(sessions_for_pupil_judge(user).values_list("pk", flat=True))
+    return [session for session in candidates if session.pk in allowed]
+
+
+def session_for_judge(user: User, pk: int) -> JudgingSession:
+    """A session to judge in: any teacher; a pupil under the rules above (404 otherwise)."""
+    if user.is_authenticated and user.is_student:
+        return _get_or_404(sessions_for_pupil_judge(user).select_related("prompt"), pk)
+    return _get_or_404(judging_sessions_for_teacher(user).select_related("prompt"), pk)
+
+
+def can_read_judging_results(user: User, session: JudgingSession) -> bool:
+    if not user.is_authenticated or not user.is_teacher:
+        return False
+    if user.is_head or session.created_by_id == user.pk:
+        return True
+    return session.assignments.filter(school_class__teachers=user).exists()
+
+
+def session_for_results(user: User, pk: int) -> JudgingSession:
+    """Results: heads, the creator, the teachers of the session's classes (others 403)."""
+    session = _get_or_404(judging_sessions_for_teacher(user).select_related("prompt"), pk)
+    if not can_read_judging_results(user, session):
+        raise PermissionDenied("The results are for the session's creator, its classes' teachers and heads.")
+    return session
+
+
+def can_manage_judging(user: User, session: JudgingSession) -> bool:
+    return user.is_authenticated and user.is_teacher and (user.is_head or session.created_by_id == user.pk)
+
+
+def session_for_owner(user: User, pk: int) -> JudgingSession:
+    """Settings, closing, anchors, judges left out: heads and the creator (others 403)."""
+    session = _get_or_404(judging_sessions_for_teacher(user).select_related("prompt"), pk)
+    if not can_manage_judging(user, session):
+        raise PermissionDenied("Only the session's creator or a head of department can change it.")
+    return session
+
+
+def judging_script_for_owner(user: User, pk: int) -> JudgingScript:
+    require_teacher(user)
+    script = _get_or_404(JudgingScript.objects.select_related("session"), pk)
+    if not can_manage_judging(user, script.session):
+        raise PermissionDenied("Only the session's creator or a head of department can change it.")
+    return script
+
+
+def assignments_for_judging(user: User) -> AssignmentQuerySet:
+    """Assignments whose essays a teacher may put into a session: their classes' (heads: any)."""
+    require_teacher(user)
+    return Assignment.objects.filter(school_class__in=SchoolClass.objects.taught_by(user))
+
+
+def judge_classes_for(user: User) -> SchoolClassQuerySet:
+    """Classes whose pupils a teacher may let judge: their own active classes (heads: any)."""
+    require_teacher(user)
+    return SchoolClass.objects.taught_by(user).active()
+
+
+def judging_scripts_taught_by(user: User, session: JudgingSession) -> set[int]:
+    """Scripts of the session from classes `user` teaches (heads: all): the ones whose writers
+    they may see named and whose suggested marks they may accept."""
+    scripts = session.scripts.all()
+    if not user.is_head:
+        scripts = scripts.filter(submission__assignment__school_class__teachers=user)
+    return set(scripts.values_list("pk", flat=True))
+
+
+def judging_scripts_named_for(user: User, session: JudgingSession) -> set[int]:
+    """Scripts whose writer the results may name for `user`: classes they teach (heads: all),
+    except while the essay's assignment hides names for anonymous marking."""
+    hidden = Q(submission__assignment__anonymous_marking=True, submission__assignment__names_revealed_at__isnull=True)
+    taught = judging_scripts_taught_by(user, session)
+    return taught - set(session.scripts.filter(hidden).values_list("pk", flat=True))

@@ -8,6 +8,7 @@ from classroom.views import (
     classes,
     exemplars,
     feedback_sheet,
+    judging,
     marking,
     moderation,
     progress,
@@ -142,6 +143,18 @@ exemplar_urls: list = [
 feedback_sheet_urls: list = [
     path("", feedback_sheet.feedback_sheet, name="feedback_sheet"),
 ]
+# judging/…: comparative judgement (issue 15); pupils judge here too, so not under department/
+judging_urls: list = [
+    path("", judging.judging_list, name="judging_list"),
+    path("new/", judging.judging_create, name="judging_create"),
+    path("<int:pk>/", judging.judging_results, name="judging_results"),
+    path("<int:pk>/judge/", judging.judging_judge, name="judging_judge"),
+    path("<int:pk>/settings/", judging.judging_edit, name="judging_edit"),
+    path("<int:pk>/results.csv", judging.judging_csv, name="judging_csv"),
+    path("<int:pk>/accept/", judging.judging_accept, name="judging_accept"),
+    path("<int:pk>/judges/", judging.judging_judge_left_out, name="judging_judge_left_out"),
+    path("scripts/<int:pk>/anchor/", judging.judging_anchor, name="judging_anchor"),
+]
 
 urlpatterns = [
     path("classes/new/", classes.class_create, name="class_create"),
@@ -160,4 +173,5 @@ urlpatterns = [
     path("department/agreement/", include(agreement_urls)),
     path("department/exemplars/", include(exemplar_urls)),
     path("assignments/<int:pk>/feedback-sheet/", include(feedback_sheet_urls)),
+    path("judging/", include(judging_urls)),
 ]

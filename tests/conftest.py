@@ -89,9 +89,10 @@ def essay(marking_assignment, student):
 
 def _department_work(teacher, second_marker, released) -> dict:
     """One of each department object (issue 14) from the released essay: a standardisation
-    with an agreed script, a moderation sample second-marked by `second_marker`, and an
-    exemplar shared with the essay's assignment; keyed like the `school` fixture."""
-    from classroom import department
+    with an agreed script, a moderation sample second-marked by `second_marker`, an exemplar
+    shared with the essay's assignment, and a judging session on it (issue 15); keyed like
+    the `school` fixture."""
+    from classroom import department, judging
     from classroom.models import Standardisation
 
     assignment = released.assignment
@@ -116,6 +117,10 @@ def _department_work(teacher, second_marker, released) -> dict:
         submission=released,
     )
     department.share_exemplar(exemplar, assignment, "always", teacher)
+    # A judging session (issue 15) on the same essays: one choice made, one pair waiting.
+    session = judging.create_session(teacher, "Judged side by side", [assignment], target=2)
+    judging.decide(judging.pair_for(session, teacher), teacher, "left")
+    judging.pair_for(session, teacher)
     return {
         "classroom/department/standardisation/<int:pk>/": [standardisation.pk],
         "classroom/department/standardisation/scripts/<int:pk>/": [script.pk],
@@ -127,6 +132,8 @@ def _department_work(teacher, second_marker, released) -> dict:
         "classroom/department/exemplars/promote/<int:submission_pk>/": [released.pk],
         "classroom/department/exemplars/promote/script/<int:script_pk>/": [script.pk],
         "classroom/department/exemplars/for/<int:assignment_pk>/": [assignment.pk],
+        "classroom/judging/<int:pk>/": [session.pk],
+        "classroom/judging/scripts/<int:pk>/": [session.scripts.first().pk],
         # the second object of a route naming two (route_urls): the exemplar shared above
         "pk": exemplar.pk,
         "assignment_pk": assignment.pk,

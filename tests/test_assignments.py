@@ -446,8 +446,8 @@ def test_student_home_query_budget_with_assignments(client, cast, school_class, 
         if index % 2:
             SubmissionFactory(assignment=assignment, student=cast["student"], submitted=True)
     client.force_login(cast["student"])
-    # session, user, classes, assignments with this student's status
-    with django_assert_num_queries(4):
+    # session, user, classes, assignments with this student's status, peer judging open to them
+    with django_assert_num_queries(5):
         assert client.get(reverse("home")).status_code == 200
 
 

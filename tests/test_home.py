@@ -79,9 +79,31 @@ def test_student_home_query_budget(client, cast, django_assert_num_queries, extr
     for _ in range(extra_classes):
         SchoolClassFactory(teachers=[cast["teacher"]], students=[cast["student"]])
     client.force_login(cast["student"])
-    # session, user, classes, assignments with this student's status (one annotated query)
-    with django_assert_num_queries(4):
+    # session, user, classes, assignments with this student's status (one annotated query),
+    # peer judging open to them (none)
+    with django_assert_num_queries(5):
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_student_home_lists_peer_judging_in_a_fixed_number_of_queries(client, cast, other_class):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from classroom.models import JudgingSession
+    from tests.factories import EssayPromptFactory, marking_scheme
+
+    counts = []
+    for number in (1, 4):
+        for _ in range(number - JudgingSession.objects.count()):
+            prompt = EssayPromptFactory(mark_scheme=marking_scheme())
+            session = JudgingSession.objects.create(title=f"Judge {prompt.pk}", prompt=prompt, peer_judging=True)
+            session.judge_classes.add(cast["student"].enrolments.get().school_class)
+        client.force_login(cast["student"])
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("home"))
+        assert response.status_code == 200 and len(response.context["judging"]) == number
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 @pytest.mark.parametrize("url_name", ["login"])

@@ -283,8 +283,9 @@ def test_pupil_home_budget_with_changed_assignments(
             draft(assignment, student)
         assignment.save_edit({"title": f"Changed {index}"}, by=teacher)
     client.force_login(student)
-    # session, user, classes, assignments with this student's status and the last change's words
-    with django_assert_num_queries(4):
+    # session, user, classes, assignments with this student's status and the last change's words,
+    # peer judging open to them
+    with django_assert_num_queries(5):
         response = client.get(reverse("home"))
     assert len(re.findall(r"data-changed=", response.content.decode())) == size
 

@@ -29,6 +29,7 @@ DEPARTMENT_PAGES = [
     ("Moderation", "classroom:moderation_home", False),
     ("Agreement figures", "classroom:agreement", False),
     ("Exemplars", "classroom:exemplar_library", False),
+    ("Comparative judgement", "classroom:judging_list", False),
 ]
 
 

@@ -37,7 +37,13 @@ def home(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "classroom/home_student.html",
-        {"classes": classes, "open_assignments": open_assignments, "closed_assignments": closed_assignments},
+        {
+            "classes": classes,
+            "open_assignments": open_assignments,
+            "closed_assignments": closed_assignments,
+            # Peer judging the pupil's teacher has turned on (comparative judgement).
+            "judging": permissions.judging_for_pupil_home(user),
+        },
     )
 
 

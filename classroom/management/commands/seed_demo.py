@@ -18,6 +18,7 @@ from django.db import transaction
 from classroom import demo
 from classroom.demo.coursework import PAST_TITLE, create_demo_coursework
 from classroom.demo.department import create_demo_department
+from classroom.demo.judging import create_demo_judging
 from classroom.models import Enrolment, SchoolClass, User
 
 
@@ -57,9 +58,11 @@ class Command(BaseCommand):
             in_class = list(school_class.active_students())
             coursework = create_demo_coursework(school_class, teachers[0], in_class)
             shared = create_demo_department(head, teachers, school_class, PAST_TITLE)
+            judged = create_demo_judging([head, *teachers], school_class, PAST_TITLE)
         self._print_logins(head, teachers, students, school_class, len(in_class))
         self.stdout.write(coursework)
         self.stdout.write(shared)
+        self.stdout.write(judged)
 
     def _user(self, spec: tuple[str, str, str], role: str, password_hash: str) -> User:
         """The demo account, created if missing; an existing one is left exactly as it is (its
