@@ -953,9 +953,3 @@ class JudgingSessionForm(forms.Form):
             field.queryset = assignments
             field.label_from_instance = assignment_label  # type: ignore[assignment,method-assign]
         cast(forms.ModelMultipleChoiceField, self.fields["judge_classes"]).queryset = judge_classes
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("peer_judging") and not data.get("judge_classes"):
-            self.add_error("judge_classes", "Tick the classes whose pupils are to judge, or turn peer judging off.")
-        return data

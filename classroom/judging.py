@@ -74,6 +74,25 @@ def check_settings(target: int) -> None:
         )
 
 
+def check_judge_classes(
+    assignments: Iterable[Assignment], peer_judging: bool, judge_classes: Iterable[SchoolClass]
+) -> None:
+    """With peer judging, each judge class needs scripts from another class to judge: pupils
+    never judge their own class's essays. JudgingError naming the classes left with none."""
+    if not peer_judging:
+        return
+    judges = list(judge_classes)
+    if not judges:
+        raise JudgingError("Tick the classes whose pupils are to judge, or turn peer judging off.")
+    writing = {assignment.school_class_id for assignment in assignments}
+    idle = [c.name for c in judges if not writing - {c.pk}]
+    if idle:
+        raise JudgingError(
+            f"Pupils never judge their own class's essays, so {' and '.join(idle)} would have nothing to judge "
+            "here: choose another class's pupils, or add another class's assignment on this question."
+        )
+
+
 def create_session(
     by: User,
     title: str,
@@ -93,6 +112,8 @@ def create_session(
     if not assignments:
         raise JudgingError("Choose at least one assignment whose essays are to be judged.")
     check_settings(target)
+    judge_classes = list(judge_classes)
+    check_judge_classes(assignments, peer_judging, judge_classes)
     prompt = assignments[0].prompt
     question = Assignment.objects.filter(same_question(prompt))
     others = [a for a in assignments if not question.filter(pk=a.pk).exists()]
@@ -161,6 +182,8 @@ def update_session(
     if not title:
         raise JudgingError("Give the session a title.")
     check_settings(target)
+    judge_classes = list(judge_classes)
+    check_judge_classes(session.assignments.all(), peer_judging, judge_classes)
     with transaction.atomic():
         session.title, session.target, session.peer_judging = title, target, peer_judging
         session.save(update_fields=["title", "target", "peer_judging"])
@@ -348,7 +371,7 @@ class AgreedMark:
 @dataclass
 class ScriptResult:
     script: JudgingScript
-    rank: int
+    rank: int | None  # None: not judged yet (listed last)
     score: float
     standard_error: float
     infit: float | None
@@ -495,18 +518,23 @@ def results(session: JudgingSession, *, split_half: bool = True) -> Results:
             "submission_id", flat=True
         )
     )
-    by_rank = sorted(scripts, key=lambda s: (-scale.scores[s.pk], s.number))
+    # Scripts nobody has judged yet have no place on the scale: they go last, unranked.
+    by_rank = sorted(scripts, key=lambda s: (counts[s.pk] == 0, -scale.scores[s.pk], s.number))
     script_rows = [
         ScriptResult(
             script=s,
-            rank=rank,
+            rank=rank if counts[s.pk] else None,
             score=scale.scores[s.pk],
             standard_error=scale.standard_errors[s.pk],
             infit=scale.infit.get(s.pk),
             judgements=counts[s.pk],
             wins=wins[s.pk],
             agreed=agreed.get(s.submission_id),
-            is_anchor=s.anchor and s.submission_id in agreed and agreed[s.submission_id].source != "judgement",
+            # An anchor needs a place on the scale: a script nobody has judged yet has none.
+            is_anchor=s.anchor
+            and counts[s.pk] > 0
+            and s.submission_id in agreed
+            and agreed[s.submission_id].source != "judgement",
             sampled=s.submission_id in sampled,
         )
         for rank, s in enumerate(by_rank, start=1)
@@ -572,7 +600,7 @@ def _anchor(result: Results, scripts: list[JudgingScript]) -> None:
         result.anchoring[scheme.pk] = mapping
     for row in result.scripts:
         found = result.anchoring.get(row.script.submission.assignment.prompt.mark_scheme_id)
-        if found is not None:
+        if found is not None and row.judgements:
             row.suggestion = found.suggestions.get(row.script.pk)
             row.disagreement = found.disagreements.get(row.script.pk)
 
@@ -583,6 +611,8 @@ def _anchor(result: Results, scripts: list[JudgingScript]) -> None:
 def acceptance_refusal(row: ScriptResult) -> str:
     """Why the row's suggested mark cannot go into the markbook, or "" if it can."""
     submission = row.script.submission
+    if row.judgements == 0:
+        return "Not judged yet."
     if row.suggestion is None:
         return "No suggested mark yet."
     if row.script.accepted_at is not None:

@@ -9,8 +9,9 @@ import random
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from classroom import bradley_terry, department, judging
+from classroom import bradley_terry, department, judging, pairing
 from classroom.judging import JudgingError
 from classroom.models import Judgement, JudgingScript, Mark, MarkChange, ReviewMark, Standardisation
 from tests.factories import AssignmentFactory, EssayPromptFactory, SchoolClassFactory, StudentFactory, marking_scheme
@@ -215,6 +216,34 @@ def test_a_pupil_judge_is_never_shown_a_script_from_their_own_class(teacher, sch
     assert shown == 6  # every pair of the other class's four scripts, once
 
 
+def test_peer_judging_needs_judge_classes_with_another_classs_essays(teacher, school_class, marking_assignment):
+    class_of_writers(school_class, marking_assignment, 4)
+    with pytest.raises(JudgingError, match="10H History would have nothing to judge"):
+        judging.create_session(
+            teacher, "Own class", [marking_assignment], peer_judging=True, judge_classes=[school_class]
+        )
+    with pytest.raises(JudgingError, match="Tick the classes whose pupils are to judge"):
+        judging.create_session(teacher, "No judges", [marking_assignment], peer_judging=True)
+    assert not judging.JudgingSession.objects.exists()
+    # Without peer judging the judge classes are not asked for.
+    assert judging.create_session(teacher, "Teachers only", [marking_assignment]).scripts.count() == 4
+
+
+def test_settings_refuse_peer_judging_by_the_only_class_writing(teacher, school_class, marking_assignment):
+    class_of_writers(school_class, marking_assignment, 4)
+    other = SchoolClassFactory(name="10K", teachers=[teacher])
+    session = judging.create_session(teacher, "Own class", [marking_assignment])
+    with pytest.raises(JudgingError, match="nothing to judge"):
+        judging.update_session(
+            session, title="Renamed", target=6, peer_judging=True, judge_classes=[other, school_class]
+        )
+    session.refresh_from_db()
+    assert (session.title, session.target, session.peer_judging) == ("Own class", pairing.DEFAULT_TARGET, False)
+    assert not session.judge_classes.exists()
+    judging.update_session(session, title="Renamed", target=6, peer_judging=True, judge_classes=[other])
+    assert list(session.judge_classes.all()) == [other] and session.peer_judging
+
+
 # --- results ----------------------------------------------------------------------------------
 
 
@@ -291,9 +320,20 @@ def anchored(session, writers, teacher, other_teacher):
     give_mark(writers[0], teacher, 1, 1, 1, release=False)
     give_mark(writers[4], teacher, 3, 4, 2, release=False)
     give_mark(writers[7], teacher, 4, 6, 4, release=False)
-    session.target = 7  # every pair of the eight compared once: the order is fixed by the judges
-    session.save(update_fields=["target"])
-    judge_all(session, teacher, other_teacher)
+    # Every pair of the eight compared once, the better essay winning, so the order is fixed by
+    # the judges and not by which pairs the (randomly numbered) scripts happened to be offered.
+    scripts = sorted(session.scripts.all(), key=quality)
+    for n, worse in enumerate(scripts):
+        for better in scripts[n + 1 :]:
+            left, right = (worse, better) if (n % 2) else (better, worse)
+            Judgement.objects.create(
+                session=session,
+                judge=(teacher, other_teacher)[n % 2],
+                left=left,
+                right=right,
+                winner=better,
+                decided_at=timezone.now(),
+            )
     return session
 
 
@@ -310,6 +350,28 @@ def test_anchors_give_every_other_script_a_suggested_mark_in_order(anchored, wri
     # The anchors' own suggestions land near their agreed marks.
     assert abs(by_essay[writers[7].pk].suggestion.total - 10) <= 3
     assert abs(by_essay[writers[0].pk].suggestion.total - 2) <= 3
+
+
+def test_scripts_nobody_has_judged_yet_are_unranked_unanchored_and_get_no_suggestion(
+    anchored, writers, school_class, marking_assignment, teacher
+):
+    late = class_of_writers(school_class, marking_assignment, 2, start=20)
+    give_mark(late[1], teacher, 4, 6, 4, release=False)  # a marked essay: still no anchor unjudged
+    assert judging.add_scripts(anchored) == 2
+    result = judging.results(anchored)
+    by_essay = {row.script.submission_id: row for row in result.scripts}
+    unjudged = [by_essay[e.pk] for e in late]
+    assert result.scripts[-2:] == sorted(unjudged, key=lambda row: row.script.number)
+    assert [row.rank for row in result.scripts] == [*range(1, 9), None, None]
+    assert result.anchors == 3  # the three judged anchors only
+    for row in unjudged:
+        assert (row.judgements, row.is_anchor, row.suggestion) == (0, False, None)
+        assert judging.acceptance_refusal(row) == "Not judged yet."
+    # Accepting them is refused, and nothing changes.
+    ids = [row.script.pk for row in unjudged]
+    with pytest.raises(JudgingError, match="Not judged yet"):
+        judging.accept(anchored, teacher, ids, result.fingerprint, ids)
+    assert not Mark.objects.filter(submission=late[0]).exists()
 
 
 def test_without_two_anchors_there_are_no_suggestions_and_the_page_says_why(session, writers, teacher):

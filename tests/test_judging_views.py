@@ -969,3 +969,17 @@ def test_a_teacher_sets_up_a_session_from_their_own_classes_only(client, world, 
     client.force_login(stranger)
     response = client.post(reverse("classroom:judging_create"), {**data, "title": "Not mine"})
     assert response.status_code == 200 and not JudgingSession.objects.filter(title="Not mine").exists()
+
+
+def test_peer_judging_by_the_class_whose_essays_are_judged_is_refused_with_a_reason(
+    client, world, teacher, school_class
+):
+    client.force_login(teacher)
+    data = {"title": "Own class", "assignments": [world.a10.pk], "target": "3", "peer_judging": "on"}
+    for judges, message in (
+        ([school_class.pk], "Pupils never judge their own class&#x27;s essays, so 10H History would have nothing"),
+        ([], "Tick the classes whose pupils are to judge, or turn peer judging off."),
+    ):
+        response = client.post(reverse("classroom:judging_create"), {**data, "judge_classes": judges})
+        assert response.status_code == 200 and message in response.content.decode(), judges
+    assert not JudgingSession.objects.filter(title="Own class").exists()

@@ -112,3 +112,33 @@ def test_seed_demo_shows_the_department_with_a_completed_moderation_round(settin
     call_command("seed_demo")
     assert ModerationItem.objects.count() == 4 and Standardisation.objects.count() == 1
     assert ReviewMark.objects.filter(kind=ReviewMark.Kind.SECOND).count() == 4
+
+
+def test_seed_demo_judges_the_essays_side_by_side_and_anchors_the_scale(settings, capsys):
+    import statistics
+
+    from classroom import judging
+    from classroom.demo import judging as demo_judging
+    from classroom.models import JudgingSession
+
+    settings.DEBUG = True
+    call_command("load_unit")
+    call_command("seed_demo")
+    assert "Demo judging: 110 judgements of 22 scripts" in capsys.readouterr().out
+    session = JudgingSession.objects.get(title=demo_judging.SESSION_TITLE)
+    result = judging.results(session)
+    # About ten judgements a script, every script on the scale, short of the target of twelve,
+    # so whoever tries the demo still has pairs to judge.
+    assert result.judgements == 22 * demo_judging.JUDGED_PER_SCRIPT // 2
+    assert all(row.judgements >= 5 for row in result.scripts) and not result.progress.complete
+    assert judging.pair_for(session, User.objects.get(username="head.ross")) is not None
+    assert result.ssr >= 0.65  # the page calls it usable, not final: judging more firms it up
+    # Four anchors (the three agreed scripts, the class's top and bottom marks overlap them);
+    # the other essays' suggested marks follow the marks their teacher gave.
+    assert 3 <= result.anchors <= 5
+    others = [row for row in result.scripts if not row.is_anchor]
+    assert all(row.suggestion is not None for row in others)
+    given = [row.script.submission.mark.total for row in others]
+    assert statistics.correlation([row.suggestion.total for row in others], given) >= 0.7
+    call_command("seed_demo")
+    assert JudgingSession.objects.count() == 1 and session.judgements.count() == result.judgements + 1

@@ -3,9 +3,11 @@ app sees the judging screen, a scale with its reliability and marks suggested fr
 
 - a session on 10H's 16 + 4 essay (all marked), judged by the head and both teachers;
 - the judges follow the Bradley–Terry model on a quality taken from each essay's given mark
-  (a mark apart is about 0.7 logits), drawn from a seeded random generator, so every run gives
-  the same choices; each choice is given a plausible time (40 s to 3 min);
-- the judging stops a little short of the target, so a demo judge still gets pairs to judge;
+  (a mark apart is about 0.7 logits), drawn from a seeded random generator; the script numbers
+  are drawn at random as in any session, so the figures differ a little from run to run; each
+  choice is given a plausible time (40 s to 3 min);
+- about ten judgements a script are made, short of the session's target of twelve, so a demo
+  judge still gets pairs to judge;
 - the standardisation's scripts (the department's agreed marks) and two more marks anchor the
   scale; the other essays' marks are left out as anchors, so their suggested marks can be
   set beside the marks the teacher gave.
@@ -27,7 +29,8 @@ from classroom.models import Assignment, Judgement, JudgingSession, Mark, School
 SESSION_TITLE = "10H essays judged side by side"
 SEED = 1962
 LOGITS_PER_MARK = 0.7
-SHARE_OF_TARGET = 0.8  # judged so far: the rest is left for whoever tries the demo
+TARGET = 12
+JUDGED_PER_SCRIPT = 10  # the research's figure; the last two a script are left for whoever tries the demo
 
 
 def create_demo_judging(judges: list[User], school_class: SchoolClass, essay_title: str) -> str:
@@ -38,7 +41,7 @@ def create_demo_judging(judges: list[User], school_class: SchoolClass, essay_tit
         return "No demo judging: the demo coursework is missing."
     if JudgingSession.objects.filter(title=SESSION_TITLE).exists():
         return "Demo judging session already present."
-    session = judging.create_session(judges[1], SESSION_TITLE, [assignment], target=10)
+    session = judging.create_session(judges[1], SESSION_TITLE, [assignment], target=TARGET)
     scripts = list(session.scripts.all())
     totals = dict(
         Mark.objects.filter(submission__judging_scripts__session=session).values_list("submission_id", "total")
@@ -46,7 +49,7 @@ def create_demo_judging(judges: list[User], school_class: SchoolClass, essay_tit
     mean = sum(totals.values()) / max(1, len(totals))
     quality = {s.pk: (totals.get(s.submission_id, mean) - mean) * LOGITS_PER_MARK for s in scripts}
     rng = random.Random(SEED)
-    stop = int(len(scripts) * session.target / 2 * SHARE_OF_TARGET)
+    stop = len(scripts) * JUDGED_PER_SCRIPT // 2
     start = timezone.now() - timedelta(days=2)
     made = 0
     while made < stop:
