@@ -60,6 +60,14 @@ class User(AbstractUser):
     curates_bank = models.BooleanField(
         default=False, help_text="May edit the department comment bank (heads of department always may)."
     )
+    roster_id = models.CharField(
+        max_length=255,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The school's own id for this person (OneRoster sourcedId), kept so a class list "
+        "re-imported or a sign-in with the school's accounts finds the same account. Empty: none.",
+    )
 
     objects: ClassVar[UserManager[Self]] = UserManager()
 
@@ -173,6 +181,14 @@ class SchoolClass(models.Model):
     name = models.CharField(max_length=100)
     year_group = models.PositiveSmallIntegerField(null=True, blank=True)
     teachers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teaching_classes")
+    roster_id = models.CharField(
+        max_length=255,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The school's own id for this class (OneRoster sourcedId), so a renamed class "
+        "is still the same class when the class lists are imported again. Empty: none.",
+    )
     join_code = models.CharField(max_length=JOIN_CODE_LENGTH, unique=True, default=new_join_code)
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
