@@ -2,6 +2,7 @@
 
 - `teacher` teaches `school_class`; `student` is in it.
 - `other_teacher` teaches `other_class`; `outsider` is a student in that class only.
+- `co` also teaches `school_class`; `stranger` is a teacher with no class.
 - `head` is the head of department (sees every class).
 - `school` adds one of everything a URL can point at, for tests that walk every URL.
 """
@@ -54,6 +55,20 @@ def school_class(teacher, student):
 @pytest.fixture
 def other_class(other_teacher, outsider):
     return SchoolClassFactory(name="11E History", teachers=[other_teacher], students=[outsider])
+
+
+@pytest.fixture
+def co(school_class):
+    """A second teacher of `school_class`."""
+    co = TeacherFactory(username="ms.co", first_name="Cora", last_name="Co")
+    school_class.teachers.add(co)
+    return co
+
+
+@pytest.fixture
+def stranger(db):
+    """A teacher with no class in any test's story."""
+    return TeacherFactory(username="mr.stranger", first_name="Stan", last_name="Stranger")
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from classroom.models import (
     ReviewMark,
     Submission,
 )
-from tests.factories import AssignmentFactory, EssayPromptFactory, StudentFactory, TeacherFactory, marking_scheme
+from tests.factories import AssignmentFactory, EssayPromptFactory, StudentFactory, marking_scheme
 from tests.helpers import criteria, give_mark, hand_in, level, mark_post, mark_revision
 
 PUPIL_FIRST, PUPIL_LAST = "Zephyrina", "Quillfeather"
@@ -55,18 +55,6 @@ def build(school_class, markers: list[tuple[object, list[tuple[int, int]]]], nam
             mark = give_mark(essay, marker, ao1, ao2, release=False, www=WWW, ebi=EBI, improvement_task=TASK)
             Annotation.objects.create(mark=mark, number=1, comment=COMMENT, created_by=marker)
     return assignment
-
-
-@pytest.fixture
-def co(school_class):
-    co = TeacherFactory(username="ms.co", first_name="Cora", last_name="Co")
-    school_class.teachers.add(co)
-    return co
-
-
-@pytest.fixture
-def stranger(db):
-    return TeacherFactory(username="mr.stranger", first_name="Stan", last_name="Stranger")
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ from tests.factories import (
     SchoolClassFactory,
     SourceFactory,
     StudentFactory,
-    TeacherFactory,
     link_sources,
     marking_scheme,
 )
@@ -129,18 +128,6 @@ def csv_rows(response) -> list[dict[str, str]]:
 
 
 # --- the cast and the session ----------------------------------------------------------------
-
-
-@pytest.fixture
-def co(school_class):
-    co = TeacherFactory(username="ms.co", first_name="Cora", last_name="Co")
-    school_class.teachers.add(co)
-    return co
-
-
-@pytest.fixture
-def stranger(db):
-    return TeacherFactory(username="mr.stranger", first_name="Stan", last_name="Stranger")
 
 
 @pytest.fixture
