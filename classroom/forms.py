@@ -923,7 +923,8 @@ class JudgingSessionForm(forms.Form):
         min_value=MIN_JUDGING_TARGET,
         max_value=MAX_JUDGING_TARGET,
         initial=10,
-        help_text="Ten is the figure the research recommends; more gives a more reliable scale.",
+        help_text="Ten is the figure the research recommends; more gives a more reliable scale. With four or "
+        "fewer, every pair is chosen at random, so the order stays rough.",
     )
     peer_judging = forms.BooleanField(
         label="Pupils judge too (peer judging)",
