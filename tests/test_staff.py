@@ -194,8 +194,7 @@ def test_list_query_budget_does_not_grow_with_staff_or_classes(cast):
     staff.deactivate(User.objects.get(username="extra0"), by=cast["head"])
     large = _list_queries(client)
     # session, user, the staff with their class counts
-    assert small == large
-    assert large <= 3
+    assert small == large == 3
 
 
 # --- adding a member of staff ---------------------------------------------------------------
