@@ -138,6 +138,8 @@ def reset_password(member: User, by: User) -> str:
     stops working and it must be replaced at the next sign-in."""
     if member.pk == by.pk:
         raise StaffError("Change your own password from the menu under your name.")
+    if not member.is_active:
+        raise StaffError(f"{member.display_name}’s account is deactivated: reactivate it first.")
     code = member.reset_password()
     logger.info("%s reset the password of %s (%s)", by.username, member.username, member.pk)
     return code

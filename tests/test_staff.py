@@ -5,9 +5,11 @@ one-time code, editing, the guard rails on demoting and deactivating heads, deac
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -484,3 +486,53 @@ def test_head_cannot_reset_their_own_password_here(cast):
     assert response["Location"] == reverse("password_change")
     head.refresh_from_db()
     assert not head.must_change_password and head.check_password(PASSWORD)
+
+
+def test_a_deactivated_accounts_password_is_not_reset(cast):
+    teacher = cast["teacher"]
+    staff.deactivate(teacher, by=cast["head"])
+    response = signed_in(cast["head"]).post(reverse("classroom:staff_reset_password", args=[teacher.pk]), follow=True)
+    assert "reactivate it first" in response.content.decode()
+    teacher.refresh_from_db()
+    assert not teacher.must_change_password and teacher.check_password(PASSWORD)
+    with pytest.raises(staff.StaffError):
+        staff.reset_password(teacher, by=cast["head"])
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="row locks between threads need PostgreSQL; SQLite's shared in-memory test database would just fail to lock",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_heads_demoting_each_other_at_once_leave_one_head():
+    first = HeadFactory(username="first.head", email="first@school.example")
+    second = HeadFactory(username="second.head", email="second@school.example")
+    locked = threading.Event()
+    results: dict[str, object] = {}
+
+    def demote(member: User, by: User, hold: bool) -> None:
+        details = staff.StaffDetails(member.first_name, member.last_name, member.email, member.username, "teacher")
+        try:
+            with transaction.atomic():
+                staff.update_member(User.objects.get(pk=member.pk), details, by=by)
+                if hold:  # keep the rows locked while the other head tries
+                    locked.set()
+                    time.sleep(0.5)
+            results[member.username] = "demoted"
+        except staff.StaffError as error:
+            results[member.username] = error
+        finally:
+            connection.close()
+
+    one = threading.Thread(target=demote, args=(second, first, True))
+    one.start()
+    assert locked.wait(timeout=10)
+    two = threading.Thread(target=demote, args=(first, second, False))
+    two.start()
+    one.join(timeout=30)
+    two.join(timeout=30)
+    assert results["second.head"] == "demoted"
+    assert isinstance(results["first.head"], staff.StaffError)
+    assert list(User.objects.filter(role=User.Role.HEAD, is_active=True).values_list("username", flat=True)) == [
+        "first.head"
+    ]

@@ -131,6 +131,9 @@ def staff_reset_password(request: AuthedRequest, pk: int) -> HttpResponse:
     if member.pk == request.user.pk:
         messages.info(request, "Change your own password from the menu under your name.")
         return redirect("password_change")
+    if not member.is_active:
+        messages.info(request, f"{member.display_name}’s account is deactivated: reactivate it first.")
+        return redirect("classroom:staff_list")
     if request.method == "POST":
         try:
             code = staff.reset_password(member, by=request.user)
