@@ -14,7 +14,7 @@ from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.utils.text import Truncator
 
-from classroom import roster
+from classroom import roster, staff
 from classroom.department import MAX_RANDOM_EXTRA, MAX_SAMPLE_SIZE
 from classroom.models import (
     MAX_BANK_CHARS,
@@ -954,3 +954,92 @@ class JudgingSessionForm(forms.Form):
             field.queryset = assignments
             field.label_from_instance = assignment_label  # type: ignore[assignment,method-assign]
         cast(forms.ModelMultipleChoiceField, self.fields["judge_classes"]).queryset = judge_classes
+
+
+# --- staff accounts --------------------------------------------------------------------------
+
+
+class StaffForm(forms.Form):
+    """A teacher's or head's account, new or changed. Names and usernames are checked as a
+    pupil's are (classroom.roster); the email address must be no other member of staff's,
+    whatever its capitals. A blank username on a new account is made from the name."""
+
+    first_name = forms.CharField(label="First name", max_length=roster.NAME_MAX_LENGTH)
+    last_name = forms.CharField(label="Last name", max_length=roster.NAME_MAX_LENGTH)
+    email = forms.EmailField(label="Email address", max_length=254)
+    username = forms.CharField(
+        label="Username",
+        required=False,
+        max_length=roster.USERNAME_MAX_LENGTH,
+        help_text="Leave blank to make one from the name, such as amelia.brown.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[(User.Role.TEACHER, "Teacher"), (User.Role.HEAD, "Head of department")],
+        initial=User.Role.TEACHER,
+        widget=forms.RadioSelect,
+        help_text="A head of department sees every class and manages staff accounts.",
+    )
+
+    def __init__(self, *args, instance: User | None = None, **kwargs) -> None:
+        self.instance = instance
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "first_name": instance.first_name,
+                    "last_name": instance.last_name,
+                    "email": instance.email,
+                    "username": instance.username,
+                    "role": instance.role,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            self.fields["username"].required = True
+            self.fields["username"].help_text = "What they type to sign in."
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        others = User.objects.filter(role__in=[User.Role.TEACHER, User.Role.HEAD], email__iexact=email)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        holder = others.first()
+        if holder is not None:
+            raise ValidationError(f"{holder.display_name} already has the email address {email}.")
+        return email
+
+    def clean(self) -> dict:
+        super().clean()
+        cleaned = self.cleaned_data
+        if any(name in self.errors for name in ("first_name", "last_name", "username")):
+            return cleaned
+        requested = cleaned.get("username", "").strip().lower()
+        current = self.instance.username if self.instance is not None else None
+        # An unchanged username is kept as it is, even one made before today's rules (capitals).
+        keep = current is not None and requested == current.lower()
+        row = roster.RosterRow(
+            line=0,
+            given_name=cleaned["first_name"],
+            family_name=cleaned["last_name"],
+            requested_username="" if keep else requested,
+        )
+        roster.validate_rows([row])
+        labels = {"given_name": "first_name", "family_name": "last_name", "username": "username"}
+        for field_name, message in row.errors:
+            message = message.replace("Given name", "First name").replace("Family name", "Last name")
+            self.add_error(labels[field_name], message)
+        cleaned["first_name"], cleaned["last_name"] = row.given_name, row.family_name
+        cleaned["username"] = current if keep else row.username
+        return cleaned
+
+    def details(self) -> staff.StaffDetails:
+        data = self.cleaned_data
+        return staff.StaffDetails(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            username=data["username"],
+            role=data["role"],
+        )

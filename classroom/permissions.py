@@ -961,3 +961,31 @@ def judging_scripts_named_for(user: User, session: JudgingSession) -> set[int]:
     hidden = Q(submission__assignment__anonymous_marking=True, submission__assignment__names_revealed_at__isnull=True)
     taught = judging_scripts_taught_by(user, session)
     return taught - set(session.scripts.filter(hidden).values_list("pk", flat=True))
+
+
+# --- staff (issue 16) -----------------------------------------------------------------------
+# The staff pages (the list, adding, editing, deactivating, reactivating, resetting a password)
+# are for heads of department and superusers only: teachers and pupils 403, anonymous and
+# deactivated accounts to the sign-in page. Only teachers and heads are managed there: a pupil's
+# id (or anyone else's who is not staff) is 404. What a head may not do to an account (demote or
+# deactivate themselves, leave the department without an active head) is refused with a
+# message by classroom/staff.py, not here.
+
+
+def require_staff_manager(user: User) -> None:
+    """Manages staff accounts: heads of department and superusers (403 for everyone else)."""
+    require_head(user)
+
+
+def staff_for_head(user: User) -> QuerySet[User]:
+    """Every teacher and head, active or not, with the number of active classes each teaches."""
+    require_staff_manager(user)
+    active_classes = Count("teaching_classes", filter=Q(teaching_classes__archived=False))
+    return User.objects.filter(role__in=[User.Role.TEACHER, User.Role.HEAD]).annotate(class_count=active_classes)
+
+
+def staff_member_for_head(user: User, pk: int) -> User:
+    """A teacher or head the user may manage: heads and superusers (403 otherwise); 404 for a
+    pupil or an unknown id."""
+    require_staff_manager(user)
+    return _get_or_404(User.objects.filter(role__in=[User.Role.TEACHER, User.Role.HEAD]), pk)

@@ -12,6 +12,7 @@ from classroom.views import (
     marking,
     moderation,
     progress,
+    staff,
     standardisation,
 )
 
@@ -155,6 +156,15 @@ judging_urls: list = [
     path("<int:pk>/judges/", judging.judging_judge_left_out, name="judging_judge_left_out"),
     path("scripts/<int:pk>/anchor/", judging.judging_anchor, name="judging_anchor"),
 ]
+# department/staff/…: teachers' and heads' accounts, run by the head of department
+staff_urls: list = [
+    path("", staff.staff_list, name="staff_list"),
+    path("new/", staff.staff_create, name="staff_create"),
+    path("<int:pk>/", staff.staff_edit, name="staff_edit"),
+    path("<int:pk>/deactivate/", staff.staff_deactivate, name="staff_deactivate"),
+    path("<int:pk>/reactivate/", staff.staff_reactivate, name="staff_reactivate"),
+    path("<int:pk>/reset-password/", staff.staff_reset_password, name="staff_reset_password"),
+]
 
 urlpatterns = [
     path("classes/new/", classes.class_create, name="class_create"),
@@ -174,4 +184,6 @@ urlpatterns = [
     path("department/exemplars/", include(exemplar_urls)),
     path("assignments/<int:pk>/feedback-sheet/", include(feedback_sheet_urls)),
     path("judging/", include(judging_urls)),
+    # department/staff/…: staff accounts, for heads of department
+    path("department/staff/", include(staff_urls)),
 ]

@@ -191,6 +191,7 @@ def school(cast, school_class, essay, marking_assignment):
         "classroom/comments/<int:pk>/": [annotation.pk],
         "classroom/comment-bank/<int:pk>/": [bank_entry.pk],
         "classroom/students/<int:pk>/": [student.pk],
+        "classroom/department/staff/<int:pk>/": [co_teacher.pk],
         "learn/units/<int:pk>/": [unit.pk],
         "learn/units/<int:unit_pk>/": [unit.pk],
         "learn/lessons/<int:pk>/": [lesson.pk],

@@ -73,6 +73,7 @@ NOT_PAGES = {
     "classroom:exemplar_share",
     "classroom:exemplar_unshare",
     "classroom:standardisation_script_remove",
+    "classroom:staff_reactivate",
     "content:lesson_copy",
     "content:source_copy",
     "content:prompt_copy",
@@ -139,6 +140,10 @@ def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
     ]
     for url, data in posts:
         keep(f"teacher POST {url}", teacher.post(url, data))
+    # A new member of staff's one-time code, and the staff form with its errors.
+    url = reverse("classroom:staff_create")
+    for data in ({"first_name": "Ada", "last_name": "Byron", "email": "ada@school.example", "role": "teacher"}, {}):
+        keep(f"head POST {url}", clients["head"].post(url, data))
     # The delete confirmation of an assignment nobody has started (the shared one has work: 409).
     url = reverse("classroom:assignment_delete", args=[AssignmentFactory(school_class=school_class).pk])
     if keep(f"teacher GET {url}", teacher.get(url)):

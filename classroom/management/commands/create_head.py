@@ -1,8 +1,9 @@
 """Create the head of department on a new server, or make an existing user one.
 
-The head sees every class and is a superuser, so they can open the Django admin to add
-teachers. The password is asked for twice (not echoed), or read from --password-file for
-scripted installs; it must pass the same validators as every other password.
+The head sees every class and adds teachers and other heads on the Staff page; they are
+also a superuser, so the Django admin is there if ever needed. The password is asked for
+twice (not echoed), or read from --password-file for scripted installs; it must pass the
+same validators as every other password.
 """
 
 from __future__ import annotations
