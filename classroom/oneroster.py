@@ -472,10 +472,10 @@ def _plan_people(
     teacher_emails = {u.email.lower() for u in users.values() if u.role == "teacher" and u.email}
     by_email: dict[str, User] = {}
     if teacher_emails:
-        for user in User.objects.exclude(email=""):
+        for user in User.objects.exclude(email="").order_by("pk"):
             if user.email.lower() in teacher_emails:
                 by_email.setdefault(user.email.lower(), user)
-    taken = {name.lower() for name in User.objects.values_list("username", flat=True)}
+    taken = {name.lower() for name in User.objects.order_by().values_list("username", flat=True)}
     people: dict[str, PersonPlan] = {}
     claimed_roster_ids: set[str] = set()
 

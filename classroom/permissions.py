@@ -32,6 +32,7 @@ from classroom.models import (
     Mark,
     ModerationItem,
     ModerationSample,
+    OneRosterImport,
     ReviewMark,
     SchoolClass,
     SchoolClassQuerySet,
@@ -961,3 +962,18 @@ def judging_scripts_named_for(user: User, session: JudgingSession) -> set[int]:
     hidden = Q(submission__assignment__anonymous_marking=True, submission__assignment__names_revealed_at__isnull=True)
     taught = judging_scripts_taught_by(user, session)
     return taught - set(session.scripts.filter(hidden).values_list("pk", flat=True))
+
+
+# --- OneRoster import -----------------------------------------------------------------------
+# Importing the school's class lists (a OneRoster CSV zip: upload, preview, apply, the history
+# of imports) is for heads of department (and superusers) only: teachers and students 403,
+# anonymous to the login page. It creates and deactivates accounts across every class.
+
+
+def oneroster_imports_for(user: User) -> QuerySet[OneRosterImport]:
+    require_head(user)
+    return OneRosterImport.objects.all()
+
+
+def oneroster_import_for(user: User, pk: int) -> OneRosterImport:
+    return _get_or_404(oneroster_imports_for(user).select_related("uploaded_by", "applied_by"), pk)

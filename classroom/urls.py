@@ -11,6 +11,7 @@ from classroom.views import (
     judging,
     marking,
     moderation,
+    oneroster,
     progress,
     standardisation,
 )
@@ -174,4 +175,8 @@ urlpatterns = [
     path("department/exemplars/", include(exemplar_urls)),
     path("assignments/<int:pk>/feedback-sheet/", include(feedback_sheet_urls)),
     path("judging/", include(judging_urls)),
+    # OneRoster import (heads of department)
+    path("department/class-lists/", oneroster.oneroster_imports, name="oneroster_imports"),
+    path("department/class-lists/<int:pk>/", oneroster.oneroster_preview, name="oneroster_preview"),
+    path("department/class-lists/<int:pk>/apply/", oneroster.oneroster_apply, name="oneroster_apply"),
 ]

@@ -10,12 +10,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from classroom import oneroster
-from classroom.models import Enrolment, SchoolClass, Submission, User
+from classroom import oneroster, permissions
+from classroom.models import Enrolment, OneRosterImport, SchoolClass, Submission, User
 from tests.factories import AssignmentFactory, HeadFactory, StudentFactory, SubmissionFactory, TeacherFactory
 
 pytestmark = pytest.mark.django_db
@@ -326,3 +330,148 @@ def test_the_command_applies_nothing_when_a_late_step_fails(monkeypatch):
 
 def _raise(*args, **kwargs):
     raise RuntimeError("late failure")
+
+
+# --- the upload pages ---------------------------------------------------------------------
+
+
+def upload(client, files: dict[str, bytes] | None = None, only: str = ""):
+    data = zipped(files if files is not None else oneroster.read_source(BULK))
+    return client.post(
+        reverse("classroom:oneroster_imports"),
+        {"file": SimpleUploadedFile("roster.zip", data, content_type="application/zip"), "only": only},
+    )
+
+
+def record_for(head) -> OneRosterImport:
+    return OneRosterImport.objects.create(
+        uploaded_by=head, file_name="roster.zip", data=zipped(oneroster.read_source(BULK))
+    )
+
+
+@pytest.fixture
+def superuser(db):
+    return TeacherFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [("anonymous", 302), ("student", 403), ("teacher", 403), ("other_teacher", 403), ("head", 200), ("superuser", 200)],
+)
+def test_only_heads_open_the_import_pages(client, cast, superuser, actor, expected):
+    record = record_for(cast["head"])
+    if actor == "superuser":
+        client.force_login(superuser)
+    elif actor != "anonymous":
+        client.force_login(cast[actor])
+    for url in (reverse("classroom:oneroster_imports"), reverse("classroom:oneroster_preview", args=[record.pk])):
+        response = client.get(url)
+        assert response.status_code == expected, url
+        if actor == "anonymous":
+            assert response["Location"].startswith(reverse("login"))
+        if expected == 200:
+            assert "no-store" in response["Cache-Control"]
+    # Uploading and applying are refused alike, and change nothing.
+    response = upload(client)
+    assert response.status_code == (302 if expected == 200 else expected)
+    response = client.post(reverse("classroom:oneroster_apply", args=[record.pk]))
+    assert response.status_code == (302 if expected == 200 else expected)
+    if expected != 200:
+        assert OneRosterImport.objects.count() == 1
+        assert not SchoolClass.objects.filter(roster_id__isnull=False).exists()
+
+
+def test_the_access_helper_refuses_everyone_but_heads(cast):
+    record = record_for(cast["head"])
+    assert permissions.oneroster_import_for(cast["head"], record.pk) == record
+    for actor in ("teacher", "student"):
+        with pytest.raises(PermissionDenied):
+            permissions.oneroster_import_for(cast[actor], record.pk)
+    with pytest.raises(Http404):
+        permissions.oneroster_import_for(cast["head"], record.pk + 1)
+
+
+def test_upload_preview_then_apply(client, head):
+    client.force_login(head)
+    response = upload(client, only="History")
+    record = OneRosterImport.objects.get()
+    assert response["Location"] == reverse("classroom:oneroster_preview", args=[record.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "10H1 History, Tudors" in page and "10M1 Maths" not in page
+    assert "1 class in the file does not match “History”" in page
+    assert not SchoolClass.objects.filter(roster_id__isnull=False).exists()  # the preview changes nothing
+    response = client.post(reverse("classroom:oneroster_apply", args=[record.pk]))
+    assert response["Location"] == reverse("classroom:oneroster_imports")
+    assert set(SchoolClass.objects.values_list("roster_id", flat=True)) == {"class-10h1", "class-10h2"}
+    record.refresh_from_db()
+    assert record.applied_by == head and record.result["counts"]["pupils"]["create"] == 3
+    # Applying twice does nothing more.
+    before = snapshot()
+    client.post(reverse("classroom:oneroster_apply", args=[record.pk]))
+    assert snapshot() == before
+    assert "roster.zip" in client.get(reverse("classroom:oneroster_imports")).content.decode()
+
+
+def test_a_stale_preview_is_worked_out_again_not_applied(client, head):
+    client.force_login(head)
+    upload(client)
+    record = OneRosterImport.objects.get()
+    client.get(reverse("classroom:oneroster_preview", args=[record.pk]))
+    run(oneroster.read_source(BULK))  # meanwhile, the same file arrives by the command
+    before = snapshot()
+    response = client.post(reverse("classroom:oneroster_apply", args=[record.pk]))
+    assert response.status_code == 200
+    assert "have changed since you looked" in response.content.decode()
+    assert snapshot() == before
+    record.refresh_from_db()
+    assert record.applied_at is None and record.preview["changes"] == 0
+
+
+def test_a_bad_upload_shows_where_and_changes_nothing(client, head):
+    client.force_login(head)
+    users = text_of("users").replace(",student,zoe.smith", ",pupil,zoe.smith")
+    upload(client, files_of(BULK, users=users))
+    record = OneRosterImport.objects.get()
+    page = client.get(reverse("classroom:oneroster_preview", args=[record.pk])).content.decode()
+    assert "users.csv, line 5, column role: “pupil” is not a OneRoster role for a user." in page
+    assert "cannot be imported" in page
+    client.post(reverse("classroom:oneroster_apply", args=[record.pk]))
+    assert not SchoolClass.objects.exists() and User.objects.count() == 1
+    response = client.post(
+        reverse("classroom:oneroster_imports"),
+        {"file": SimpleUploadedFile("roster.zip", b"no zip", content_type="application/zip")},
+    )
+    preview = client.get(reverse("classroom:oneroster_preview", args=[OneRosterImport.objects.first().pk]))
+    assert response.status_code == 302 and "not a zip file" in preview.content.decode()
+
+
+def bigger_set(classes: int, pupils_per_class: int) -> dict[str, bytes]:
+    files = oneroster.read_source(BULK)
+    classes_text = text_of("classes") + "".join(f"c-{c},,,Class {c} History,,,,,,,,,,,\n" for c in range(classes))
+    users_text = text_of("users") + "".join(
+        f"q-{c}-{p},,,true,org-1,student,,,Pupil,N{c}x{p},,,,,,,,,\n"
+        for c in range(classes)
+        for p in range(pupils_per_class)
+    )
+    enrol_text = text_of("enrollments") + "".join(
+        f"eq-{c}-{p},,,c-{c},org-1,q-{c}-{p},student,,,\n" for c in range(classes) for p in range(pupils_per_class)
+    )
+    files.update(
+        {"classes.csv": classes_text.encode(), "users.csv": users_text.encode(), "enrollments.csv": enrol_text.encode()}
+    )
+    return files
+
+
+@pytest.mark.parametrize(("classes", "pupils"), [(1, 2), (12, 10)])
+def test_the_pages_queries_do_not_grow_with_the_file(client, head, django_assert_max_num_queries, classes, pupils):
+    client.force_login(head)
+    run(bigger_set(classes, pupils))
+    for _ in range(3):
+        record_for(head)
+    record = OneRosterImport.objects.create(
+        uploaded_by=head, file_name="big.zip", data=zipped(bigger_set(classes, pupils))
+    )
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("classroom:oneroster_imports")).status_code == 200
+    with django_assert_max_num_queries(11):
+        assert client.get(reverse("classroom:oneroster_preview", args=[record.pk])).status_code == 200
