@@ -48,8 +48,10 @@ MAX_ERRORS = 50
 CLASS_NAME_MAX_LENGTH = 100  # SchoolClass.name
 
 BULK, DELTA, ABSENT = "bulk", "delta", "absent"
-FILES = ("academicSessions", "categories", "classes", "classResources", "courses", "courseResources")
-FILES += ("demographics", "enrollments", "lineItems", "orgs", "resources", "results", "users")
+FILES = (
+    *("academicSessions", "categories", "classes", "classResources", "courses", "courseResources"),
+    *("demographics", "enrollments", "lineItems", "orgs", "resources", "results", "users"),
+)
 USED_FILES = ("classes", "users", "enrollments")
 
 REQUIRED_COLUMNS = {
@@ -271,7 +273,8 @@ class Plan:
     @property
     def changes(self) -> int:
         """How many classes and people change (0: applying does nothing)."""
-        return sum(1 for item in [*self.classes, *self.people] if item.action != UNCHANGED)
+        changed_classes = sum(1 for item in self.classes if item.action != UNCHANGED)
+        return changed_classes + sum(1 for person in self.people if person.action != UNCHANGED)
 
     def summary(self) -> dict:
         return {"counts": self.counts(), "changes": self.changes, "skipped_classes": self.skipped_classes}
@@ -376,6 +379,7 @@ def make_plan(files: dict[str, bytes], only: str = "") -> Plan:
 
     # People.
     users: dict[str, _UserRow] = {}
+    teacher_email_lines: dict[str, int] = {}
     for sourced_id, row in user_rows.items():
         status = _check_status("users.csv", row, modes["users"], errors)
         role = row.get("role").lower()
@@ -399,13 +403,19 @@ def make_plan(files: dict[str, bytes], only: str = "") -> Plan:
             )
         if email and ("@" not in email or len(email) > 254 or any(char.isspace() for char in email)):
             errors.append(FileError("users.csv", row.line, "email", f"“{email}” is not an email address."))
+        if role == "teacher" and email and status != "tobedeleted":
+            first = teacher_email_lines.setdefault(email.lower(), row.line)
+            if first != row.line:
+                errors.append(
+                    FileError("users.csv", row.line, "email", f"{email} is also a teacher's on line {first}.")
+                )
         users[sourced_id] = _UserRow(
             row, role, status, enabled_text != "false", given, family, row.get("username").lower(), email
         )
 
     # Enrolments in the kept classes.
-    existing_classes = {c.roster_id: c for c in SchoolClass.objects.filter(roster_id__isnull=False)}
-    existing_users = {u.roster_id: u for u in User.objects.filter(roster_id__isnull=False)}
+    existing_classes = {c.roster_id or "": c for c in SchoolClass.objects.filter(roster_id__isnull=False)}
+    existing_users = {u.roster_id or "": u for u in User.objects.filter(roster_id__isnull=False)}
     pupils_of: dict[str, set[str]] = defaultdict(set)
     teachers_of: dict[str, set[str]] = defaultdict(set)
     ended: dict[str, set[str]] = defaultdict(set)  # delta: tobedeleted enrolments

@@ -251,6 +251,10 @@ def test_the_command_prints_a_dry_run_and_changes_nothing(tmp_path):
             "users.csv, line 8, column sourcedId: “p-2” is also on line 4.",
         ),
         (
+            {"users": text_of("users") + "t-2,,,true,org-1,teacher,,,Hal,Patel,,,h.patel@hillside.example,,,,,\n"},
+            "users.csv, line 8, column email: h.patel@hillside.example is also a teacher's on line 2.",
+        ),
+        (
             {"manifest": text_of("manifest").replace("file.users,bulk", "file.users,full")},
             "manifest.csv, line 16, column value: file.users is “full”; it must be bulk, delta or absent.",
         ),
@@ -268,6 +272,7 @@ def test_the_command_prints_a_dry_run_and_changes_nothing(tmp_path):
         "bad role",
         "unknown class",
         "duplicate sourcedId",
+        "teacher email twice",
         "bad manifest mode",
         "bad version",
         "bad status",
