@@ -5,8 +5,9 @@
 Writes a OneRoster 1.1 CSV set (bulk: manifest, orgs, academicSessions, courses, classes,
 users, enrollments) for that many pupils spread over that many classes, each with a teacher,
 into a temporary folder (or --keep FOLDER), then on a throwaway test database (SQLite, or
-the one DATABASE_URL names) times: the dry run (reading and planning), the first import, and
-the same file again (which must change nothing). One line each: seconds and queries.
+the one DATABASE_URL names) times: the dry run (reading and planning), the first import, the
+same file again (which must change nothing), and a term later (a tenth of the classes renamed,
+a fifth of the pupils gone, a fifth moved). One line each: seconds and queries.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ FILES = {
 }
 
 
-def write_set(folder: Path, pupils: int, classes: int) -> None:
+def write_set(folder: Path, pupils: int, classes: int, changed: bool = False) -> None:
+    """The set; `changed`: a term later, a tenth of the classes renamed, a fifth of the
+    pupils gone (deactivated) and another fifth moved to the next class."""
+
     def table(name: str, header: list[str], rows: list[list[str]]) -> None:
         with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
@@ -74,7 +78,11 @@ def write_set(folder: Path, pupils: int, classes: int) -> None:
     table(
         "classes",
         [*class_header, "termSourcedIds"],
-        [[f"class-{c}", "", "", f"Class {c} History", "course-hi", f"H{c}", "org-1", "year-1"] for c in range(classes)],
+        [
+            [f"class-{c}", "", "", f"Class {c} History{' (renamed)' if changed and c % 10 == 0 else ''}"]
+            + ["course-hi", f"H{c}", "org-1", "year-1"]
+            for c in range(classes)
+        ],
     )
     users_header = ["sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role", "username"]
     users_header += ["givenName", "familyName", "email"]
@@ -82,12 +90,14 @@ def write_set(folder: Path, pupils: int, classes: int) -> None:
         [f"t-{c}", "", "", "true", "org-1", "teacher", f"teacher{c}", "Teacher", f"Number {c}", f"t{c}@bench.example"]
         for c in range(classes)
     ]
-    users += [
-        [f"p-{p}", "", "", "true", "org-1", "student", f"pupil{p}", "Pupil", f"Number {p}", ""] for p in range(pupils)
-    ]
+    kept = [p for p in range(pupils) if not (changed and p % 5 == 0)]
+    users += [[f"p-{p}", "", "", "true", "org-1", "student", f"pupil{p}", "Pupil", f"Number {p}", ""] for p in kept]
     table("users", users_header, users)
     enrolments = [[f"et-{c}", "", "", f"class-{c}", "org-1", f"t-{c}", "teacher"] for c in range(classes)]
-    enrolments += [[f"ep-{p}", "", "", f"class-{p % classes}", "org-1", f"p-{p}", "student"] for p in range(pupils)]
+    moved = {p for p in kept if changed and p % 5 == 1}
+    enrolments += [
+        [f"ep-{p}", "", "", f"class-{(p + (p in moved)) % classes}", "org-1", f"p-{p}", "student"] for p in kept
+    ]
     table(
         "enrollments",
         ["sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"],
@@ -129,6 +139,11 @@ def main() -> None:
             print(f"  changes on the second run: {again.changes}")
             if again.changes:
                 sys.exit("The second run should change nothing.")
+            write_set(folder, args.pupils, args.classes, changed=True)
+            files = oneroster.read_source(folder)
+            later = timed("a term later (plan)", lambda: oneroster.make_plan(files))
+            print(f"  {' | '.join(later.summary_lines())}")
+            timed("a term later (apply)", lambda: oneroster.apply_plan(later))
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)
 

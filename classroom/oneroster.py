@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from classroom.models import Enrolment, SchoolClass, User
@@ -793,32 +792,32 @@ def _apply(plan: Plan, now) -> None:
         new_teaching += [through(schoolclass_id=class_pk, user_id=pk_of(t)) for t in item.teachers_in]
         gone_teaching += [(class_pk, pk) for pk in item.teachers_out]
     if leaves:
-        condition = Q()
-        for class_pk, user_pk in leaves:
-            condition |= Q(school_class_id=class_pk, student_id=user_pk)
-        Enrolment.objects.filter(condition, removed_at__isnull=True).update(removed_at=now)
+        pks = _pairs(Enrolment.objects.filter(removed_at__isnull=True), "school_class_id", "student_id", leaves)
+        Enrolment.objects.filter(pk__in=pks).update(removed_at=now)
     if joins:
         wanted = set(joins)
-        class_pks = {class_pk for class_pk, _ in joins}
-        back = [
-            e.pk
-            for e in Enrolment.objects.filter(school_class_id__in=class_pks, removed_at__isnull=False).only(
-                "pk", "school_class_id", "student_id"
-            )
-            if (e.school_class_id, e.student_id) in wanted
-        ]
+        back = _pairs(Enrolment.objects.filter(removed_at__isnull=False), "school_class_id", "student_id", joins)
         returning = set(Enrolment.objects.filter(pk__in=back).values_list("school_class_id", "student_id"))
-        Enrolment.objects.filter(pk__in=back).update(removed_at=None, joined_at=now)
+        Enrolment.objects.filter(pk__in=back).update(removed_at=None)
         Enrolment.objects.bulk_create(
             [Enrolment(school_class_id=c, student_id=s, joined_at=now) for c, s in wanted - returning],
             batch_size=500,
         )
     if gone_teaching:
-        condition = Q()
-        for class_pk, user_pk in gone_teaching:
-            condition |= Q(schoolclass_id=class_pk, user_id=user_pk)
-        through.objects.filter(condition).delete()
+        through.objects.filter(
+            pk__in=_pairs(through.objects.all(), "schoolclass_id", "user_id", gone_teaching)
+        ).delete()
     through.objects.bulk_create(new_teaching, batch_size=500, ignore_conflicts=True)
+
+
+def _pairs(queryset, first: str, second: str, pairs: list[tuple[int, int]]) -> list[int]:
+    """Primary keys of the rows whose (first, second) is one of `pairs`: one query, without
+    an OR per pair (SQLite refuses an expression more than 1,000 deep)."""
+    wanted = set(pairs)
+    rows = queryset.filter(
+        **{f"{first}__in": {a for a, _ in wanted}, f"{second}__in": {b for _, b in wanted}}
+    ).values_list("pk", first, second)
+    return [pk for pk, a, b in rows if (a, b) in wanted]
 
 
 def _fill_people(plan: Plan, rows: dict[str, PersonPlan]) -> None:
