@@ -488,3 +488,42 @@ def test_the_pages_queries_do_not_grow_with_the_file(client, head, django_assert
         assert client.get(reverse("classroom:oneroster_imports")).status_code == 200
     with django_assert_num_queries(10):
         assert client.get(reverse("classroom:oneroster_preview", args=[record.pk])).status_code == 200
+
+
+def test_an_imported_pupil_cannot_log_in_until_their_teacher_gives_a_one_time_code(client):
+    run(oneroster.read_source(BULK))
+    teacher, amelia = by_roster("t-1"), by_roster("p-1")
+    school_class = SchoolClass.objects.get(roster_id="class-10h1")
+    response = client.post(reverse("login"), {"username": "amelia.brown", "password": "anything"})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    client.force_login(teacher)
+    response = client.post(reverse("classroom:student_reset_password", args=[school_class.pk, amelia.pk]))
+    assert response.status_code == 200
+    amelia.refresh_from_db()
+    assert amelia.has_usable_password() and amelia.must_change_password
+    # The next import leaves the password alone.
+    assert oneroster.make_plan(oneroster.read_source(BULK)).changes == 0
+
+
+def test_a_disabled_user_is_deactivated_and_a_teacher_gone_from_a_class_is_taken_off():
+    run(oneroster.read_source(BULK))
+    second = TeacherFactory(username="second", email="second@hillside.example")
+    users = text_of("users").replace("p-2,,,true,", "p-2,,,false,")
+    users += "t-2,,,true,org-1,teacher,,,Sam,Second,,,SECOND@hillside.example,,,,,\n"
+    # t-2 takes over 10H2 from t-1; 10H1 keeps t-1.
+    enrolments = text_of("enrollments").replace("e-4,,,class-10h2,org-1,t-1,", "e-4,,,class-10h2,org-1,t-2,")
+    plan = run(files_of(BULK, users=users, enrollments=enrolments))
+    assert not by_roster("p-2").is_active and active_pupils("class-10h1") == {"p-1"}
+    second.refresh_from_db()
+    assert second.roster_id == "t-2"  # matched by email, any case
+    assert set(SchoolClass.objects.get(roster_id="class-10h2").teachers.all()) == {second}
+    assert set(SchoolClass.objects.get(roster_id="class-10h1").teachers.all()) == {by_roster("t-1")}
+    [item] = [item for item in plan.classes if item.sourced_id == "class-10h2"]
+    assert item.changes == ["1 teacher added", "1 teacher taken off"]
+    # A class whose only teacher leaves keeps them: a class always has one teacher.
+    enrolments = enrolments.replace("e-4,,,class-10h2,org-1,t-2,teacher,false,,\r\n", "").replace(
+        "e-4,,,class-10h2,org-1,t-2,teacher,false,,\n", ""
+    )
+    run(files_of(BULK, users=users, enrollments=enrolments))
+    assert set(SchoolClass.objects.get(roster_id="class-10h2").teachers.all()) == {second}
+    assert oneroster.make_plan(files_of(BULK, users=users, enrollments=enrolments)).changes == 0
