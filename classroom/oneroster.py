@@ -44,6 +44,7 @@ from classroom.roster import (
 MAX_ZIP_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ERRORS = 50
+NAMES_SHOWN = 40  # in a class's line of the preview: who joins, leaves, …
 CLASS_NAME_MAX_LENGTH = 100  # SchoolClass.name
 
 BULK, DELTA, ABSENT = "bulk", "delta", "absent"
@@ -605,16 +606,35 @@ def _plan_classes(
     # Current members of the imported classes (two queries).
     class_ids = [c.pk for c in existing.values()]
     members: dict[int, dict[int, str | None]] = defaultdict(dict)  # class pk -> {user pk: roster_id}
-    for class_pk, user_pk, roster_id in Enrolment.objects.filter(
+    names: dict[int, str] = {}  # user pk -> name, for the members who may leave
+    for class_pk, user_pk, roster_id, given, family, username in Enrolment.objects.filter(
         school_class_id__in=class_ids, removed_at__isnull=True
-    ).values_list("school_class_id", "student_id", "student__roster_id"):
+    ).values_list(
+        "school_class_id",
+        "student_id",
+        "student__roster_id",
+        "student__first_name",
+        "student__last_name",
+        "student__username",
+    ):
         members[class_pk][user_pk] = roster_id
+        names[user_pk] = f"{given} {family}".strip() or username
     staff: dict[int, dict[int, str | None]] = defaultdict(dict)
     through = SchoolClass.teachers.through
-    for class_pk, user_pk, roster_id in through.objects.filter(schoolclass_id__in=class_ids).values_list(
-        "schoolclass_id", "user_id", "user__roster_id"
+    for class_pk, user_pk, roster_id, given, family, username in through.objects.filter(
+        schoolclass_id__in=class_ids
+    ).values_list(
+        "schoolclass_id", "user_id", "user__roster_id", "user__first_name", "user__last_name", "user__username"
     ):
         staff[class_pk][user_pk] = roster_id
+        names[user_pk] = f"{given} {family}".strip() or username
+
+    def name_of(sourced_id: str) -> str:
+        person = people.get(sourced_id)
+        if person is not None:
+            return person.name or person.username
+        known = plan.known.get(sourced_id)
+        return known.display_name if known is not None else sourced_id
 
     def account_key(sourced_id: str) -> int | None:
         person = people.get(sourced_id)
@@ -674,12 +694,13 @@ def _plan_classes(
         # A class keeps at least one teacher.
         if item.teachers_out and not item.teachers_in and len(item.teachers_out) == len(now_teaching):
             item.teachers_out = item.teachers_out[1:]
-        for count, label in (
-            (len(item.joining), "pupil joins"),
-            (len(item.leaving), "pupil leaves"),
-            (len(item.teachers_in), "teacher added"),
-            (len(item.teachers_out), "teacher taken off"),
+        for who, label in (
+            ([name_of(sid) for sid in item.joining], "pupil joins"),
+            ([names[pk] for pk in item.leaving], "pupil leaves"),
+            ([name_of(sid) for sid in item.teachers_in], "teacher added"),
+            ([names[pk] for pk in item.teachers_out], "teacher taken off"),
         ):
+            count = len(who)
             if count:
                 noun = (
                     label
@@ -688,7 +709,9 @@ def _plan_classes(
                     .replace("pupil leaves", "pupils leave")
                     .replace("teacher ", "teachers ")
                 )
-                item.changes.append(f"{count} {noun}")
+                shown = ", ".join(sorted(who, key=str.casefold)[:NAMES_SHOWN])
+                more = f" and {count - NAMES_SHOWN} more" if count > NAMES_SHOWN else ""
+                item.changes.append(f"{count} {noun}: {shown}{more}")
         if item.action == UNCHANGED and item.changes:
             item.action = UPDATE
         plan.classes.append(item)

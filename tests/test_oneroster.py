@@ -412,6 +412,7 @@ def test_upload_preview_then_apply(client, head):
     page = client.get(response["Location"]).content.decode()
     assert "10H1 History, Tudors" in page and "10M1 Maths" not in page
     assert "1 class in the file does not match “History”" in page
+    assert "2 pupils join: Amelia Brown, Oliver, Jr O&#x27;Brien; 1 teacher added: Hina Patel" in page
     assert not SchoolClass.objects.filter(roster_id__isnull=False).exists()  # the preview changes nothing
     response = client.post(reverse("classroom:oneroster_apply", args=[record.pk]))
     assert response["Location"] == reverse("classroom:oneroster_imports")
@@ -519,7 +520,7 @@ def test_a_disabled_user_is_deactivated_and_a_teacher_gone_from_a_class_is_taken
     assert set(SchoolClass.objects.get(roster_id="class-10h2").teachers.all()) == {second}
     assert set(SchoolClass.objects.get(roster_id="class-10h1").teachers.all()) == {by_roster("t-1")}
     [item] = [item for item in plan.classes if item.sourced_id == "class-10h2"]
-    assert item.changes == ["1 teacher added", "1 teacher taken off"]
+    assert item.changes == ["1 teacher added: Sam Second", "1 teacher taken off: Hina Patel"]
     # A class whose only teacher leaves keeps them: a class always has one teacher.
     enrolments = enrolments.replace("e-4,,,class-10h2,org-1,t-2,teacher,false,,\r\n", "").replace(
         "e-4,,,class-10h2,org-1,t-2,teacher,false,,\n", ""
