@@ -446,7 +446,9 @@ def make_plan(files: dict[str, bytes], only: str = "") -> Plan:
         if role not in ("student", "teacher"):
             continue
         user_row = users.get(user_id)
-        if user_row is not None and user_row.role in USER_ROLES and user_row.role != role:
+        if user_row is not None and user_row.role not in ("student", "teacher"):
+            continue  # an aide, administrator… is not given an account
+        if user_row is not None and user_row.role != role:
             errors.append(
                 FileError(
                     "enrollments.csv", row.line, "role", f"{user_id} is a {user_row.role} in users.csv, not a {role}."
