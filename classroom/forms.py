@@ -1043,3 +1043,27 @@ class StaffForm(forms.Form):
             username=data["username"],
             role=data["role"],
         )
+# --- OneRoster import ---
+
+ONEROSTER_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # the web server's limit (deploy/nginx-crisis-classroom.conf)
+
+
+class OneRosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label="OneRoster zip file",
+        help_text="The OneRoster 1.1 CSV export from the school's information system (a .zip, at most 5 MB).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
+    )
+    only = forms.CharField(
+        label="Only classes matching",
+        required=False,
+        max_length=100,
+        help_text="Import only classes whose title, class code, subjects or course contain this, e.g. “History”. "
+        "Empty: every class in the file.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > ONEROSTER_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB. Import it with the import_oneroster command.")
+        return upload

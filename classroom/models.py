@@ -2403,3 +2403,32 @@ class Judgement(models.Model):
         if self.decided_at is None:
             return None
         return (self.decided_at - self.shown_at).total_seconds()
+
+
+# --- OneRoster import ------------------------------------------------------------------------
+
+
+class OneRosterImport(models.Model):
+    """A OneRoster CSV zip uploaded by a head of department: kept between the preview and
+    applying it (the plan is worked out again when it is applied), and as the import history."""
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    file_name = models.CharField(max_length=255)
+    data = models.BinaryField()
+    only = models.CharField(
+        max_length=100, blank=True, help_text="Only classes whose title, code, subject or course contain this."
+    )
+    preview = models.JSONField(default=dict, blank=True, help_text="The counts last shown to the head.")
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    result = models.JSONField(default=dict, blank=True, help_text="The counts of what applying it changed.")
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = "OneRoster import"
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"

@@ -32,6 +32,7 @@ from classroom.models import (
     Mark,
     ModerationItem,
     ModerationSample,
+    OneRosterImport,
     ReviewMark,
     SchoolClass,
     SchoolClassQuerySet,
@@ -989,3 +990,16 @@ def staff_member_for_head(user: User, pk: int) -> User:
     pupil or an unknown id."""
     require_staff_manager(user)
     return _get_or_404(User.objects.filter(role__in=[User.Role.TEACHER, User.Role.HEAD]), pk)
+# --- OneRoster import -----------------------------------------------------------------------
+# Importing the school's class lists (a OneRoster CSV zip: upload, preview, apply, the history
+# of imports) is for heads of department (and superusers) only: teachers and students 403,
+# anonymous to the login page. It creates and deactivates accounts across every class.
+
+
+def oneroster_imports_for(user: User) -> QuerySet[OneRosterImport]:
+    require_head(user)
+    return OneRosterImport.objects.all()
+
+
+def oneroster_import_for(user: User, pk: int) -> OneRosterImport:
+    return _get_or_404(oneroster_imports_for(user).select_related("uploaded_by", "applied_by"), pk)

@@ -11,6 +11,7 @@ from classroom.views import (
     judging,
     marking,
     moderation,
+    oneroster,
     progress,
     staff,
     standardisation,
@@ -186,4 +187,8 @@ urlpatterns = [
     path("judging/", include(judging_urls)),
     # department/staff/…: staff accounts, for heads of department
     path("department/staff/", include(staff_urls)),
+    # OneRoster import (heads of department)
+    path("department/class-lists/", oneroster.oneroster_imports, name="oneroster_imports"),
+    path("department/class-lists/<int:pk>/", oneroster.oneroster_preview, name="oneroster_preview"),
+    path("department/class-lists/<int:pk>/apply/", oneroster.oneroster_apply, name="oneroster_apply"),
 ]

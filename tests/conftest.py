@@ -199,6 +199,34 @@ def school(cast, school_class, essay, marking_assignment):
         "learn/prompts/<int:pk>/": [prompt.pk, progress["prompt"].pk],
         "learn/mark-schemes/<int:pk>/": [prompt.mark_scheme.pk],
         "learn/criteria/<int:pk>/": [prompt.mark_scheme.criteria.get(code="AO1+AO2").pk],
+        "classroom/department/class-lists/<int:pk>/": _oneroster_imports(cast["head"]),
         "student_pk": student.pk,
         "teacher_pk": co_teacher.pk,
     }
+
+
+def _oneroster_imports(head) -> list[int]:
+    """A OneRoster upload waiting for its preview, one already imported, one that is not a zip."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    from classroom.models import OneRosterImport
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted((Path(__file__).parent / "data" / "oneroster" / "bulk").glob("*.csv")):
+            archive.writestr(path.name, path.read_bytes())
+    waiting = OneRosterImport.objects.create(uploaded_by=head, file_name="roster.zip", data=buffer.getvalue())
+    done = OneRosterImport.objects.create(
+        uploaded_by=head,
+        file_name="last-term.zip",
+        data=buffer.getvalue(),
+        applied_at=timezone.now(),
+        applied_by=head,
+        result={"changes": 1, "counts": {"classes": {"create": 1, "update": 0, "deactivate": 0, "unchanged": 0}}},
+    )
+    broken = OneRosterImport.objects.create(uploaded_by=head, file_name="broken.zip", data=b"not a zip")
+    return [waiting.pk, done.pk, broken.pk]

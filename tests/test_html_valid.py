@@ -52,6 +52,7 @@ NOT_PAGES = {
     "classroom:markbook_export",
     "classroom:agreement_csv",
     "classroom:judging_csv",
+    "classroom:oneroster_apply",
     "classroom:judging_accept",
     "classroom:judging_anchor",
     "classroom:judging_judge_left_out",

@@ -31,6 +31,7 @@ DEPARTMENT_PAGES = [
     ("Exemplars", "classroom:exemplar_library", False),
     ("Comparative judgement", "classroom:judging_list", False),
     ("Staff", "classroom:staff_list", True),
+    ("Class lists from the school", "classroom:oneroster_imports", True),
 ]
 
 
