@@ -25,6 +25,7 @@ from classroom.models import (
     MIN_JUDGING_TARGET,
     Assignment,
     CommentBankEntry,
+    EmailPreference,
     ExemplarShare,
     SchoolClass,
     Standardisation,
@@ -953,3 +954,14 @@ class JudgingSessionForm(forms.Form):
             field.queryset = assignments
             field.label_from_instance = assignment_label  # type: ignore[assignment,method-assign]
         cast(forms.ModelMultipleChoiceField, self.fields["judge_classes"]).queryset = judge_classes
+
+
+class EmailPreferenceForm(forms.Form):
+    """One on/off switch per kind of email the person can receive (EmailPreference.kinds_for)."""
+
+    def __init__(self, *args: Any, preference: EmailPreference, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind in EmailPreference.kinds_for(preference.user):
+            self.fields[kind.value] = forms.BooleanField(
+                label=kind.label, required=False, initial=preference.wants(kind)
+            )

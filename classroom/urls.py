@@ -6,6 +6,7 @@ from classroom.views import (
     agreement,
     assignments,
     classes,
+    email_settings,
     exemplars,
     feedback_sheet,
     judging,
@@ -174,4 +175,7 @@ urlpatterns = [
     path("department/exemplars/", include(exemplar_urls)),
     path("assignments/<int:pk>/feedback-sheet/", include(feedback_sheet_urls)),
     path("judging/", include(judging_urls)),
+    # Email notifications
+    path("email/", email_settings.email_preferences, name="email_preferences"),
+    path("email/unsubscribe/<str:token>/", email_settings.email_unsubscribe, name="email_unsubscribe"),
 ]
