@@ -261,6 +261,9 @@ class SchoolClass(models.Model):
             if not created and enrolment.removed_at is not None:
                 enrolment.removed_at = None
                 enrolment.save(update_fields=["removed_at"])
+            # Essays set for the class that have not opened yet: the newcomer hears too, when they open.
+            for assignment in self.assignments.active().filter(opens_at__gt=timezone.now()).select_related("prompt"):
+                QueuedEmail.queue_essay_set(assignment, only=student)
         return enrolment
 
 
@@ -2549,15 +2552,15 @@ class QueuedEmail(models.Model):
     # --- queueing: called inside the transaction of the event, so a rollback drops the message ---
 
     @classmethod
-    def queue_essay_set(cls, assignment: Assignment) -> int:
-        """Tell each current pupil of the class (with an address, and the kind on) that the
-        essay is set; the message is due when the assignment opens. How many were queued."""
-        pupils = cls._recipients(
-            User.objects.filter(
-                enrolments__school_class_id=assignment.school_class_id, enrolments__removed_at__isnull=True
-            ),
-            EmailKind.ESSAY_SET,
+    def queue_essay_set(cls, assignment: Assignment, only: User | None = None) -> int:
+        """Tell each current pupil of the class (or `only` that one), with an address and the
+        kind on, that the essay is set; due when the assignment opens. How many were queued."""
+        members = User.objects.filter(
+            enrolments__school_class_id=assignment.school_class_id, enrolments__removed_at__isnull=True
         )
+        if only is not None:
+            members = members.filter(pk=only.pk)
+        pupils = cls._recipients(members, EmailKind.ESSAY_SET)
         rows = [
             cls(
                 recipient=pupil,

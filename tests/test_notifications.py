@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from django.core import signing
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -237,6 +237,19 @@ def test_nothing_is_queued_for_a_pupil_with_no_address_or_the_kind_turned_off(ca
     assert not QueuedEmail.objects.exists()
 
 
+def test_a_pupil_who_joins_before_it_opens_hears_too_and_one_who_joins_after_does_not(school_class, pupil):
+    later = AssignmentFactory(school_class=school_class, opens_at=timezone.now() + dt.timedelta(days=1))
+    AssignmentFactory(school_class=school_class)  # open already
+    QueuedEmail.queue_essay_set(later)
+    newcomer = StudentFactory(email="new@pupils.example")
+    school_class.enrol(newcomer)
+    school_class.enrol(newcomer)  # enrolling twice queues nothing more
+    assert sorted(m.recipient.username for m in QueuedEmail.objects.all()) == sorted(
+        [pupil.username, newcomer.username]
+    )
+    assert QueuedEmail.objects.get(recipient=newcomer).assignment == later
+
+
 # --- sending to the SMTP server -------------------------------------------------------------
 
 
@@ -340,6 +353,40 @@ def test_a_pupil_who_left_the_class_hears_nothing(smtp, school_class, pupil):
     school_class.enrolments.get(student=pupil).remove()
     assert send_due().cancelled == 1
     assert smtp.mailbox.received == []
+
+
+def test_feedback_whose_release_date_moved_later_waits_for_the_new_date(smtp, cast, marking_assignment, pupil):
+    Assignment.objects.filter(pk=marking_assignment.pk).update(
+        feedback_release=Assignment.FeedbackRelease.AT_DATE, feedback_release_at=timezone.now() + dt.timedelta(hours=1)
+    )
+    marking_assignment.refresh_from_db()
+    mark_fully(hand_in(marking_assignment, pupil), cast["teacher"])
+    new_date = timezone.now() + dt.timedelta(days=2)
+    Assignment.objects.filter(pk=marking_assignment.pk).update(feedback_release_at=new_date)
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=2)):
+        assert send_due().postponed == 1
+    assert QueuedEmail.objects.get().next_attempt_at == new_date
+    with time_machine.travel(new_date + dt.timedelta(minutes=1)):
+        assert send_due().sent == 1
+    assert len(smtp.mailbox.to(pupil.email)) == 1
+
+
+def test_the_message_goes_to_the_current_address_and_not_at_all_without_one(smtp, school_class, pupil):
+    QueuedEmail.queue_essay_set(AssignmentFactory(school_class=school_class))
+    QueuedEmail.queue_essay_set(AssignmentFactory(school_class=school_class))
+    pupil.email = "sam.new@pupils.example"
+    pupil.save()
+    send_due(batch_size=1)
+    assert len(smtp.mailbox.to("sam.new@pupils.example")) == 1
+    pupil.email = ""
+    pupil.save()
+    assert send_due().cancelled == 1
+    assert len(smtp.mailbox.received) == 1
+
+
+def test_the_command_refuses_a_batch_size_below_one(smtp):
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("send_notifications", "--batch-size", "0")
 
 
 needs_postgres = pytest.mark.skipif(
