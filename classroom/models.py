@@ -1630,9 +1630,10 @@ class Mark(Versioned):
             cls.objects.filter(submission__in=submissions, released_at__isnull=True).update(
                 released_at=now, released_by=by
             )
-            QueuedEmail.queue_feedback_released(
-                list(cls.objects.filter(submission__in=submissions).select_related("submission"))
+            released = cls.objects.filter(submission__in=submissions).select_related(
+                "submission__assignment__prompt", "submission__assignment__school_class"
             )
+            QueuedEmail.queue_feedback_released(list(released))
         return len(submissions)
 
     # --- comments anchored to the essay ---
@@ -2595,7 +2596,7 @@ class QueuedEmail(models.Model):
             cls(
                 recipient=wanted[mark.submission.student_id],
                 kind=EmailKind.FEEDBACK_RELEASED,
-                assignment_id=mark.submission.assignment_id,
+                assignment=mark.submission.assignment,
                 mark=mark,
                 dedupe_key=f"feedback_released:mark:{mark.pk}",
                 due_at=when,

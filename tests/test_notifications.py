@@ -20,6 +20,7 @@ from django.core import signing
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from classroom.models import (
     DirtResponse,
     EmailKind,
     EmailPreference,
+    Mark,
     QueuedEmail,
     unsubscribe_token,
 )
@@ -248,6 +250,43 @@ def test_a_pupil_who_joins_before_it_opens_hears_too_and_one_who_joins_after_doe
         [pupil.username, newcomer.username]
     )
     assert QueuedEmail.objects.get(recipient=newcomer).assignment == later
+
+
+def _pupils(school_class, count: int) -> list:
+    pupils = [StudentFactory(email=f"p{n}.{school_class.pk}@pupils.example") for n in range(count)]
+    for pupil in pupils:
+        school_class.enrol(pupil)
+    return pupils
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_queueing_an_essay_for_a_class_takes_the_same_queries_at_any_size(school_class, size):
+    _pupils(school_class, size)
+    assignment = Assignment.objects.select_related("prompt", "school_class").get(
+        pk=AssignmentFactory(school_class=school_class).pk
+    )
+    # the pupils who can get it, the events already queued, one insert
+    with CaptureQueriesContext(connection) as queries:
+        assert QueuedEmail.queue_essay_set(assignment) == size
+    assert len(queries) == 3, [q["sql"][:90] for q in queries.captured_queries]
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_queueing_feedback_for_a_whole_class_takes_the_same_queries_at_any_size(
+    cast, school_class, marking_assignment, size
+):
+    pupils = _pupils(school_class, size)
+    for pupil in pupils:
+        mark_fully(hand_in(marking_assignment, pupil), cast["teacher"])
+    marks = list(
+        Mark.objects.filter(submission__assignment=marking_assignment).select_related(
+            "submission__assignment__prompt", "submission__assignment__school_class"
+        )
+    )
+    # the pupils who can get it, the events already queued, one insert
+    with CaptureQueriesContext(connection) as queries:
+        assert QueuedEmail.queue_feedback_released(marks) == size
+    assert len(queries) == 3, [q["sql"][:90] for q in queries.captured_queries]
 
 
 # --- sending to the SMTP server -------------------------------------------------------------
