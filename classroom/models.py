@@ -2492,6 +2492,16 @@ class EmailPreference(models.Model):
         cls.choose(user, {EmailKind(kind).value: False})
 
 
+SendOutcome = Literal["sent", "retrying", "failed"]
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=6)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed try: 1, 2, 4 … minutes, at most six hours."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
 class QueuedEmailQuerySet(models.QuerySet["QueuedEmail"]):
     def pending(self) -> QueuedEmailQuerySet:
         """Not yet sent, not given up, not cancelled."""
@@ -2549,6 +2559,37 @@ class QueuedEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.to}"
+
+    # --- what became of it: called by the sender (classroom/notifications.py) inside the row lock ---
+
+    def record_attempt(
+        self, at: datetime, error: str = "", final: bool = False
+    ) -> Literal["sent", "retrying", "failed"]:
+        """Save one try to send, as worded and addressed: sent (no `error`), given up (`final`,
+        or the last try allowed), or due again after a growing wait. Returns which."""
+        self.attempts += 1
+        self.last_error = error[:2000]
+        outcome: SendOutcome
+        if not error:
+            self.sent_at, outcome = at, "sent"
+        elif final or self.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+            self.failed_at, outcome = at, "failed"
+        else:
+            self.next_attempt_at, outcome = at + retry_delay(self.attempts), "retrying"
+        self.save(
+            update_fields=["attempts", "last_error", "sent_at", "failed_at", "next_attempt_at", "to", "subject", "body"]
+        )
+        return outcome
+
+    def cancel(self, reason: str, at: datetime) -> None:
+        """Not to be sent after all (the reason is kept); the same event happening again revives it."""
+        self.cancelled_at, self.last_error = at, reason
+        self.save(update_fields=["cancelled_at", "last_error"])
+
+    def postpone(self, until: datetime) -> None:
+        """Not yet: what it announces now happens at `until`."""
+        self.due_at = self.next_attempt_at = until
+        self.save(update_fields=["due_at", "next_attempt_at"])
 
     # --- queueing: called inside the transaction of the event, so a rollback drops the message ---
 

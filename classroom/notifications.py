@@ -35,27 +35,28 @@ from classroom.models import (
     Enrolment,
     Exemption,
     QueuedEmail,
+    SendOutcome,
     Submission,
     User,
 )
 from crisis.wording import plural
-
-FIRST_RETRY = timedelta(minutes=1)
-LONGEST_RETRY = timedelta(hours=6)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """The wait after the `attempts`-th failed try: 1, 2, 4 … minutes, at most six hours."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
 
 
 @dataclass
 class SendReport:
     sent: int = 0
     retrying: int = 0
-    failed: int = 0
+    failed: int = 0  # given up
     cancelled: int = 0
     postponed: int = 0
+
+    def add(self, outcome: SendOutcome) -> None:
+        if outcome == "sent":
+            self.sent += 1
+        elif outcome == "retrying":
+            self.retrying += 1
+        else:
+            self.failed += 1
 
     def __str__(self) -> str:
         return (
@@ -97,13 +98,11 @@ def _handle(message: QueuedEmail, connection: BaseEmailBackend, report: SendRepo
     now = timezone.now()
     refusal, later = _still_wanted(message, now)
     if later is not None:
-        message.due_at = message.next_attempt_at = later
-        message.save(update_fields=["due_at", "next_attempt_at"])
+        message.postpone(later)
         report.postponed += 1
         return
     if refusal:
-        message.cancelled_at, message.last_error = now, refusal
-        message.save(update_fields=["cancelled_at", "last_error"])
+        message.cancel(refusal, now)
         report.cancelled += 1
         return
     message.compose()
@@ -119,40 +118,17 @@ def _handle(message: QueuedEmail, connection: BaseEmailBackend, report: SendRepo
     )
     if message.html_body:
         email.attach_alternative(message.html_body, "text/html")
-    message.attempts += 1
-    fields = ["attempts", "last_error", "to", "subject", "body"]
     try:
         email.send()
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
         codes = _codes(error)
-        message.last_error = _describe(error)
-        if codes and all(code >= 500 for code in codes):
-            message.failed_at = now
-            fields.append("failed_at")
-            report.failed += 1
-        else:
-            _try_later(message, now, fields, report)
-        message.save(update_fields=fields)
+        final = bool(codes) and all(code >= 500 for code in codes)  # 5xx: this address or message, for good
+        report.add(message.record_attempt(now, _describe(error), final=final))
     except (OSError, smtplib.SMTPException) as error:  # refused, timed out, dropped, not accepted
-        message.last_error = _describe(error)
-        _try_later(message, now, fields, report)
-        message.save(update_fields=fields)
+        report.add(message.record_attempt(now, _describe(error)))
         raise ServerUnavailable from error
     else:
-        message.sent_at, message.last_error = now, ""
-        message.save(update_fields=[*fields, "sent_at"])
-        report.sent += 1
-
-
-def _try_later(message: QueuedEmail, now: datetime, fields: list[str], report: SendReport) -> None:
-    if message.attempts >= settings.EMAIL_MAX_ATTEMPTS:
-        message.failed_at = now
-        fields.append("failed_at")
-        report.failed += 1
-    else:
-        message.next_attempt_at = now + retry_delay(message.attempts)
-        fields.append("next_attempt_at")
-        report.retrying += 1
+        report.add(message.record_attempt(now))
 
 
 def _codes(error: smtplib.SMTPException) -> list[int]:

@@ -31,9 +31,10 @@ from classroom.models import (
     EmailPreference,
     Mark,
     QueuedEmail,
+    retry_delay,
     unsubscribe_token,
 )
-from classroom.notifications import build_digests, digest_lines, retry_delay, send_due
+from classroom.notifications import build_digests, digest_lines, send_due
 from tests.factories import AssignmentFactory, StudentFactory, SubmissionFactory, TeacherFactory
 from tests.helpers import give_mark, hand_in, mark_fully
 
