@@ -2717,7 +2717,7 @@ class QueuedEmail(models.Model):
             )
         else:
             return  # the digest is worded when it is built (classroom/notifications.py)
-        self.body = render_to_string(f"classroom/email/{self.kind}.txt", context)
+        self.body = render_to_string(f"classroom/email/{self.kind}.txt", context).strip() + "\n"
 
     def unsubscribe_url(self) -> str:
         token = unsubscribe_token(self.recipient, self.kind)

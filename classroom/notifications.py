@@ -213,18 +213,21 @@ def build_digests(now: datetime | None = None) -> int:
                 message.subject = (
                     f"Daily digest: {plural(handed_in, 'essay')} handed in, {plural(responses, 'response')} to feedback"
                 )
-                message.body = render_to_string(
-                    "classroom/email/daily_digest.txt",
-                    {
-                        "person": teacher,
-                        "lines": lines,
-                        "since": since,
-                        "handed_in": handed_in,
-                        "responses": responses,
-                        "kind_label": EmailKind.DAILY_DIGEST.label,
-                        "unsubscribe_url": message.unsubscribe_url(),
-                        "preferences_url": settings.SITE_URL + reverse("classroom:email_preferences"),
-                    },
+                message.body = (
+                    render_to_string(
+                        "classroom/email/daily_digest.txt",
+                        {
+                            "person": teacher,
+                            "lines": lines,
+                            "since": since,
+                            "handed_in": handed_in,
+                            "responses": responses,
+                            "kind_label": EmailKind.DAILY_DIGEST.label,
+                            "unsubscribe_url": message.unsubscribe_url(),
+                            "preferences_url": settings.SITE_URL + reverse("classroom:email_preferences"),
+                        },
+                    ).strip()
+                    + "\n"
                 )
                 QueuedEmail.objects.bulk_create([message], ignore_conflicts=True)
                 queued += 1

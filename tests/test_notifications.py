@@ -37,6 +37,7 @@ from classroom.models import (
 from classroom.notifications import build_digests, digest_lines, send_due
 from tests.factories import AssignmentFactory, StudentFactory, SubmissionFactory, TeacherFactory
 from tests.helpers import give_mark, hand_in, mark_fully
+from tests.test_settings import run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -625,3 +626,10 @@ def test_no_digest_for_a_teacher_who_turned_it_off(mailed_teacher, marking_assig
         hand_in(marking_assignment, student)
     with time_machine.travel(_at(8), tick=False):
         assert build_digests() == 0
+
+
+def test_an_impossible_digest_hour_stops_startup_with_a_clear_message():
+    result = run_manage("check", DEBUG="True", EMAIL_DIGEST_HOUR="24")
+    assert result.returncode != 0
+    assert "EMAIL_DIGEST_HOUR must be an hour of the day, 0 to 23." in result.stderr
+    assert run_manage("check", DEBUG="True", EMAIL_DIGEST_HOUR="23").returncode == 0
