@@ -476,6 +476,7 @@ def test_the_unsubscribe_link_in_the_email_works_without_signing_in(smtp, school
     anonymous = Client(enforce_csrf_checks=True)
     page = anonymous.get(path)
     assert page.status_code == 200 and "Stop these emails?" in page.content.decode()
+    assert "no-store" in page["Cache-Control"]
     assert EmailPreference.for_user(pupil).essay_set  # a GET (a link checker) changes nothing
     done = anonymous.post(path)
     assert done.status_code == 200 and "Emails stopped" in done.content.decode()

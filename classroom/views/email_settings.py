@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -32,6 +33,7 @@ def email_preferences(request: AuthedRequest) -> HttpResponse:
 # Mail programs offer "Unsubscribe" by POSTing here with no cookie and no CSRF token (RFC 8058,
 # List-Unsubscribe-Post). The signed token is the only key, and all it can do is stop an email.
 @csrf_exempt
+@never_cache
 @require_http_methods(["GET", "POST"])
 def email_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks to confirm (a link scanner following links must not unsubscribe anyone); POST stops it."""
