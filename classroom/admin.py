@@ -7,6 +7,7 @@ from classroom.models import (
     Enrolment,
     Extension,
     Mark,
+    QueuedEmail,
     SchoolClass,
     Submission,
     SubmissionRevision,
@@ -103,6 +104,23 @@ class MarkAdmin(admin.ModelAdmin):
     list_display = ("submission", "marker", "completed_at", "total", "spag", "released_at", "seen_at")
     list_filter = ("submission__state",)
     search_fields = ("submission__student__username", "submission__assignment__title")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(QueuedEmail)
+class QueuedEmailAdmin(admin.ModelAdmin):
+    """Read-only: what was queued, sent, given up or not needed, and the last error."""
+
+    list_display = ("subject", "to", "kind", "due_at", "attempts", "sent_at", "failed_at", "cancelled_at")
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter), ("failed_at", admin.EmptyFieldListFilter))
+    search_fields = ("to", "subject", "recipient__username")
+    list_select_related = ("recipient",)
+    date_hierarchy = "created_at"
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

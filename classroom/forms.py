@@ -25,6 +25,7 @@ from classroom.models import (
     MIN_JUDGING_TARGET,
     Assignment,
     CommentBankEntry,
+    EmailPreference,
     ExemplarShare,
     SchoolClass,
     Standardisation,
@@ -1067,3 +1068,12 @@ class OneRosterUploadForm(forms.Form):
         if upload.size > ONEROSTER_UPLOAD_MAX_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB. Import it with the import_oneroster command.")
         return upload
+class EmailPreferenceForm(forms.Form):
+    """One on/off switch per kind of email the person can receive (EmailPreference.kinds_for)."""
+
+    def __init__(self, *args: Any, preference: EmailPreference, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind in EmailPreference.kinds_for(preference.user):
+            self.fields[kind.value] = forms.BooleanField(
+                label=kind.label, required=False, initial=preference.wants(kind)
+            )

@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypedDict, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When, prefetch_related_objects
 from django.db.models.functions import Greatest
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from classroom import status
@@ -258,6 +261,9 @@ class SchoolClass(models.Model):
             if not created and enrolment.removed_at is not None:
                 enrolment.removed_at = None
                 enrolment.save(update_fields=["removed_at"])
+            # Essays set for the class that have not opened yet: the newcomer hears too, when they open.
+            for assignment in self.assignments.active().filter(opens_at__gt=timezone.now()).select_related("prompt"):
+                QueuedEmail.queue_essay_set(assignment, only=student)
         return enrolment
 
 
@@ -1547,11 +1553,17 @@ class Mark(Versioned):
                 locked.completed_at = timezone.now()
                 locked.revision += 1
                 locked.save(update_fields=["completed_at", "revision"])
+                assignment = submission.assignment
+                if assignment.feedback_release == Assignment.FeedbackRelease.AT_DATE:
+                    # Released at a date: the pupil hears then (or now, if it has passed).
+                    when = max(assignment.feedback_release_at or timezone.now(), timezone.now())
+                    QueuedEmail.queue_feedback_released([locked], due_at=when)
         self.refresh_from_db()
         return self
 
-    def release(self, by: User | None) -> Mark:
-        """Let the student see the mark, the comments and the feedback. Idempotent."""
+    def release(self, by: User | None, notify: bool = True) -> Mark:
+        """Let the student see the mark, the comments and the feedback. Idempotent. The pupil
+        is emailed (`notify`), unless they released it themselves by opening it (record_seen)."""
         with transaction.atomic():
             locked = self._locked()
             if not locked.is_complete:
@@ -1563,6 +1575,8 @@ class Mark(Versioned):
                 locked.released_at = timezone.now()
                 locked.released_by = by
                 locked.save(update_fields=["released_at", "released_by"])
+                if notify:
+                    QueuedEmail.queue_feedback_released([locked])
         self.refresh_from_db()
         return self
 
@@ -1594,7 +1608,7 @@ class Mark(Versioned):
                 submission.state, submission.assignment.feedback_date_passed
             ):
                 if not locked.is_released:
-                    locked.release(by=None)
+                    locked.release(by=None, notify=False)
                 Mark.objects.filter(pk=self.pk, seen_at__isnull=True).update(seen_at=timezone.now())
         self.refresh_from_db(fields=["seen_at", "released_at"])
 
@@ -1616,6 +1630,10 @@ class Mark(Versioned):
             cls.objects.filter(submission__in=submissions, released_at__isnull=True).update(
                 released_at=now, released_by=by
             )
+            released = cls.objects.filter(submission__in=submissions).select_related(
+                "submission__assignment__prompt", "submission__assignment__school_class"
+            )
+            QueuedEmail.queue_feedback_released(list(released))
         return len(submissions)
 
     # --- comments anchored to the essay ---
@@ -2432,3 +2450,321 @@ class OneRosterImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"
+# --- Email notifications ------------------------------------------------------------------
+# Messages are queued in the same transaction as the event (classroom/notifications.py) and
+# sent later by `manage.py send_notifications`; no request ever talks to a mail server.
+
+
+class EmailKind(models.TextChoices):
+    """The kinds of email, each of which a person can turn off. The values are also the names
+    of the EmailPreference fields that switch them."""
+
+    ESSAY_SET = "essay_set", "An essay is set for me"
+    FEEDBACK_RELEASED = "feedback_released", "My feedback is ready"
+    DAILY_DIGEST = "daily_digest", "A daily digest of essays handed in and responses to feedback"
+
+
+# Who may receive each kind: pupils hear about their own work, teachers get the digest.
+PUPIL_EMAIL_KINDS = (EmailKind.ESSAY_SET, EmailKind.FEEDBACK_RELEASED)
+TEACHER_EMAIL_KINDS = (EmailKind.DAILY_DIGEST,)
+
+
+class EmailPreference(models.Model):
+    """Which emails one person wants. No row means every kind is on (the defaults); the row
+    is made when they first change something, so reading preferences never writes."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preference")
+    essay_set = models.BooleanField("when an essay is set", default=True)
+    feedback_released = models.BooleanField("when my feedback is ready", default=True)
+    daily_digest = models.BooleanField("a daily digest of hand-ins and responses", default=True)
+    # The end of the last digest's window: the next digest covers what happened after it.
+    digest_through = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Email preferences of {self.user}"
+
+    @classmethod
+    def for_user(cls, user: User) -> EmailPreference:
+        """The person's preferences: the saved row, or an unsaved one with the defaults."""
+        try:
+            return cls.objects.get(user=user)
+        except cls.DoesNotExist:
+            return cls(user=user)
+
+    def wants(self, kind: str) -> bool:
+        return bool(getattr(self, EmailKind(kind).value))
+
+    @staticmethod
+    def kinds_for(user: User) -> tuple[EmailKind, ...]:
+        """The kinds of email this person can receive at all."""
+        return TEACHER_EMAIL_KINDS if user.is_teacher else PUPIL_EMAIL_KINDS
+
+    @classmethod
+    def choose(cls, user: User, choices: Mapping[str, bool]) -> EmailPreference:
+        """Save the person's choices (kind value → on), ignoring kinds they cannot receive."""
+        allowed = {kind.value for kind in cls.kinds_for(user)}
+        values = {name: bool(on) for name, on in choices.items() if name in allowed}
+        with transaction.atomic():
+            preference, _ = cls.objects.select_for_update().get_or_create(user=user)
+            for name, on in values.items():
+                setattr(preference, name, on)
+            preference.updated_at = timezone.now()
+            preference.save(update_fields=[*values, "updated_at"])
+        return preference
+
+    @classmethod
+    def turn_off(cls, user: User, kind: str) -> None:
+        """Stop one kind of email (the one-click unsubscribe); idempotent."""
+        cls.choose(user, {EmailKind(kind).value: False})
+
+
+SendOutcome = Literal["sent", "retrying", "failed"]
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=6)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed try: 1, 2, 4 … minutes, at most six hours."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+class QueuedEmailQuerySet(models.QuerySet["QueuedEmail"]):
+    def pending(self) -> QueuedEmailQuerySet:
+        """Not yet sent, not given up, not cancelled."""
+        return self.filter(sent_at__isnull=True, failed_at__isnull=True, cancelled_at__isnull=True)
+
+    def due(self, now: datetime | None = None) -> QueuedEmailQuerySet:
+        """Pending and due for (another) attempt now."""
+        return self.pending().filter(next_attempt_at__lte=now or timezone.now())
+
+
+class QueuedEmail(models.Model):
+    """One email waiting to be sent, or the record of one sent (or given up).
+
+    `dedupe_key` names the event (e.g. "feedback_released:mark:12"), so the same event never
+    queues twice. `due_at` is when it may first go (an essay set to open later is announced
+    when it opens); `next_attempt_at` moves on after each failed attempt.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    to = models.EmailField(help_text="The address when queued; the send uses the person's current one.")
+    kind = models.CharField(max_length=20, choices=EmailKind.choices)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+    # What the message is about, so it can be checked (and re-worded) when it is sent.
+    assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    mark = models.ForeignKey(Mark, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True, help_text="Given up: a permanent error, or too many tries.")
+    cancelled_at = models.DateTimeField(null=True, blank=True, help_text="Not sent: no longer wanted or relevant.")
+    last_error = models.TextField(blank=True)
+
+    objects = QueuedEmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["next_attempt_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True, cancelled_at__isnull=True),
+                name="queuedemail_pending",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(failed_at__isnull=True, cancelled_at__isnull=True),
+                name="queuedemail_sent_is_final",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to}"
+
+    # --- what became of it: called by the sender (classroom/notifications.py) inside the row lock ---
+
+    def record_attempt(
+        self, at: datetime, error: str = "", final: bool = False
+    ) -> Literal["sent", "retrying", "failed"]:
+        """Save one try to send, as worded and addressed: sent (no `error`), given up (`final`,
+        or the last try allowed), or due again after a growing wait. Returns which."""
+        self.attempts += 1
+        self.last_error = error[:2000]
+        outcome: SendOutcome
+        if not error:
+            self.sent_at, outcome = at, "sent"
+        elif final or self.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+            self.failed_at, outcome = at, "failed"
+        else:
+            self.next_attempt_at, outcome = at + retry_delay(self.attempts), "retrying"
+        self.save(
+            update_fields=["attempts", "last_error", "sent_at", "failed_at", "next_attempt_at", "to", "subject", "body"]
+        )
+        return outcome
+
+    def cancel(self, reason: str, at: datetime) -> None:
+        """Not to be sent after all (the reason is kept); the same event happening again revives it."""
+        self.cancelled_at, self.last_error = at, reason
+        self.save(update_fields=["cancelled_at", "last_error"])
+
+    def postpone(self, until: datetime) -> None:
+        """Not yet: what it announces now happens at `until`."""
+        self.due_at = self.next_attempt_at = until
+        self.save(update_fields=["due_at", "next_attempt_at"])
+
+    # --- queueing: called inside the transaction of the event, so a rollback drops the message ---
+
+    @classmethod
+    def queue_essay_set(cls, assignment: Assignment, only: User | None = None) -> int:
+        """Tell each current pupil of the class (or `only` that one), with an address and the
+        kind on, that the essay is set; due when the assignment opens. How many were queued."""
+        members = User.objects.filter(
+            enrolments__school_class_id=assignment.school_class_id, enrolments__removed_at__isnull=True
+        )
+        if only is not None:
+            members = members.filter(pk=only.pk)
+        pupils = cls._recipients(members, EmailKind.ESSAY_SET)
+        rows = [
+            cls(
+                recipient=pupil,
+                kind=EmailKind.ESSAY_SET,
+                assignment=assignment,
+                dedupe_key=f"essay_set:assignment:{assignment.pk}:user:{pupil.pk}",
+                due_at=assignment.opens_at,
+            )
+            for pupil in pupils
+        ]
+        return cls._queue(rows)
+
+    @classmethod
+    def reschedule_essay_set(cls, assignment: Assignment) -> None:
+        """The opening time of an unopened assignment moved: so do its announcements."""
+        cls.objects.pending().filter(assignment=assignment, kind=EmailKind.ESSAY_SET, attempts=0).update(
+            due_at=assignment.opens_at, next_attempt_at=assignment.opens_at
+        )
+
+    @classmethod
+    def queue_feedback_released(cls, marks: Collection[Mark], due_at: datetime | None = None) -> int:
+        """Tell each mark's pupil their feedback is ready (at `due_at`: a release date; None: now)."""
+        if not marks:
+            return 0
+        students = {mark.submission.student_id: mark for mark in marks}
+        wanted = {
+            pupil.pk: pupil
+            for pupil in cls._recipients(User.objects.filter(pk__in=students), EmailKind.FEEDBACK_RELEASED)
+        }
+        when = due_at or timezone.now()
+        rows = [
+            cls(
+                recipient=wanted[mark.submission.student_id],
+                kind=EmailKind.FEEDBACK_RELEASED,
+                assignment=mark.submission.assignment,
+                mark=mark,
+                dedupe_key=f"feedback_released:mark:{mark.pk}",
+                due_at=when,
+            )
+            for mark in marks
+            if mark.submission.student_id in wanted
+        ]
+        return cls._queue(rows)
+
+    @staticmethod
+    def _recipients(people: models.QuerySet[User], kind: EmailKind) -> list[User]:
+        """Those of `people` who can get `kind` now: active, with an address, not turned off."""
+        return list(
+            people.filter(is_active=True)
+            .exclude(email="")
+            .exclude(**{f"email_preference__{kind.value}": False})
+            .distinct()
+        )
+
+    @classmethod
+    def _queue(cls, rows: list[QueuedEmail]) -> int:
+        """Insert the messages whose event is new. A cancelled one for the same event comes back
+        (the event happened again: feedback withdrawn, then released again); one pending or
+        sent is left alone, so an event never sends twice."""
+        if not rows:
+            return 0
+        for row in rows:
+            row.to = row.recipient.email
+            row.next_attempt_at = row.due_at
+            row.compose()
+        keys = [row.dedupe_key for row in rows]
+        existing = dict(cls.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", "cancelled_at"))
+        cls.objects.bulk_create([row for row in rows if row.dedupe_key not in existing], ignore_conflicts=True)
+        revived = [row for row in rows if existing.get(row.dedupe_key) is not None]
+        for row in revived:
+            cls.objects.filter(dedupe_key=row.dedupe_key, cancelled_at__isnull=False).update(
+                cancelled_at=None,
+                to=row.to,
+                subject=row.subject,
+                body=row.body,
+                due_at=row.due_at,
+                next_attempt_at=row.next_attempt_at,
+                attempts=0,
+                last_error="",
+            )
+        return len(rows) - len(existing) + len(revived)
+
+    def compose(self) -> None:
+        """Word the message from what it is about, as things stand now (it is worded again just
+        before sending, so a title changed in the meantime is the one the pupil reads)."""
+        context: dict[str, object] = {
+            "person": self.recipient,
+            "site_url": settings.SITE_URL,
+            "unsubscribe_url": self.unsubscribe_url(),
+            "preferences_url": settings.SITE_URL + reverse("classroom:email_preferences"),
+            "kind_label": EmailKind(self.kind).label,
+        }
+        if self.kind == EmailKind.ESSAY_SET:
+            assignment = self.assignment
+            assert assignment is not None
+            title = assignment.sealed_title
+            self.subject = f"Essay set: {title}"
+            context.update(
+                assignment=assignment,
+                title=title,
+                link=settings.SITE_URL + reverse("classroom:write", args=[assignment.pk]),
+            )
+        elif self.kind == EmailKind.FEEDBACK_RELEASED:
+            assignment = self.assignment
+            assert assignment is not None
+            title = assignment.sealed_title
+            self.subject = f"Your feedback is ready: {title}"
+            context.update(
+                assignment=assignment,
+                title=title,
+                link=settings.SITE_URL + reverse("classroom:feedback", args=[assignment.pk]),
+            )
+        else:
+            return  # the digest is worded when it is built (classroom/notifications.py)
+        self.body = render_to_string(f"classroom/email/{self.kind}.txt", context).strip() + "\n"
+
+    def unsubscribe_url(self) -> str:
+        token = unsubscribe_token(self.recipient, self.kind)
+        return settings.SITE_URL + reverse("classroom:email_unsubscribe", args=[token])
+
+
+UNSUBSCRIBE_SALT = "classroom.email.unsubscribe"
+
+
+def unsubscribe_token(user: User, kind: str) -> str:
+    """A signed token that turns off one kind of email for one person, with no log-in."""
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object({"u": user.pk, "k": EmailKind(kind).value})
+
+
+def read_unsubscribe_token(token: str) -> tuple[User, EmailKind] | None:
+    """The person and kind a token names, or None if it was altered or names nobody."""
+    try:
+        data = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
+        kind = EmailKind(data["k"])
+        user = User.objects.get(pk=int(data["u"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError, User.DoesNotExist):
+        return None
+    return user, kind

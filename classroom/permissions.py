@@ -24,6 +24,8 @@ from classroom.models import (
     AssignmentQuerySet,
     CommentBankEntry,
     CommentBankQuerySet,
+    EmailKind,
+    EmailPreference,
     Enrolment,
     Exemplar,
     ExemplarShare,
@@ -41,6 +43,7 @@ from classroom.models import (
     Submission,
     SubmissionQuerySet,
     User,
+    read_unsubscribe_token,
 )
 from classroom.status import EDITABLE_STATES, MARKABLE_STATES
 from crisis import models as content
@@ -1003,3 +1006,20 @@ def oneroster_imports_for(user: User) -> QuerySet[OneRosterImport]:
 
 def oneroster_import_for(user: User, pk: int) -> OneRosterImport:
     return _get_or_404(oneroster_imports_for(user).select_related("uploaded_by", "applied_by"), pk)
+# --- Email notifications ---------------------------------------------------------------------
+# Preferences: everyone signed in (pupil, teacher, head, superuser) manages their own and no one
+# else's; the URL names nobody, so there is nothing to 404. Unsubscribing needs no log-in: the
+# signed token in the link is the permission, and it names one person and one kind of email.
+
+
+def email_preferences_for(user: User) -> EmailPreference:
+    """The signed-in person's own email preferences (unsaved defaults if never changed)."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Sign in to change your email settings.")
+    return EmailPreference.for_user(user)
+
+
+def unsubscribe_from(token: str) -> tuple[User, EmailKind] | None:
+    """The person and kind of email an unsubscribe link stops, or None for a link that was
+    altered (or whose person no longer exists): the view refuses it and changes nothing."""
+    return read_unsubscribe_token(token)

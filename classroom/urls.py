@@ -6,6 +6,7 @@ from classroom.views import (
     agreement,
     assignments,
     classes,
+    email_settings,
     exemplars,
     feedback_sheet,
     judging,
@@ -191,4 +192,7 @@ urlpatterns = [
     path("department/class-lists/", oneroster.oneroster_imports, name="oneroster_imports"),
     path("department/class-lists/<int:pk>/", oneroster.oneroster_preview, name="oneroster_preview"),
     path("department/class-lists/<int:pk>/apply/", oneroster.oneroster_apply, name="oneroster_apply"),
+    # Email notifications
+    path("email/", email_settings.email_preferences, name="email_preferences"),
+    path("email/unsubscribe/<str:token>/", email_settings.email_unsubscribe, name="email_unsubscribe"),
 ]

@@ -203,6 +203,15 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crisis-classroom@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Administrator", address) for address in env_list("ADMIN_EMAILS", [])]
+# The address people use to reach the site, for links in emails (which have no request to ask).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# Notification emails (classroom/notifications.py): tries before giving up on a message, and the
+# local hour from which each teacher's daily digest is built.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8, minimum=1)
+EMAIL_DIGEST_HOUR = env_int("EMAIL_DIGEST_HOUR", 7, minimum=0)
+if EMAIL_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured("EMAIL_DIGEST_HOUR must be an hour of the day, 0 to 23.")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 
 # --- Security --------------------------------------------------------------------------
 # On by default in production; a school terminating TLS at a proxy sets

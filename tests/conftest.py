@@ -162,7 +162,7 @@ def school(cast, school_class, essay, marking_assignment):
     of everything a URL can point at. Returns {route prefix: [primary keys]} plus the
     `student_pk` and `teacher_pk` (the co-teacher) of the routes that name two objects;
     tests.helpers.route_urls turns a route into its URLs."""
-    from classroom.models import CommentBankEntry, Submission
+    from classroom.models import CommentBankEntry, EmailKind, Submission, unsubscribe_token
     from crisis.content.loader import CONTENT_DIR, load_unit
     from crisis.models import EssayPrompt, Lesson, Source, Unit
     from tests.helpers import build_class, mark_fully
@@ -188,6 +188,8 @@ def school(cast, school_class, essay, marking_assignment):
         "classroom/classes/<int:pk>/": [school_class.pk],
         "classroom/assignments/<int:pk>/": [marking_assignment.pk, progress["a1"].pk, progress["a3"].pk],
         "classroom/submissions/<int:pk>/": [essay.pk, released.pk],
+        # a signed token, not a key: the pupil's link to stop "essay set" emails
+        "classroom/email/unsubscribe/<str:token>/": [unsubscribe_token(student, EmailKind.ESSAY_SET)],
         "classroom/comments/<int:pk>/": [annotation.pk],
         "classroom/comment-bank/<int:pk>/": [bank_entry.pk],
         "classroom/students/<int:pk>/": [student.pk],

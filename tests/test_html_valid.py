@@ -26,7 +26,7 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from classroom.models import User
+from classroom.models import EmailKind, User, unsubscribe_token
 from tests.factories import AssignmentFactory
 from tests.helpers import named_patterns, route_urls
 
@@ -131,6 +131,11 @@ def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
     for url in route_urls("classroom/department/moderation/scripts/<int:pk>/second-mark/", school):
         if keep(f"second marker GET {url}", second.get(url)):
             seen.add("classroom:second_mark")
+
+    # Unsubscribing from an email, with no log-in: the answer, and a broken link.
+    url = reverse("classroom:email_unsubscribe", args=[unsubscribe_token(cast["student"], EmailKind.ESSAY_SET)])
+    keep(f"anonymous POST {url}", clients["anonymous"].post(url))
+    keep("anonymous GET unsubscribe (altered)", clients["anonymous"].get(url[:-3] + "x/"))
 
     # Pages that only a POST shows.
     teacher = clients["teacher"]

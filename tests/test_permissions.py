@@ -9,7 +9,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from classroom import permissions
-from classroom.models import SchoolClass
+from classroom.models import EmailKind, SchoolClass, unsubscribe_token
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +77,20 @@ def test_anonymous_is_sent_to_login(client, url_name):
     response = client.get(reverse(url_name))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+# --- Email notifications ---------------------------------------------------------------------
+
+
+def test_email_preferences_are_always_ones_own(cast):
+    for person in cast.values():
+        assert permissions.email_preferences_for(person).user == person
+    with pytest.raises(PermissionDenied):
+        permissions.email_preferences_for(AnonymousUser())
+
+
+def test_an_unsubscribe_token_names_one_person_and_kind_and_cannot_be_altered(cast):
+    token = unsubscribe_token(cast["student"], EmailKind.FEEDBACK_RELEASED)
+    assert permissions.unsubscribe_from(token) == (cast["student"], EmailKind.FEEDBACK_RELEASED)
+    assert permissions.unsubscribe_from(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert permissions.unsubscribe_from("") is None

@@ -30,6 +30,7 @@ from classroom.models import (
     Enrolment,
     Exemption,
     Extension,
+    QueuedEmail,
     SchoolClass,
     Submission,
     SubmissionClosed,
@@ -151,6 +152,7 @@ def _set_for_classes(form: AssignmentForm, classes: list[SchoolClass]) -> list[A
             copy.pk = None
             copy.school_class = school_class
             copy.save()
+            QueuedEmail.queue_essay_set(copy)
             made.append(copy)
     return made
 
@@ -167,7 +169,9 @@ def assignment_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     if assignment.is_editable():
         form = AssignmentForm(request.POST or None, instance=assignment, prompts=prompts)
         if request.method == "POST" and form.is_valid():
-            form.save()
+            with transaction.atomic():
+                form.save()
+                QueuedEmail.reschedule_essay_set(assignment)
             messages.success(request, "The assignment has been updated.")
             return redirect("classroom:assignment_detail", assignment.pk)
         locked: dict[str, str] = {}
