@@ -1044,6 +1044,8 @@ class StaffForm(forms.Form):
             username=data["username"],
             role=data["role"],
         )
+
+
 # --- OneRoster import ---
 
 ONEROSTER_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # the web server's limit (deploy/nginx-crisis-classroom.conf)
@@ -1068,6 +1070,8 @@ class OneRosterUploadForm(forms.Form):
         if upload.size > ONEROSTER_UPLOAD_MAX_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB. Import it with the import_oneroster command.")
         return upload
+
+
 class EmailPreferenceForm(forms.Form):
     """One on/off switch per kind of email the person can receive (EmailPreference.kinds_for)."""
 

@@ -2450,6 +2450,8 @@ class OneRosterImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"
+
+
 # --- Email notifications ------------------------------------------------------------------
 # Messages are queued in the same transaction as the event (classroom/notifications.py) and
 # sent later by `manage.py send_notifications`; no request ever talks to a mail server.

@@ -993,6 +993,8 @@ def staff_member_for_head(user: User, pk: int) -> User:
     pupil or an unknown id."""
     require_staff_manager(user)
     return _get_or_404(User.objects.filter(role__in=[User.Role.TEACHER, User.Role.HEAD]), pk)
+
+
 # --- OneRoster import -----------------------------------------------------------------------
 # Importing the school's class lists (a OneRoster CSV zip: upload, preview, apply, the history
 # of imports) is for heads of department (and superusers) only: teachers and students 403,
@@ -1006,6 +1008,8 @@ def oneroster_imports_for(user: User) -> QuerySet[OneRosterImport]:
 
 def oneroster_import_for(user: User, pk: int) -> OneRosterImport:
     return _get_or_404(oneroster_imports_for(user).select_related("uploaded_by", "applied_by"), pk)
+
+
 # --- Email notifications ---------------------------------------------------------------------
 # Preferences: everyone signed in (pupil, teacher, head, superuser) manages their own and no one
 # else's; the URL names nobody, so there is nothing to 404. Unsubscribing needs no log-in: the

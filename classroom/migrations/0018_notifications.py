@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('classroom', '0016_roster_ids'),
+        ('classroom', '0017_oneroster'),
     ]
 
     operations = [
