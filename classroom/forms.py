@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm, UsernameField
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.db.models import QuerySet
 from django.utils.text import Truncator
 
 from classroom import roster
+from classroom.signin import password_signin_allowed
 from classroom.department import MAX_RANDOM_EXTRA, MAX_SAMPLE_SIZE
 from classroom.models import (
     MAX_BANK_CHARS,
@@ -58,6 +60,18 @@ class IdsField(forms.ModelMultipleChoiceField):
 # --- signing in ---
 
 
+PASSWORD_SIGNIN_OFF = (
+    "Your account does not sign in with a password here: use the button for the school's account instead."
+)
+
+
+def refuse_password_signin_if_off(user) -> None:
+    """PASSWORD_SIGNIN_ROLES: checked once the password is known to be right (so it is not a
+    failed attempt to django-axes), on every form that signs in with a password."""
+    if not password_signin_allowed(user):
+        raise forms.ValidationError(PASSWORD_SIGNIN_OFF, code="no_password_signin")
+
+
 class LoginForm(AuthenticationForm):
     """Django's sign-in form with the username's length checked before anything is looked up
     (an over-long name is a form error, never a database error), refusing an expired
@@ -77,10 +91,12 @@ class LoginForm(AuthenticationForm):
             "This one-time code has expired: codes work for %(days)s. "
             "Ask your teacher to reset your password for a new code."
         ),
+        "no_password_signin": PASSWORD_SIGNIN_OFF,
     }
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
+        refuse_password_signin_if_off(user)
         if user.one_time_code_expired:
             days = plural(settings.ONE_TIME_CODE_LIFETIME.days, "day")
             raise forms.ValidationError(self.error_messages["code_expired"], code="code_expired", params={"days": days})
@@ -953,3 +969,11 @@ class JudgingSessionForm(forms.Form):
             field.queryset = assignments
             field.label_from_instance = assignment_label  # type: ignore[assignment,method-assign]
         cast(forms.ModelMultipleChoiceField, self.fields["judge_classes"]).queryset = judge_classes
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin site's sign-in, with the same per-role password rule as the log-in page."""
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        refuse_password_signin_if_off(user)

@@ -2403,3 +2403,50 @@ class Judgement(models.Model):
         if self.decided_at is None:
             return None
         return (self.decided_at - self.shown_at).total_seconds()
+
+
+# --- sign-in with the school's accounts ------------------------------------------------------
+
+
+class AccessRequest(models.Model):
+    """Someone the school's sign-in service vouched for, but who has no account here, asking
+    for one (only when SIGNIN_REQUEST_ACCESS is on). Signing in gives nothing by itself: the
+    head of department approves, choosing the role, or declines."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    name = models.CharField(max_length=300, blank=True)
+    given_name = models.CharField(max_length=150, blank=True)
+    family_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    roster_id = models.CharField(max_length=255, blank=True)
+    provider = models.CharField(max_length=200, help_text="Which sign-in service (its id in the settings).")
+    subject = models.CharField(max_length=255, help_text="The person's id at that service (the ID token's sub).")
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="access_requests",
+        help_text="The account made on approval.",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "subject"], condition=Q(outcome="pending"), name="one_waiting_request_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.subject

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from classroom.department import agreed_scripts, same_question
 from classroom.models import (
+    AccessRequest,
     Annotation,
     Assignment,
     AssignmentQuerySet,
@@ -961,3 +962,18 @@ def judging_scripts_named_for(user: User, session: JudgingSession) -> set[int]:
     hidden = Q(submission__assignment__anonymous_marking=True, submission__assignment__names_revealed_at__isnull=True)
     taught = judging_scripts_taught_by(user, session)
     return taught - set(session.scripts.filter(hidden).values_list("pk", flat=True))
+
+
+# --- sign-in with the school's accounts (issue 16) -----------------------------------------
+# Signing in (the log-in page's buttons, allauth's start and callback) is open to anyone: the
+# checks are on who the provider says they are (classroom/signin.py). Access requests made by
+# people with no account are read and decided by the head of department only (or a superuser).
+
+
+def access_requests_for_head(user: User) -> QuerySet[AccessRequest]:
+    require_head(user)
+    return AccessRequest.objects.select_related("decided_by", "account")
+
+
+def access_request_for_head(user: User, pk: int) -> AccessRequest:
+    return _get_or_404(access_requests_for_head(user), pk)

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from classroom.views import (
+    access_requests,
     agreement,
     assignments,
     classes,
@@ -174,4 +175,7 @@ urlpatterns = [
     path("department/exemplars/", include(exemplar_urls)),
     path("assignments/<int:pk>/feedback-sheet/", include(feedback_sheet_urls)),
     path("judging/", include(judging_urls)),
+    # Sign-in with the school's accounts: access requests, decided by the head of department.
+    path("access-requests/", access_requests.access_requests, name="access_requests"),
+    path("access-requests/<int:pk>/decide/", access_requests.access_request_decide, name="access_request_decide"),
 ]

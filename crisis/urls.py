@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from classroom.forms import AdminLoginForm
 from classroom.views import core
 
 urlpatterns = [
@@ -11,10 +12,13 @@ urlpatterns = [
     path("accounts/login/", core.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", core.password_change, name="password_change"),
+    # Sign-in with the school's accounts: allauth's OpenID Connect start and callback only.
+    path("accounts/", include("allauth.socialaccount.providers.openid_connect.urls")),
     path("classroom/", include("classroom.urls")),
     path("learn/", include("crisis.urls_content")),
     path("admin/", admin.site.urls),
 ]
 
+admin.site.login_form = AdminLoginForm
 admin.site.site_header = "Crisis Classroom administration"
 admin.site.site_title = "Crisis Classroom admin"

@@ -30,6 +30,7 @@ DEPARTMENT_PAGES = [
     ("Agreement figures", "classroom:agreement", False),
     ("Exemplars", "classroom:exemplar_library", False),
     ("Comparative judgement", "classroom:judging_list", False),
+    ("Access requests", "classroom:access_requests", True),
 ]
 
 
