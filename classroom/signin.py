@@ -147,14 +147,12 @@ def record_access_request(provider_id: str, identity: Identity) -> AccessRequest
         "email": (identity.email or "")[:254],
         "roster_id": (identity.roster_id or "")[:255],
     }
-    waiting = AccessRequest.objects.filter(
-        provider=provider_id, subject=identity.subject, outcome=AccessRequest.Outcome.PENDING
-    )
+    waiting = {"provider": provider_id, "subject": identity.subject, "outcome": AccessRequest.Outcome.PENDING}
     try:
         with transaction.atomic():
-            request, created = waiting.get_or_create(defaults=fields)
+            request, created = AccessRequest.objects.get_or_create(**waiting, defaults=fields)
     except IntegrityError:  # the same person's two sign-ins at once: the other made it
-        request, created = waiting.get(), False
+        request, created = AccessRequest.objects.get(**waiting), False
     if not created:
         for name, value in fields.items():
             setattr(request, name, value)
