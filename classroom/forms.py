@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
@@ -16,7 +16,6 @@ from django.db.models import QuerySet
 from django.utils.text import Truncator
 
 from classroom import roster
-from classroom.signin import password_signin_allowed
 from classroom.department import MAX_RANDOM_EXTRA, MAX_SAMPLE_SIZE
 from classroom.models import (
     MAX_BANK_CHARS,
@@ -34,6 +33,7 @@ from classroom.models import (
     User,
     same_minute,
 )
+from classroom.signin import password_signin_allowed
 from crisis.wording import plural
 
 
@@ -61,7 +61,7 @@ class IdsField(forms.ModelMultipleChoiceField):
 
 
 PASSWORD_SIGNIN_OFF = (
-    "Your account does not sign in with a password here: use the button for the school's account instead."
+    "Your account does not sign in with a password here: use the button for the school's account instead."  # noqa: S105, E501 - a message
 )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -177,18 +177,15 @@ class SchoolAccountAdapter(DefaultSocialAccountAdapter):
                 raise Refused("The sign-in service sent no ID token.")
             identity = check_claims(app.settings, claims)
             unverified = bool(_text(claims, "email")) and identity.email is None
-            if sociallogin.is_existing:
-                user = sociallogin.user
-            else:
-                user = find_account(identity, unverified)
+            # Already connected: that account; otherwise matched now.
+            user = sociallogin.user if sociallogin.is_existing else find_account(identity, unverified)
             if user is None:
                 if settings.SIGNIN_REQUEST_ACCESS:
                     record_access_request(app.provider_id, identity)
                     response = render(request, "registration/signin_request_recorded.html", {"provider": app.name})
                     raise ImmediateHttpResponse(response)
                 raise Refused(
-                    "There is no account here for you yet. Ask the head of department to add you, "
-                    "then sign in again."
+                    "There is no account here for you yet. Ask the head of department to add you, then sign in again."
                 )
             if not user.is_active:
                 raise Refused("Your account here has been switched off. Ask the head of department.")
@@ -197,7 +194,7 @@ class SchoolAccountAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(refused_page(request, str(refusal))) from None
         if not sociallogin.is_existing:
             sociallogin.connect(request, user)
-        sociallogin.user.backend = MODEL_BACKEND  # type: ignore[union-attr]
+        sociallogin.user.backend = MODEL_BACKEND
 
     def on_authentication_error(
         self,
@@ -269,7 +266,8 @@ def decline(access_request: AccessRequest, head: User) -> None:
 
 def configured_providers() -> list[dict[str, str]]:
     """The sign-in buttons for the log-in page: each configured provider's id and name."""
-    apps = settings.SOCIALACCOUNT_PROVIDERS.get("openid_connect", {}).get("APPS", [])
+    providers = cast(dict, settings.SOCIALACCOUNT_PROVIDERS)
+    apps: list[dict] = providers.get("openid_connect", {}).get("APPS", [])
     return [{"id": app["provider_id"], "name": app["name"]} for app in apps]
 
 

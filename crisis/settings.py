@@ -14,7 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from crisis.env import env_bool, env_int, env_list, env_str
-from crisis.signin_config import signin_apps
+from crisis.signin_config import signin_apps, signin_origins
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -179,7 +179,8 @@ AXES_CLIENT_IP_CALLABLE = "crisis.client_ip.client_ip"
 # Google Workspace, Microsoft Entra ID and any standard OpenID Connect provider, each on only
 # when its SIGNIN_*_CLIENT_ID is set. classroom/signin.py decides who may sign in: an existing,
 # active account matched by verified email or roster id; nobody gets an account by signing in.
-SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": signin_apps(), "OAUTH_PKCE_ENABLED": True}}
+SIGNIN_APPS = signin_apps()
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": SIGNIN_APPS, "OAUTH_PKCE_ENABLED": True}}
 SOCIALACCOUNT_ADAPTER = "classroom.signin.SchoolAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
@@ -269,7 +270,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The sign-in buttons post to the app, which redirects to the school's provider.
+        "form-action": [SELF, *signin_origins(SIGNIN_APPS)],
         "frame-ancestors": [NONE],
     }
 }

@@ -11,6 +11,7 @@ classroom.signin from the ID token, with the settings kept here on each app.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -111,3 +112,13 @@ def signin_apps(environ: Mapping[str, str] | None = None) -> list[dict]:
             )
         )
     return apps
+
+
+def signin_origins(apps: list[dict]) -> list[str]:
+    """The providers' origins: the log-in page's sign-in buttons post to the app, which
+    redirects to the provider, and the content security policy's form-action must allow it."""
+    origins = set()
+    for app in apps:
+        parts = urlsplit(app["settings"]["server_url"])
+        origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)

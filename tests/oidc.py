@@ -8,6 +8,7 @@ Import the `oidc_provider` fixture into a test module to use it.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -23,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
-from crisis.signin_config import signin_apps
+from crisis.signin_config import signin_apps, signin_origins
 
 PROVIDER_DIR = Path(__file__).parent / "oidc_provider"
 CLIENT_ID = "crisis-classroom"
@@ -87,7 +88,12 @@ class OidcProvider:
 
     def configure(self, settings) -> None:
         """Switch the app's sign-in on against this provider (pytest-django's `settings`)."""
-        settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": signin_apps(self.environ())}}
+        apps = signin_apps(self.environ())
+        settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": apps}}
+        # The sign-in button's redirect to the provider, as settings.py allows it.
+        policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+        policy["DIRECTIVES"]["form-action"] = ["'self'", *signin_origins(apps)]
+        settings.CONTENT_SECURITY_POLICY = policy
 
 
 def _skip_or_fail(message: str) -> None:

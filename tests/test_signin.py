@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classroom.models import AccessRequest, User
-from crisis.signin_config import signin_apps
+from crisis.signin_config import signin_apps, signin_origins
 from tests.conftest import PASSWORD
 from tests.factories import HeadFactory, StudentFactory, TeacherFactory
 from tests.oidc import (
@@ -366,7 +366,12 @@ def test_access_requests_page_queries_do_not_grow(head, django_assert_max_num_qu
         made = TeacherFactory(username=f"made{number}")
         AccessRequest.objects.create(name=f"P{number}", provider="google", subject=f"p{number}")
         AccessRequest.objects.create(
-            name=f"D{number}", provider="google", subject=f"d{number}", outcome="approved", decided_by=decider, account=made
+            name=f"D{number}",
+            provider="google",
+            subject=f"d{number}",
+            outcome="approved",
+            decided_by=decider,
+            account=made,
         )
     client = Client()
     client.force_login(head)
@@ -465,6 +470,8 @@ def test_production_issuers_and_pkce(db):
         == "https://login.microsoftonline.com/6f1c4d1e-0b8a-4c55-9d2e-2a8f5b3c7e10/v2.0"
     )
     assert all(app["settings"]["oauth_pkce_enabled"] for app in apps)
+    # The sign-in buttons' redirects, allowed by the content security policy.
+    assert signin_origins(apps) == ["https://accounts.google.com", "https://login.microsoftonline.com"]
 
 
 @pytest.mark.parametrize(
@@ -473,10 +480,17 @@ def test_production_issuers_and_pkce(db):
         ({"SIGNIN_GOOGLE_CLIENT_ID": "g", "SIGNIN_GOOGLE_CLIENT_SECRET": "s"}, "SIGNIN_GOOGLE_HOSTED_DOMAIN"),
         ({"SIGNIN_MICROSOFT_CLIENT_ID": "m", "SIGNIN_MICROSOFT_CLIENT_SECRET": "s"}, "SIGNIN_MICROSOFT_TENANT_ID"),
         (
-            {"SIGNIN_MICROSOFT_CLIENT_ID": "m", "SIGNIN_MICROSOFT_CLIENT_SECRET": "s", "SIGNIN_MICROSOFT_TENANT_ID": "common"},
+            {
+                "SIGNIN_MICROSOFT_CLIENT_ID": "m",
+                "SIGNIN_MICROSOFT_CLIENT_SECRET": "s",
+                "SIGNIN_MICROSOFT_TENANT_ID": "common",
+            },
             "the school's own tenant",
         ),
-        ({"SIGNIN_OIDC_CLIENT_ID": "o", "SIGNIN_OIDC_CLIENT_SECRET": "s", "SIGNIN_OIDC_NAME": "X"}, "SIGNIN_OIDC_ISSUER"),
+        (
+            {"SIGNIN_OIDC_CLIENT_ID": "o", "SIGNIN_OIDC_CLIENT_SECRET": "s", "SIGNIN_OIDC_NAME": "X"},
+            "SIGNIN_OIDC_ISSUER",
+        ),
     ],
 )
 def test_incomplete_configuration_stops_the_app(environ, message):
