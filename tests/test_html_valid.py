@@ -135,6 +135,7 @@ def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
     # The log-in page with the school's sign-in buttons.
     with override_settings(SOCIALACCOUNT_PROVIDERS={"openid_connect": {"APPS": signin_apps(SIGNIN_ENV)}}):
         keep("anonymous GET login with sign-in buttons", Client().get(reverse("login")))
+        keep("anonymous GET sign-in start (asks to continue)", Client().get("/accounts/oidc/google/login/"))
 
     for url_name, route in named_patterns():
         if url_name in NOT_PAGES:
