@@ -63,6 +63,7 @@ def signin_apps(environ: Mapping[str, str] | None = None) -> list[dict]:
     google_id = env_str("SIGNIN_GOOGLE_CLIENT_ID", None, environ)
     if google_id:
         needed = "SIGNIN_GOOGLE_CLIENT_ID"
+        domain = _required("SIGNIN_GOOGLE_HOSTED_DOMAIN", environ, needed).lower()
         apps.append(
             _app(
                 GOOGLE,
@@ -71,11 +72,14 @@ def signin_apps(environ: Mapping[str, str] | None = None) -> list[dict]:
                 google_id.strip(),
                 _required("SIGNIN_GOOGLE_CLIENT_SECRET", environ, needed),
                 {
-                    "hosted_domain": _required("SIGNIN_GOOGLE_HOSTED_DOMAIN", environ, needed).lower(),
+                    "hosted_domain": domain,
                     "roster_id_claim": env_str("SIGNIN_GOOGLE_ROSTER_ID_CLAIM", "", environ).strip(),
                 },
             )
         )
+        # Google's account chooser then offers only the school's accounts: a convenience,
+        # not a check (the `hd` claim of the ID token is checked).
+        apps[-1]["settings"]["auth_params"] = {"hd": domain}
     microsoft_id = env_str("SIGNIN_MICROSOFT_CLIENT_ID", None, environ)
     if microsoft_id:
         needed = "SIGNIN_MICROSOFT_CLIENT_ID"

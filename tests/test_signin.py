@@ -111,9 +111,10 @@ def test_google_account_outside_the_schools_domain_is_refused(provider, ann, log
 
 
 def test_the_hd_hint_is_not_trusted_the_id_token_is(provider, ann):
-    """Even with hd=school.example added to the request, an elsewhere account is refused."""
+    """The request asks for hd=school.example, but an elsewhere account is refused."""
     client = Client()
-    authorize = start_sign_in(client, "google") + "&hd=school.example"
+    authorize = start_sign_in(client, "google")
+    assert parse_qs(urlsplit(authorize).query)["hd"] == ["school.example"]
     text = refusal(client.get(local_path(sign_in_at_provider(authorize, "ann-elsewhere"))))
     assert "only accounts in school.example" in text and signed_in_as(client) is None
 
@@ -465,6 +466,7 @@ def test_production_issuers_and_pkce(db):
     google, microsoft = apps
     assert google["settings"]["server_url"] == "https://accounts.google.com"
     assert google["settings"]["hosted_domain"] == "school.example"
+    assert google["settings"]["auth_params"] == {"hd": "school.example"}  # only the hint
     assert (
         microsoft["settings"]["server_url"]
         == "https://login.microsoftonline.com/6f1c4d1e-0b8a-4c55-9d2e-2a8f5b3c7e10/v2.0"
