@@ -2450,3 +2450,47 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email or self.subject
+
+    def approve(self, role: str, by: User, username: str) -> User:
+        """Make the account (`role`: the head's choice, pupil or teacher; no password) and
+        connect the person's sign-in to it. AccessRequestError if already decided."""
+        from allauth.socialaccount.models import SocialAccount
+
+        with transaction.atomic():
+            locked = AccessRequest.objects.select_for_update().get(pk=self.pk)
+            if locked.outcome != self.Outcome.PENDING:
+                raise AccessRequestError("That request has already been decided.")
+            if SocialAccount.objects.filter(provider=locked.provider, uid=locked.subject).exists():
+                raise AccessRequestError("That person's sign-in is already connected to an account.")
+            roster_free = bool(locked.roster_id) and not User.objects.filter(roster_id=locked.roster_id).exists()
+            user = User(
+                username=username,
+                first_name=locked.given_name,
+                last_name=locked.family_name,
+                email=locked.email,
+                role=role,
+                roster_id=locked.roster_id if roster_free else None,
+            )
+            user.set_unusable_password()
+            user.save()
+            SocialAccount.objects.create(user=user, provider=locked.provider, uid=locked.subject, extra_data={})
+            self.outcome, self.account, self.decided_by, self.decided_at = (
+                self.Outcome.APPROVED,
+                user,
+                by,
+                timezone.now(),
+            )
+            self.save(update_fields=["outcome", "account", "decided_by", "decided_at"])
+        return user
+
+    def decline(self, by: User) -> None:
+        """Declined: nothing is made. AccessRequestError if already decided."""
+        now = timezone.now()
+        waiting = AccessRequest.objects.filter(pk=self.pk, outcome=self.Outcome.PENDING)
+        if not waiting.update(outcome=self.Outcome.DECLINED, decided_by=by, decided_at=now):
+            raise AccessRequestError("That request has already been decided.")
+        self.outcome, self.decided_by, self.decided_at = self.Outcome.DECLINED, by, now
+
+
+class AccessRequestError(Exception):
+    """A decision that cannot be made; the message says why."""

@@ -27,13 +27,12 @@ from typing import Any, cast
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
+from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthError
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.shortcuts import render
-from django.utils import timezone
 
 from classroom.models import AccessRequest, User
 from classroom.roster import USERNAME_MAX_LENGTH, _taken_usernames, username_base
@@ -215,9 +214,10 @@ class SchoolAccountAdapter(DefaultSocialAccountAdapter):
         raise ImmediateHttpResponse(refused_page(request, message, status=400))
 
 
-def free_username(given_name: str, family_name: str, email: str) -> str:
-    """A username nobody has: from the names (as a class list's would be), else the email's
-    local part."""
+def free_username(access_request: AccessRequest) -> str:
+    """A username nobody has for the person asking: from the names (as a class list's would
+    be), else the email's local part."""
+    given_name, family_name, email = access_request.given_name, access_request.family_name, access_request.email
     base = username_base(given_name, family_name)
     if not (given_name or family_name) and email:
         base = username_base(email.split("@")[0], "")
@@ -226,42 +226,6 @@ def free_username(given_name: str, family_name: str, email: str) -> str:
     while candidate in taken:
         candidate, number = f"{base}{number}", number + 1
     return candidate[:USERNAME_MAX_LENGTH]
-
-
-def approve(access_request: AccessRequest, role: str, head: User) -> User:
-    """Make the account (with the role the head chose) and connect the person's sign-in to it."""
-    with transaction.atomic():
-        locked = AccessRequest.objects.select_for_update().get(pk=access_request.pk)
-        if locked.outcome != AccessRequest.Outcome.PENDING:
-            raise Refused("That request has already been decided.")
-        if SocialAccount.objects.filter(provider=locked.provider, uid=locked.subject).exists():
-            raise Refused("That person's sign-in is already connected to an account.")
-        roster_taken = bool(locked.roster_id) and User.objects.filter(roster_id=locked.roster_id).exists()
-        user = User(
-            username=free_username(locked.given_name, locked.family_name, locked.email),
-            first_name=locked.given_name,
-            last_name=locked.family_name,
-            email=locked.email,
-            role=role,
-            roster_id=None if roster_taken or not locked.roster_id else locked.roster_id,
-        )
-        user.set_unusable_password()
-        user.save()
-        SocialAccount.objects.create(user=user, provider=locked.provider, uid=locked.subject, extra_data={})
-        locked.outcome = AccessRequest.Outcome.APPROVED
-        locked.account = user
-        locked.decided_by = head
-        locked.decided_at = timezone.now()
-        locked.save(update_fields=["outcome", "account", "decided_by", "decided_at"])
-    return user
-
-
-def decline(access_request: AccessRequest, head: User) -> None:
-    updated = AccessRequest.objects.filter(pk=access_request.pk, outcome=AccessRequest.Outcome.PENDING).update(
-        outcome=AccessRequest.Outcome.DECLINED, decided_by=head, decided_at=timezone.now()
-    )
-    if not updated:
-        raise Refused("That request has already been decided.")
 
 
 def configured_providers() -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from classroom import permissions, signin
-from classroom.models import AccessRequest, User
+from classroom.models import AccessRequest, AccessRequestError, User
 from classroom.types import AuthedRequest
 from classroom.views.agreement import department_nav
 
@@ -44,15 +44,15 @@ def access_request_decide(request: AuthedRequest, pk: int) -> HttpResponse:
             if role not in ROLES_GIVEN:
                 messages.error(request, "Choose whether the account is a pupil's or a teacher's.")
                 return redirect("classroom:access_requests")
-            user = signin.approve(access_request, role, request.user)
+            user = access_request.approve(role, by=request.user, username=signin.free_username(access_request))
             messages.success(
                 request, f"{who} now has a {ROLES_GIVEN[role]}'s account (username {user.username}) and can sign in."
             )
         elif action == "decline":
-            signin.decline(access_request, request.user)
+            access_request.decline(by=request.user)
             messages.success(request, f"{who}'s request was declined.")
         else:
             messages.error(request, "Choose Approve or Decline.")
-    except signin.Refused as refusal:
-        messages.error(request, str(refusal))
+    except AccessRequestError as error:
+        messages.error(request, str(error))
     return redirect("classroom:access_requests")
