@@ -18,7 +18,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from classroom.models import AccessRequest, User
+from classroom.models import AccessRequest, AccessRequestError, User
+from classroom.signin import free_username
 from crisis.signin_config import signin_apps, signin_origins
 from tests.conftest import PASSWORD
 from tests.factories import HeadFactory, StudentFactory, TeacherFactory
@@ -511,3 +512,30 @@ def test_roster_claim_setting_is_read(db):
         }
     )
     assert apps[0]["settings"]["roster_id_claim"] == ROSTER_CLAIM and apps[0]["name"] == "Portal"
+
+
+def test_approving_keeps_the_roster_id_unless_an_account_has_it(head):
+    first = AccessRequest.objects.create(
+        given_name="Ola", family_name="Pupil", provider="oidc", subject="o", roster_id="R1"
+    )
+    user = first.approve(User.Role.STUDENT, by=head, username="ola.pupil")
+    assert (user.roster_id, user.role, user.username) == ("R1", "student", "ola.pupil")
+    second = AccessRequest.objects.create(name="Twin", provider="oidc", subject="t", roster_id="R1")
+    assert second.approve(User.Role.STUDENT, by=head, username="twin").roster_id is None
+
+
+def test_approving_a_sign_in_already_connected_is_refused(head, teacher):
+    SocialAccount.objects.create(user=teacher, provider="google", uid="dup", extra_data={})
+    request = AccessRequest.objects.create(name="Dup", provider="google", subject="dup")
+    with pytest.raises(AccessRequestError, match="already connected"):
+        request.approve(User.Role.TEACHER, by=head, username="dup")
+    request.refresh_from_db()
+    assert request.outcome == "pending" and not User.objects.filter(username="dup").exists()
+
+
+def test_a_new_username_never_clashes(head):
+    StudentFactory(username="nia.newcomer")
+    request = AccessRequest.objects.create(given_name="Nia", family_name="Newcomer", provider="google", subject="n")
+    assert free_username(request) == "nia.newcomer2"
+    nameless = AccessRequest.objects.create(email="x.y@school.example", provider="google", subject="x")
+    assert free_username(nameless) == "xy"
