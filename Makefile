@@ -60,7 +60,7 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache $(OIDC_PROVIDER)/node_modules
 
 # Production checks (need PostgreSQL on 127.0.0.1:5432; docs/self-hosting.md).
 prod-smoke: install
