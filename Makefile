@@ -27,8 +27,16 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed
 
+# The OpenID Connect provider the sign-in tests start (tests/oidc_provider, npm's oidc-provider).
+# Without npm it is left out; those tests then skip (fail under REQUIRE_BROWSER=1, as in CI).
+OIDC_PROVIDER := tests/oidc_provider
+$(OIDC_PROVIDER)/node_modules/.installed: $(OIDC_PROVIDER)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the sign-in tests against a real OpenID provider will be skipped"; fi
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev $(OIDC_PROVIDER)/node_modules/.installed
 
 run: export DEBUG ?= True
 run: install
@@ -52,7 +60,7 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache $(OIDC_PROVIDER)/node_modules
 
 # Production checks (need PostgreSQL on 127.0.0.1:5432; docs/self-hosting.md).
 prod-smoke: install

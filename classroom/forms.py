@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
@@ -33,6 +34,7 @@ from classroom.models import (
     User,
     same_minute,
 )
+from classroom.signin import password_signin_allowed
 from crisis.wording import plural
 
 
@@ -59,6 +61,18 @@ class IdsField(forms.ModelMultipleChoiceField):
 # --- signing in ---
 
 
+PASSWORD_SIGNIN_OFF = (
+    "Your account does not sign in with a password here: use the button for the school's account instead."  # noqa: S105, E501 - a message
+)
+
+
+def refuse_password_signin_if_off(user) -> None:
+    """PASSWORD_SIGNIN_ROLES: checked once the password is known to be right (so it is not a
+    failed attempt to django-axes), on every form that signs in with a password."""
+    if not password_signin_allowed(user):
+        raise forms.ValidationError(PASSWORD_SIGNIN_OFF, code="no_password_signin")
+
+
 class LoginForm(AuthenticationForm):
     """Django's sign-in form with the username's length checked before anything is looked up
     (an over-long name is a form error, never a database error), refusing an expired
@@ -78,10 +92,12 @@ class LoginForm(AuthenticationForm):
             "This one-time code has expired: codes work for %(days)s. "
             "Ask your teacher to reset your password for a new code."
         ),
+        "no_password_signin": PASSWORD_SIGNIN_OFF,
     }
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
+        refuse_password_signin_if_off(user)
         if user.one_time_code_expired:
             days = plural(settings.ONE_TIME_CODE_LIFETIME.days, "day")
             raise forms.ValidationError(self.error_messages["code_expired"], code="code_expired", params={"days": days})
@@ -1081,3 +1097,11 @@ class EmailPreferenceForm(forms.Form):
             self.fields[kind.value] = forms.BooleanField(
                 label=kind.label, required=False, initial=preference.wants(kind)
             )
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin site's sign-in, with the same per-role password rule as the log-in page."""
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        refuse_password_signin_if_off(user)

@@ -2770,3 +2770,94 @@ def read_unsubscribe_token(token: str) -> tuple[User, EmailKind] | None:
     except (signing.BadSignature, KeyError, TypeError, ValueError, User.DoesNotExist):
         return None
     return user, kind
+
+
+# --- sign-in with the school's accounts ------------------------------------------------------
+
+
+class AccessRequest(models.Model):
+    """Someone the school's sign-in service vouched for, but who has no account here, asking
+    for one (only when SIGNIN_REQUEST_ACCESS is on). Signing in gives nothing by itself: the
+    head of department approves, choosing the role, or declines."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    name = models.CharField(max_length=300, blank=True)
+    given_name = models.CharField(max_length=150, blank=True)
+    family_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    roster_id = models.CharField(max_length=255, blank=True)
+    provider = models.CharField(max_length=200, help_text="Which sign-in service (its id in the settings).")
+    subject = models.CharField(max_length=255, help_text="The person's id at that service (the ID token's sub).")
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="access_requests",
+        help_text="The account made on approval.",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "subject"], condition=Q(outcome="pending"), name="one_waiting_request_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.subject
+
+    def approve(self, role: str, by: User, username: str) -> User:
+        """Make the account (`role`: the head's choice, pupil or teacher; no password) and
+        connect the person's sign-in to it. AccessRequestError if already decided."""
+        from allauth.socialaccount.models import SocialAccount
+
+        with transaction.atomic():
+            locked = AccessRequest.objects.select_for_update().get(pk=self.pk)
+            if locked.outcome != self.Outcome.PENDING:
+                raise AccessRequestError("That request has already been decided.")
+            if SocialAccount.objects.filter(provider=locked.provider, uid=locked.subject).exists():
+                raise AccessRequestError("That person's sign-in is already connected to an account.")
+            roster_free = bool(locked.roster_id) and not User.objects.filter(roster_id=locked.roster_id).exists()
+            user = User(
+                username=username,
+                first_name=locked.given_name,
+                last_name=locked.family_name,
+                email=locked.email,
+                role=role,
+                roster_id=locked.roster_id if roster_free else None,
+            )
+            user.set_unusable_password()
+            user.save()
+            SocialAccount.objects.create(user=user, provider=locked.provider, uid=locked.subject, extra_data={})
+            self.outcome, self.account, self.decided_by, self.decided_at = (
+                self.Outcome.APPROVED,
+                user,
+                by,
+                timezone.now(),
+            )
+            self.save(update_fields=["outcome", "account", "decided_by", "decided_at"])
+        return user
+
+    def decline(self, by: User) -> None:
+        """Declined: nothing is made. AccessRequestError if already decided."""
+        now = timezone.now()
+        waiting = AccessRequest.objects.filter(pk=self.pk, outcome=self.Outcome.PENDING)
+        if not waiting.update(outcome=self.Outcome.DECLINED, decided_by=by, decided_at=now):
+            raise AccessRequestError("That request has already been decided.")
+        self.outcome, self.decided_by, self.decided_at = self.Outcome.DECLINED, by, now
+
+
+class AccessRequestError(Exception):
+    """A decision that cannot be made; the message says why."""

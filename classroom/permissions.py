@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from classroom.department import agreed_scripts, same_question
 from classroom.models import (
+    AccessRequest,
     Annotation,
     Assignment,
     AssignmentQuerySet,
@@ -1027,3 +1028,18 @@ def unsubscribe_from(token: str) -> tuple[User, EmailKind] | None:
     """The person and kind of email an unsubscribe link stops, or None for a link that was
     altered (or whose person no longer exists): the view refuses it and changes nothing."""
     return read_unsubscribe_token(token)
+
+
+# --- sign-in with the school's accounts (issue 16) -----------------------------------------
+# Signing in (the log-in page's buttons, allauth's start and callback) is open to anyone: the
+# checks are on who the provider says they are (classroom/signin.py). Access requests made by
+# people with no account are read and decided by the head of department only (or a superuser).
+
+
+def access_requests_for_head(user: User) -> QuerySet[AccessRequest]:
+    require_head(user)
+    return AccessRequest.objects.select_related("decided_by", "account")
+
+
+def access_request_for_head(user: User, pk: int) -> AccessRequest:
+    return _get_or_404(access_requests_for_head(user), pk)

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from classroom.views import (
+    access_requests,
     agreement,
     assignments,
     classes,
@@ -195,4 +196,7 @@ urlpatterns = [
     # Email notifications
     path("email/", email_settings.email_preferences, name="email_preferences"),
     path("email/unsubscribe/<str:token>/", email_settings.email_unsubscribe, name="email_unsubscribe"),
+    # Sign-in with the school's accounts: access requests, decided by the head of department.
+    path("access-requests/", access_requests.access_requests, name="access_requests"),
+    path("access-requests/<int:pk>/decide/", access_requests.access_request_decide, name="access_request_decide"),
 ]

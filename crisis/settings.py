@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from crisis.env import env_bool, env_int, env_list, env_str
+from crisis.signin_config import signin_apps, signin_origins
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -47,6 +48,11 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    # Sign-in with the school's accounts (OpenID Connect); off until configured.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "classroom.middleware.ForcePasswordChangeMiddleware",
     "classroom.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -168,6 +175,30 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 150, minimu
 PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "crisis.client_ip.client_ip"
 
+# --- Sign-in with the school's accounts (README, "Connect your school") ------------------
+# Google Workspace, Microsoft Entra ID and any standard OpenID Connect provider, each on only
+# when its SIGNIN_*_CLIENT_ID is set. classroom/signin.py decides who may sign in: an existing,
+# active account matched by verified email or roster id; nobody gets an account by signing in.
+SIGNIN_APPS = signin_apps()
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": SIGNIN_APPS, "OAUTH_PKCE_ENABLED": True}}
+SOCIALACCOUNT_ADAPTER = "classroom.signin.SchoolAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# Someone the app does not know may ask for an account, which the head of department
+# approves (with a role the head chooses) or declines. Off: they are simply refused.
+SIGNIN_REQUEST_ACCESS = env_bool("SIGNIN_REQUEST_ACCESS", False)
+# Roles that may sign in with a password (the rest use the school's accounts). Superusers
+# always may, so a school can never lock itself out.
+PASSWORD_SIGNIN_ROLES = env_list("PASSWORD_SIGNIN_ROLES", ["student", "teacher", "head"])
+if unknown_roles := set(PASSWORD_SIGNIN_ROLES) - {"student", "teacher", "head"}:
+    raise ImproperlyConfigured(
+        f"PASSWORD_SIGNIN_ROLES may list student, teacher and head only, not {', '.join(sorted(unknown_roles))}."
+    )
+
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "Europe/London")
@@ -248,7 +279,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The sign-in buttons post to the app, which redirects to the school's provider.
+        "form-action": [SELF, *signin_origins(SIGNIN_APPS)],
         "frame-ancestors": [NONE],
     }
 }

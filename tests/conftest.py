@@ -162,7 +162,7 @@ def school(cast, school_class, essay, marking_assignment):
     of everything a URL can point at. Returns {route prefix: [primary keys]} plus the
     `student_pk` and `teacher_pk` (the co-teacher) of the routes that name two objects;
     tests.helpers.route_urls turns a route into its URLs."""
-    from classroom.models import CommentBankEntry, EmailKind, Submission, unsubscribe_token
+    from classroom.models import AccessRequest, CommentBankEntry, EmailKind, Submission, unsubscribe_token
     from crisis.content.loader import CONTENT_DIR, load_unit
     from crisis.models import EssayPrompt, Lesson, Source, Unit
     from tests.helpers import build_class, mark_fully
@@ -182,6 +182,9 @@ def school(cast, school_class, essay, marking_assignment):
     co_teacher = TeacherFactory(username="ms.co", first_name="Cora", last_name="Co")
     school_class.teachers.add(co_teacher)  # a co-teacher, with a "remove" button
     second_marker = TeacherFactory(username="mr.second", first_name="Sid", last_name="Second")
+    access_request = AccessRequest.objects.create(
+        name="Nia Newcomer", email="nia@school.example", provider="google", subject="nia"
+    )
     department = _department_work(teacher, second_marker, released)
     return {
         **department,
@@ -194,6 +197,8 @@ def school(cast, school_class, essay, marking_assignment):
         "classroom/comment-bank/<int:pk>/": [bank_entry.pk],
         "classroom/students/<int:pk>/": [student.pk],
         "classroom/department/staff/<int:pk>/": [co_teacher.pk],
+        "classroom/access-requests/<int:pk>/": [access_request.pk],
+        "accounts/oidc/<str:provider_id>/": ["google"],
         "learn/units/<int:pk>/": [unit.pk],
         "learn/units/<int:unit_pk>/": [unit.pk],
         "learn/lessons/<int:pk>/": [lesson.pk],

@@ -23,16 +23,25 @@ from pathlib import Path
 
 import pytest
 from django.template.loader import render_to_string
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
-from classroom.models import EmailKind, User, unsubscribe_token
+from classroom.models import AccessRequest, EmailKind, User, unsubscribe_token
+from crisis.signin_config import signin_apps
 from tests.factories import AssignmentFactory
 from tests.helpers import named_patterns, route_urls
 
 pytestmark = pytest.mark.django_db
 
 ACTORS = ["anonymous", "student", "teacher", "head"]
+SIGNIN_ENV = {
+    "SIGNIN_GOOGLE_CLIENT_ID": "id",
+    "SIGNIN_GOOGLE_CLIENT_SECRET": "secret",
+    "SIGNIN_GOOGLE_HOSTED_DOMAIN": "school.example",
+    "SIGNIN_MICROSOFT_CLIENT_ID": "id",
+    "SIGNIN_MICROSOFT_CLIENT_SECRET": "secret",
+    "SIGNIN_MICROSOFT_TENANT_ID": "6f1c4d1e-0b8a-4c55-9d2e-2a8f5b3c7e10",
+}
 
 # Named URLs that never answer a GET with a page of their own: POST-only actions (they
 # redirect), JSON and CSV endpoints, and the health checks.
@@ -79,6 +88,9 @@ NOT_PAGES = {
     "content:source_copy",
     "content:prompt_copy",
     "content:markscheme_copy",
+    "classroom:access_request_decide",
+    "openid_connect_login",
+    "openid_connect_callback",
 }
 
 
@@ -116,6 +128,16 @@ def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
         (tmp_path / name).write_bytes(response.content)
         pages[name] = f"{label} ({response.status_code})"
         return response.status_code == 200
+
+    # Access requests, one waiting and one decided, for the head's page.
+    AccessRequest.objects.create(name="Nia Newcomer", email="nia@school.example", provider="google", subject="n1")
+    AccessRequest.objects.create(
+        name="Old Request", provider="google", subject="o1", outcome="declined", decided_by=cast["head"]
+    )
+    # The log-in page with the school's sign-in buttons.
+    with override_settings(SOCIALACCOUNT_PROVIDERS={"openid_connect": {"APPS": signin_apps(SIGNIN_ENV)}}):
+        keep("anonymous GET login with sign-in buttons", Client().get(reverse("login")))
+        keep("anonymous GET sign-in start (asks to continue)", Client().get("/accounts/oidc/google/login/"))
 
     for url_name, route in named_patterns():
         if url_name in NOT_PAGES:
@@ -160,7 +182,15 @@ def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
     with upload.open("rb") as fh:
         keep(f"teacher POST {url} (CSV)", teacher.post(url, {"file": fh}))
     upload.unlink()
-    for template in ("400.html", "403.html", "404.html", "500.html", "registration/locked_out.html"):
+    for template in (
+        "400.html",
+        "403.html",
+        "404.html",
+        "500.html",
+        "registration/locked_out.html",
+        "registration/signin_refused.html",
+        "registration/signin_request_recorded.html",
+    ):
         name = f"{len(pages):04d}.html"
         (tmp_path / name).write_text(render_to_string(template, request=RequestFactory().get("/")), encoding="utf-8")
         pages[name] = f"template {template}"

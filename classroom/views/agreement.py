@@ -32,6 +32,7 @@ DEPARTMENT_PAGES = [
     ("Comparative judgement", "classroom:judging_list", False),
     ("Staff", "classroom:staff_list", True),
     ("Class lists from the school", "classroom:oneroster_imports", True),
+    ("Access requests", "classroom:access_requests", True),
 ]
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from classroom import permissions
+from classroom import permissions, signin
 from classroom.forms import ChangePasswordForm, LoginForm, NewPasswordForm
 from classroom.home import student_assignments, teacher_home
 from classroom.models import ReadinessProbe
@@ -133,6 +133,12 @@ class SignInView(LoginView):
         if too_many_failures_from(request):
             return render(request, "registration/locked_out.html", {"whole_address": True}, status=429)
         return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["signin_providers"] = signin.configured_providers()
+        context["password_off_roles"] = signin.password_off_roles_text()
+        return context
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
