@@ -13,6 +13,7 @@ EMAIL_MAX_ATTEMPTS; a 5xx refusal of the address is final. Either way the error 
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +41,8 @@ from classroom.models import (
     User,
 )
 from crisis.wording import plural
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -127,6 +130,12 @@ def _handle(message: QueuedEmail, connection: BaseEmailBackend, report: SendRepo
     except (OSError, smtplib.SMTPException) as error:  # refused, timed out, dropped, not accepted
         report.add(message.record_attempt(now, _describe(error)))
         raise ServerUnavailable from error
+    except ValueError as error:  # an address or header no mail server could take: for good
+        logger.warning("Queued email %s cannot be sent: %s", message.pk, error)
+        report.add(message.record_attempt(now, _describe(error), final=True))
+    except Exception as error:  # anything else: recorded and tried later, never blocking the queue
+        logger.exception("Queued email %s failed", message.pk)
+        report.add(message.record_attempt(now, _describe(error)))
     else:
         report.add(message.record_attempt(now))
 

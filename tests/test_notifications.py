@@ -355,6 +355,21 @@ def test_a_permanent_refusal_is_recorded_and_never_retried(smtp, school_class, p
     assert QueuedEmail.objects.get().attempts == 1
 
 
+def test_an_address_no_server_could_take_fails_for_good_and_the_queue_goes_on(smtp, school_class, pupil):
+    """An address that passed an import's checks but that no mail server can take (two @s)
+    is given up at once, and the messages behind it are still sent."""
+    broken = StudentFactory(username="b.roken", email="b@roken@pupils.example")
+    school_class.enrol(broken)
+    QueuedEmail.queue_essay_set(AssignmentFactory(school_class=school_class))
+    first = QueuedEmail.objects.get(recipient=broken)
+    QueuedEmail.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now() - dt.timedelta(hours=1))
+    report = send_due()
+    assert (report.failed, report.sent) == (1, 1)
+    first.refresh_from_db()
+    assert first.failed_at is not None and "ValueError" in first.last_error
+    assert len(smtp.mailbox.to(pupil.email)) == 1
+
+
 def test_a_temporary_refusal_is_retried_then_given_up_after_the_limit(smtp, settings, school_class, pupil):
     settings.EMAIL_MAX_ATTEMPTS = 2
     smtp.mailbox.refuse[pupil.email] = "450 4.2.1 Mailbox busy, try later"
