@@ -991,9 +991,19 @@ def staff_for_head(user: User) -> QuerySet[User]:
 
 def staff_member_for_head(user: User, pk: int) -> User:
     """A teacher or head the user may manage: heads and superusers (403 otherwise); 404 for a
-    pupil or an unknown id."""
+    pupil or an unknown id. A superuser's account is managed by superusers only: a head who is
+    not one gets 403 for every action on it (editing, deactivating, reactivating, resetting)."""
     require_staff_manager(user)
-    return _get_or_404(User.objects.filter(role__in=[User.Role.TEACHER, User.Role.HEAD]), pk)
+    member = _get_or_404(User.objects.filter(role__in=[User.Role.TEACHER, User.Role.HEAD]), pk)
+    if not may_manage_member(user, member):
+        raise PermissionDenied("Only a superuser may change a superuser's account.")
+    return member
+
+
+def may_manage_member(user: User, member: User) -> bool:
+    """Whether the staff manager `user` may act on `member`: anyone's but a superuser's, which
+    only another superuser may change (the staff list shows it without action links)."""
+    return user.is_superuser or not member.is_superuser
 
 
 # --- OneRoster import -----------------------------------------------------------------------

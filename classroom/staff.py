@@ -3,7 +3,8 @@ details and role, deactivating and reactivating them, and resetting their passwo
 one-time code (User.reset_password, the same as a pupil's).
 
 The guard rails live here, not in the views: a head never demotes or deactivates themselves,
-and the department always keeps one active head. Each check is made inside a transaction
+the department always keeps one active head, only a superuser changes a superuser's account,
+and the superuser flag is never taken away here. Each check is made inside a transaction
 that locks the active heads' rows, so two heads demoting each other at the same moment
 cannot leave the department with none. Every change is written to the log
 (`classroom.staff`) with who made it.
@@ -55,6 +56,13 @@ def _check_keeps_a_head(member: User, by: User, doing: str) -> None:
         )
 
 
+def _check_may_manage(member: User, by: User) -> None:
+    """Only a superuser changes a superuser's account (the views already answer 403; this
+    keeps the rule for any other caller)."""
+    if member.is_superuser and not by.is_superuser:
+        raise StaffError(f"{member.display_name}’s account is a superuser's: only a superuser may change it.")
+
+
 def create_member(details: StaffDetails, by: User) -> tuple[User, str]:
     """A new teacher or head with a one-time code that must be replaced at first sign-in.
     Returns the account and the code, to show once (only its hash is stored)."""
@@ -79,8 +87,9 @@ def create_member(details: StaffDetails, by: User) -> tuple[User, str]:
 
 def update_member(member: User, details: StaffDetails, by: User) -> list[str]:
     """Save a member of staff's names, email, username and role; return the labels of what
-    changed. Demoting a head also takes away the Django admin (staff and superuser flags),
-    which `create_head` gives: a teacher has no use for it."""
+    changed. Demoting a head also takes away the Django admin (the staff flag), which
+    `create_head` gives: a teacher has no use for it. A superuser stays one: that flag is
+    never changed here (`manage.py` or the Django admin is the place for it)."""
     if details.role not in STAFF_ROLES:
         raise StaffError("A member of staff is a teacher or a head of department.")
     fields = {
@@ -90,6 +99,7 @@ def update_member(member: User, details: StaffDetails, by: User) -> list[str]:
         "username": "username",
         "role": "role",
     }
+    _check_may_manage(member, by)
     changed = [name for name in fields if getattr(member, name) != getattr(details, name)]
     if not changed:
         return []
@@ -97,9 +107,9 @@ def update_member(member: User, details: StaffDetails, by: User) -> list[str]:
         with transaction.atomic():
             if member.role == User.Role.HEAD and details.role == User.Role.TEACHER:
                 _check_keeps_a_head(member, by, "demote")
-                if member.is_staff or member.is_superuser:
-                    member.is_staff = member.is_superuser = False
-                    changed += ["is_staff", "is_superuser"]
+                if member.is_staff and not member.is_superuser:
+                    member.is_staff = False
+                    changed.append("is_staff")
             for name in fields:
                 setattr(member, name, getattr(details, name))
             member.save(update_fields=changed)
@@ -117,6 +127,7 @@ def deactivate(member: User, by: User) -> None:
     """The member can no longer sign in, and their sessions stop working at their next
     request (Django's session check refuses an inactive account). Their classes,
     assignments and marks are untouched."""
+    _check_may_manage(member, by)
     with transaction.atomic():
         _check_keeps_a_head(member, by, "deactivate")
         updated = User.objects.filter(pk=member.pk, is_active=True).update(is_active=False)
@@ -127,6 +138,7 @@ def deactivate(member: User, by: User) -> None:
 
 def reactivate(member: User, by: User) -> None:
     """The member may sign in again with their password as it was."""
+    _check_may_manage(member, by)
     updated = User.objects.filter(pk=member.pk, is_active=False).update(is_active=True)
     member.is_active = True
     if updated:
@@ -138,6 +150,7 @@ def reset_password(member: User, by: User) -> str:
     stops working and it must be replaced at the next sign-in."""
     if member.pk == by.pk:
         raise StaffError("Change your own password from the menu under your name.")
+    _check_may_manage(member, by)
     if not member.is_active:
         raise StaffError(f"{member.display_name}’s account is deactivated: reactivate it first.")
     code = member.reset_password()

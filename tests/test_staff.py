@@ -309,7 +309,7 @@ def test_editing_to_another_members_email_or_username_is_refused(cast):
 
 
 def test_head_demotes_another_head_who_loses_the_admin(cast):
-    other = HeadFactory(username="co.head", email="co@school.example", is_staff=True, is_superuser=True)
+    other = HeadFactory(username="co.head", email="co@school.example", is_staff=True)
     response = signed_in(cast["head"]).post(
         reverse("classroom:staff_edit", args=[other.pk]), edit_data(other, role=User.Role.TEACHER)
     )
@@ -317,6 +317,104 @@ def test_head_demotes_another_head_who_loses_the_admin(cast):
     other.refresh_from_db()
     assert other.role == User.Role.TEACHER and not other.is_superuser and not other.is_staff
     assert signed_in(other).get(reverse("classroom:staff_list")).status_code == 403
+
+
+def test_a_superuser_demoted_by_a_superuser_stays_a_superuser(cast):
+    admin = StudentFactory(username="it.admin", is_superuser=True, is_staff=True)
+    other = HeadFactory(username="co.head", email="co@school.example", is_staff=True, is_superuser=True)
+    response = signed_in(admin).post(
+        reverse("classroom:staff_edit", args=[other.pk]), edit_data(other, role=User.Role.TEACHER)
+    )
+    assert response.status_code == 302
+    other.refresh_from_db()
+    assert other.role == User.Role.TEACHER and other.is_superuser and other.is_staff
+
+
+# A head who is not a superuser may not touch a superuser's account in any way.
+
+SUPERUSER_ACTIONS = ["staff_edit", "staff_deactivate", "staff_reactivate", "staff_reset_password"]
+
+
+def _superuser_member(active: bool = True) -> User:
+    return HeadFactory(
+        username="root.head",
+        first_name="Rita",
+        last_name="Root",
+        email="root@school.example",
+        is_staff=True,
+        is_superuser=True,
+        is_active=active,
+    )
+
+
+def _unchanged(member: User, password_hash: str, active: bool = True) -> None:
+    fresh = User.objects.get(pk=member.pk)
+    assert (fresh.username, fresh.email, fresh.first_name) == ("root.head", "root@school.example", "Rita")
+    assert fresh.is_superuser and fresh.is_staff and fresh.is_head and fresh.is_active == active
+    assert fresh.password == password_hash
+
+
+@pytest.mark.parametrize("name", SUPERUSER_ACTIONS)
+@pytest.mark.parametrize("active", [True, False])
+def test_a_head_gets_403_for_every_action_on_a_superusers_account(cast, name, active):
+    member = _superuser_member(active)
+    client = signed_in(cast["head"])
+    url = reverse(f"classroom:{name}", args=[member.pk])
+    if name != "staff_reactivate":
+        assert client.get(url).status_code == 403
+    data = edit_data(member, username="taken.over", email="mine@evil.example", role=User.Role.TEACHER)
+    response = client.post(url, data)
+    assert response.status_code == 403
+    assert "one-time code" not in response.content.decode().lower()
+    _unchanged(member, member.password, active)
+
+
+@pytest.mark.parametrize("name", SUPERUSER_ACTIONS)
+def test_a_superuser_may_act_on_another_superusers_account(cast, name):
+    member = _superuser_member(active=name != "staff_reactivate")
+    admin = StudentFactory(username="it.admin", is_superuser=True, is_staff=True)
+    client = signed_in(admin)
+    url = reverse(f"classroom:{name}", args=[member.pk])
+    if name != "staff_reactivate":
+        assert client.get(url).status_code == 200
+    response = client.post(url, edit_data(member, first_name="Rhoda"))
+    assert response.status_code in (200, 302)
+    fresh = User.objects.get(pk=member.pk)
+    assert fresh.is_superuser
+    changed = {
+        "staff_edit": fresh.first_name == "Rhoda",
+        "staff_deactivate": not fresh.is_active,
+        "staff_reactivate": fresh.is_active,
+        "staff_reset_password": fresh.password != member.password,
+    }
+    assert changed[name]
+
+
+def test_the_staff_layer_refuses_a_head_changing_a_superuser(cast):
+    member = _superuser_member()
+    head = cast["head"]
+    details = staff.StaffDetails("Rita", "Root", "mine@evil.example", "root.head", User.Role.HEAD)
+    for attempt in (
+        lambda: staff.update_member(member, details, by=head),
+        lambda: staff.deactivate(member, by=head),
+        lambda: staff.reactivate(member, by=head),
+        lambda: staff.reset_password(member, by=head),
+    ):
+        with pytest.raises(staff.StaffError):
+            attempt()
+    _unchanged(member, member.password)
+
+
+def test_the_list_marks_a_superuser_without_action_links_for_a_head(cast):
+    member = _superuser_member()
+    html = signed_in(cast["head"]).get(reverse("classroom:staff_list")).content.decode()
+    assert "root.head" in html and "superuser" in html
+    for name in ("staff_edit", "staff_deactivate", "staff_reset_password"):
+        assert reverse(f"classroom:{name}", args=[member.pk]) not in html
+        assert reverse(f"classroom:{name}", args=[cast["teacher"].pk]) in html
+    admin = StudentFactory(username="it.admin", is_superuser=True, is_staff=True)
+    html = signed_in(admin).get(reverse("classroom:staff_list")).content.decode()
+    assert reverse("classroom:staff_edit", args=[member.pk]) in html
 
 
 def test_head_cannot_demote_themselves(cast):

@@ -45,6 +45,8 @@ def _code_page(request: AuthedRequest, member: User, code: str, *, new: bool) ->
 @login_required
 def staff_list(request: AuthedRequest) -> HttpResponse:
     members = list(permissions.staff_for_head(request.user))
+    for member in members:
+        member.manageable = permissions.may_manage_member(request.user, member)  # type: ignore[attr-defined]
     context = _context(
         request,
         active=[member for member in members if member.is_active],
