@@ -11,12 +11,17 @@ Three steps, so the command and the upload page show the same thing and apply th
 
 Rules: a class is the same class when its `sourcedId` (SchoolClass.roster_id) is; a pupil is
 the same pupil by `sourcedId` (User.roster_id), so renaming a class keeps its pupils and their
-work; a teacher is matched by email (ignoring case), then by `sourcedId`. A person is never
-deleted: someone absent from a bulk `users.csv`, marked `tobedeleted` or `enabledUser` false is
-deactivated and leaves every class, and their work stays. Heads of department and superusers
-are never deactivated or demoted. Only classes matching `only` (a case-insensitive piece of
-the class title, class code, subjects or course) are imported when it is given; in bulk mode an
-imported class that is no longer in the file (or no longer matches) is archived.
+work; a teacher is matched by email (ignoring case) among staff accounts, then by `sourcedId`
+(an address only a pupil's account has is an error). A person is never deleted: someone absent
+from a bulk `users.csv`, marked `tobedeleted` or `enabledUser` false is deactivated and leaves
+every class, and their work stays. Heads of department and superusers are never deactivated or
+demoted, and their names and email are never changed from the file (they are managed on the
+Staff page). A deactivated pupil listed again is reactivated; a deactivated teacher or head is
+not (a head reactivates them on the Staff page). Pupils who join a class are told of its
+essays not yet open, as when enrolled by hand. Only classes matching `only` (a
+case-insensitive piece of the class title, class code, subjects or course) are imported when
+it is given; in bulk mode an imported class that is no longer in the file (or no longer
+matches) is archived.
 """
 
 from __future__ import annotations
@@ -29,15 +34,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
-from classroom.models import Enrolment, SchoolClass, User
+from classroom.models import Assignment, Enrolment, QueuedEmail, SchoolClass, User
 from classroom.roster import (
     NAME_MAX_LENGTH,
-    USERNAME_MAX_LENGTH,
-    USERNAME_RE,
+    _chunks,
     _has_control_characters,
+    free_username,
     username_base,
 )
 
@@ -228,6 +236,7 @@ class PersonPlan:
     family: str = ""
     email: str = ""
     leaving: bool = False
+    stays_inactive: bool = False  # a deactivated member of staff: left as they are
 
     @property
     def is_pupil(self) -> bool:
@@ -337,6 +346,17 @@ def _check_text(name: str, row: Row, column: str, limit: int, errors: list[FileE
     return value
 
 
+def _is_email_address(text: str) -> bool:
+    """Django's own check (the one forms use), within the 254 characters User.email holds."""
+    if len(text) > 254:
+        return False
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True
+
+
 def _matches(only: str, row: Row, courses: dict[str, Row]) -> bool:
     if not only:
         return True
@@ -401,7 +421,7 @@ def make_plan(files: dict[str, bytes], only: str = "") -> Plan:
             errors.append(
                 FileError("users.csv", row.line, "email", "A teacher needs an email address: it finds their account.")
             )
-        if email and ("@" not in email or len(email) > 254 or any(char.isspace() for char in email)):
+        if email and not _is_email_address(email):
             errors.append(FileError("users.csv", row.line, "email", f"“{email}” is not an email address."))
         if role == "teacher" and email and status != "tobedeleted":
             first = teacher_email_lines.setdefault(email.lower(), row.line)
@@ -482,11 +502,18 @@ def _plan_people(
     """Who is created, changed or deactivated; returns each person of the file by sourcedId."""
     enrolled = set().union(*pupils_of.values(), *teachers_of.values())
     teacher_emails = {u.email.lower() for u in users.values() if u.role == "teacher" and u.email}
+    # A teacher is matched by email among staff accounts only; a pupil's address is noted so a
+    # teacher line naming it is refused rather than taken for the pupil or for a newcomer.
     by_email: dict[str, User] = {}
+    pupil_emails: set[str] = set()
     if teacher_emails:
-        for user in User.objects.exclude(email="").order_by("pk"):
-            if user.email.lower() in teacher_emails:
-                by_email.setdefault(user.email.lower(), user)
+        candidates = User.objects.annotate(email_lower=Lower("email")).order_by("pk")
+        for chunk in _chunks(sorted(teacher_emails)):
+            for user in candidates.filter(email_lower__in=chunk):
+                if user.is_student:
+                    pupil_emails.add(user.email.lower())
+                else:
+                    by_email.setdefault(user.email.lower(), user)
     taken = {name.lower() for name in User.objects.order_by().values_list("username", flat=True)}
     people: dict[str, PersonPlan] = {}
     claimed_roster_ids: set[str] = set()
@@ -499,6 +526,17 @@ def _plan_people(
             account = by_email.get(u.email.lower()) if u.email else None
             if account is None:
                 account = existing.get(sourced_id)
+            if account is None and u.email and u.email.lower() in pupil_emails and not leaving:
+                errors.append(
+                    FileError(
+                        "users.csv",
+                        u.row.line,
+                        "email",
+                        f"{u.email} is a pupil's email address here and no teacher's: a teacher's account "
+                        "needs their own address.",
+                    )
+                )
+                continue
             if account is not None and account.is_student:
                 errors.append(
                     FileError(
@@ -518,7 +556,6 @@ def _plan_people(
             if leaving or sourced_id not in enrolled:
                 continue  # nobody to deactivate; someone in no imported class is not created
             username = _free_username(u, taken)
-            taken.add(username)
             role = User.Role.STUDENT if u.role == "student" else User.Role.TEACHER
             people[sourced_id] = PersonPlan(
                 sourced_id, role, name, username, CREATE, given=u.given, family=u.family, email=u.email
@@ -552,14 +589,34 @@ def _plan_people(
                 )
                 continue
             person.changes.append(f"school id set to {sourced_id}")
+        differs = []
         if u.given and account.first_name != u.given:
-            person.changes.append(f"given name “{account.first_name}” → “{u.given}”")
+            differs.append(f"given name “{account.first_name}” → “{u.given}”")
         if u.family and account.last_name != u.family:
-            person.changes.append(f"family name “{account.last_name}” → “{u.family}”")
+            differs.append(f"family name “{account.last_name}” → “{u.family}”")
         if u.email and account.email.lower() != u.email.lower():
-            person.changes.append(f"email “{account.email}” → “{u.email}”")
+            differs.append(f"email “{account.email}” → “{u.email}”")
+        if account.is_head or account.is_superuser:
+            # The department's managers are looked after on the Staff page, never from a file.
+            person.given, person.family, person.email = account.first_name, account.last_name, account.email
+            if differs:
+                plan.notes.append(
+                    f"{account.display_name} ({account.username}): {'; '.join(differs)} not made; "
+                    "kept: managed on the Staff page."
+                )
+        else:
+            person.changes += differs
         if not account.is_active:
-            person.changes.append("active again")
+            if account.is_student:
+                person.changes.append("active again")
+            else:
+                # Only pupils come back by reappearing: a deactivated member of staff was
+                # deactivated by a head, who reactivates them on the Staff page.
+                person.stays_inactive = True
+                plan.notes.append(
+                    f"{account.display_name} ({account.username}) is deactivated here: reactivate on the Staff "
+                    "page. They join no class until then."
+                )
         if person.changes:
             person.action = UPDATE
 
@@ -580,17 +637,12 @@ def _plan_people(
 
 
 def _free_username(u: _UserRow, taken: set[str]) -> str:
-    """The file's username if usable and free, else one made from the name (roster.username_base)."""
+    """The file's username if usable and free (for a teacher without one, their email's
+    local part), else one made from the name: roster.free_username, which reserves it."""
     wanted = u.username
     if not wanted and u.role == "teacher" and u.email:
-        wanted = u.email.split("@", 1)[0].lower()
-    if wanted and len(wanted) <= USERNAME_MAX_LENGTH and USERNAME_RE.match(wanted) and wanted not in taken:
-        return wanted
-    base = username_base(u.given, u.family)
-    candidate, number = base, 2
-    while candidate in taken:
-        candidate, number = f"{base}{number}", number + 1
-    return candidate
+        wanted = u.email.split("@", 1)[0]
+    return free_username(username_base(u.given, u.family), taken, wanted=wanted)
 
 
 def _plan_classes(
@@ -648,7 +700,7 @@ def _plan_classes(
     def joinable(sourced_id: str) -> bool:
         person = people.get(sourced_id)
         if person is not None:
-            return not person.leaving and person.action != DEACTIVATE
+            return not person.leaving and not person.stays_inactive and person.action != DEACTIVATE
         known = plan.known.get(sourced_id)
         return known is not None and known.is_active
 
@@ -828,11 +880,34 @@ def _apply(plan: Plan, now) -> None:
             [Enrolment(school_class_id=c, student_id=s, joined_at=now) for c, s in wanted - returning],
             batch_size=500,
         )
+    if joins:
+        _announce_unopened_essays(joins, now)
     if gone_teaching:
         through.objects.filter(
             pk__in=_pairs(through.objects.all(), "schoolclass_id", "user_id", gone_teaching)
         ).delete()
     through.objects.bulk_create(new_teaching, batch_size=500, ignore_conflicts=True)
+
+
+def _announce_unopened_essays(joins: list[tuple[int, int]], now) -> None:
+    """Pupils who join a class (new or back) hear of its essays not yet open, as they do when
+    enrolled one by one (SchoolClass.enrol): one query for the essays, one for the pupils, then
+    QueuedEmail.queue_essay_set for each essay and joining pupil."""
+    joining: dict[int, list[int]] = defaultdict(list)
+    for class_pk, pupil_pk in sorted(set(joins)):
+        joining[class_pk].append(pupil_pk)
+    essays = list(
+        Assignment.objects.active()
+        .filter(school_class_id__in=list(joining), opens_at__gt=now)
+        .select_related("prompt", "school_class")
+        .order_by("pk")
+    )
+    if not essays:
+        return
+    pupils = User.objects.in_bulk({pk for essay in essays for pk in joining[essay.school_class_id]})
+    for essay in essays:
+        for pk in joining[essay.school_class_id]:
+            QueuedEmail.queue_essay_set(essay, only=pupils[pk])
 
 
 def _pairs(queryset, first: str, second: str, pairs: list[tuple[int, int]]) -> list[int]:
@@ -855,7 +930,8 @@ def _fill_people(plan: Plan, rows: dict[str, PersonPlan]) -> None:
         user.last_name = person.family or user.last_name
         user.email = person.email or user.email
         user.roster_id = person.sourced_id
-        user.is_active = True
+        if person.action == CREATE or person.is_pupil:
+            user.is_active = True  # a pupil the school lists again comes back; staff never do here
 
 
 def describe(plan: Plan) -> list[str]:

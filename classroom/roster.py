@@ -134,8 +134,9 @@ def _chunks(items: list[str], size: int = 100):
         yield items[start : start + size]
 
 
-def _taken_usernames(exact: set[str], prefixes: set[str]) -> set[str]:
-    """Existing usernames (lower-cased) equal to one of `exact` or starting with a prefix."""
+def taken_usernames(exact: set[str], prefixes: set[str]) -> set[str]:
+    """Existing usernames (lower-cased) equal to one of `exact` or starting with a prefix:
+    what `free_username` needs to know to give a name from those bases."""
     taken: set[str] = set()
     lowered = User.objects.annotate(lower_username=Lower("username"))
     for chunk in _chunks(sorted(exact)):
@@ -147,6 +148,26 @@ def _taken_usernames(exact: set[str], prefixes: set[str]) -> set[str]:
             condition |= Q(username__istartswith=prefix)
         taken.update(lowered.filter(condition).values_list("lower_username", flat=True))
     return taken
+
+
+_taken_usernames = taken_usernames  # the name it had before it was public
+
+
+def free_username(base: str, taken: set[str], wanted: str = "") -> str:
+    """The username to give someone, the one way every account made in bulk gets it: `wanted`
+    when it is a valid username not in `taken`, else `base` ("amelia.brown", from
+    `username_base`) or, when that is taken, `base` with the first free number
+    ("amelia.brown2", …). `taken` holds lower-cased usernames (from `taken_usernames`, or
+    every username); the one given is added to it, so several can be given in turn."""
+    wanted = wanted.strip().lower()
+    if wanted and len(wanted) <= USERNAME_MAX_LENGTH and USERNAME_RE.match(wanted) and wanted not in taken:
+        candidate = wanted
+    else:
+        candidate, number = base, 2
+        while candidate in taken:
+            candidate, number = f"{base}{number}", number + 1
+    taken.add(candidate)
+    return candidate
 
 
 # --- validation ------------------------------------------------------------------------
@@ -195,7 +216,7 @@ def validate_rows(rows: list[RosterRow], school_class: SchoolClass | None = None
     wanted = [row for row in rows if row.requested_username and not any(f == "username" for f, _ in row.errors)]
     to_generate = [row for row in rows if not row.requested_username and not row.errors]
     bases = {id(row): username_base(row.given_name, row.family_name) for row in to_generate}
-    taken = _taken_usernames({row.requested_username for row in wanted}, set(bases.values()))
+    taken = taken_usernames({row.requested_username for row in wanted}, set(bases.values()))
 
     first_line: dict[str, int] = {}
     for row in wanted:
@@ -213,11 +234,7 @@ def validate_rows(rows: list[RosterRow], school_class: SchoolClass | None = None
     reserved = taken | set(first_line)
     given_to: dict[str, int] = {}
     for row in to_generate:
-        base = bases[id(row)]
-        candidate, number = base, 2
-        while candidate in reserved:
-            candidate, number = f"{base}{number}", number + 1
-        reserved.add(candidate)
+        candidate = free_username(bases[id(row)], reserved)
         given_to[candidate] = row.line
         row.username = candidate
     _explain_changed_usernames(

@@ -4,6 +4,7 @@ applying it in one transaction, errors with file, line and column, and the uploa
 
 from __future__ import annotations
 
+import datetime
 import io
 import shutil
 import zipfile
@@ -17,9 +18,10 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from classroom import oneroster, permissions
-from classroom.models import Enrolment, OneRosterImport, SchoolClass, Submission, User
+from classroom.models import EmailKind, Enrolment, OneRosterImport, QueuedEmail, SchoolClass, Submission, User
 from tests.factories import AssignmentFactory, HeadFactory, StudentFactory, SubmissionFactory, TeacherFactory
 
 pytestmark = pytest.mark.django_db
@@ -255,6 +257,14 @@ def test_the_command_prints_a_dry_run_and_changes_nothing(tmp_path):
             "users.csv, line 8, column email: h.patel@hillside.example is also a teacher's on line 2.",
         ),
         (
+            {"users": text_of("users").replace("zoe@pupils.example", "zoe@@pupils.example")},
+            "users.csv, line 5, column email: “zoe@@pupils.example” is not an email address.",
+        ),
+        (
+            {"users": text_of("users").replace("zoe@pupils.example", "zoe@pupils")},
+            "users.csv, line 5, column email: “zoe@pupils” is not an email address.",
+        ),
+        (
             {"manifest": text_of("manifest").replace("file.users,bulk", "file.users,full")},
             "manifest.csv, line 16, column value: file.users is “full”; it must be bulk, delta or absent.",
         ),
@@ -273,6 +283,8 @@ def test_the_command_prints_a_dry_run_and_changes_nothing(tmp_path):
         "unknown class",
         "duplicate sourcedId",
         "teacher email twice",
+        "email with two @s",
+        "email without a domain",
         "bad manifest mode",
         "bad version",
         "bad status",
@@ -528,3 +540,98 @@ def test_a_disabled_user_is_deactivated_and_a_teacher_gone_from_a_class_is_taken
     run(files_of(BULK, users=users, enrollments=enrolments))
     assert set(SchoolClass.objects.get(roster_id="class-10h2").teachers.all()) == {second}
     assert oneroster.make_plan(files_of(BULK, users=users, enrollments=enrolments)).changes == 0
+
+
+# --- the department's managers, deactivated staff, email addresses, essays already set -------
+
+
+def without(name: str, *pieces: str) -> str:
+    return "\n".join(line for line in text_of(name).splitlines() if not any(piece in line for piece in pieces))
+
+
+@pytest.mark.parametrize("kind", ["head", "superuser"])
+def test_a_heads_or_superusers_names_and_email_are_kept(kind):
+    if kind == "head":
+        manager = HeadFactory(
+            username="the.head", first_name="Harriet", last_name="Hall", email="h.patel@hillside.example"
+        )
+    else:
+        manager = TeacherFactory(
+            username="the.admin", first_name="Harriet", last_name="Hall", email="h.patel@hillside.example"
+        )
+        manager.is_superuser = True
+        manager.save()
+    plan = run(oneroster.read_source(BULK))
+    manager.refresh_from_db()
+    assert (manager.first_name, manager.last_name, manager.email) == ("Harriet", "Hall", "h.patel@hillside.example")
+    assert manager.roster_id == "t-1" and manager.is_active
+    assert any("kept: managed on the Staff page" in note and "Hina" in note for note in plan.notes), plan.notes
+    [person] = [p for p in plan.people if p.sourced_id == "t-1"]
+    assert not any("name" in change for change in person.changes)
+    # A later file with another address changes nothing either.
+    plan = run(files_of(BULK, users=text_of("users").replace("H.Patel@Hillside.example", "hp@elsewhere.example")))
+    manager.refresh_from_db()
+    assert manager.email == "h.patel@hillside.example" and manager.first_name == "Harriet"
+
+
+def test_a_deactivated_teacher_is_not_reactivated_by_the_file():
+    run(oneroster.read_source(BULK))
+    teacher = by_roster("t-1")
+    teacher.is_active = False
+    teacher.save()
+    tudors = SchoolClass.objects.get(roster_id="class-10h1")
+    tudors.teachers.clear()
+    plan = run(oneroster.read_source(BULK))
+    teacher.refresh_from_db()
+    assert not teacher.is_active
+    assert teacher not in tudors.teachers.all()
+    assert any("deactivated here: reactivate on the Staff page" in note for note in plan.notes), plan.notes
+
+
+def test_a_deactivated_head_matched_by_email_stays_deactivated():
+    head = HeadFactory(username="old.head", email="h.patel@hillside.example", is_active=False)
+    HeadFactory(username="current.head")
+    run(oneroster.read_source(BULK))
+    head.refresh_from_db()
+    assert not head.is_active and head.first_name != "Hina"
+
+
+def test_a_teacher_line_with_only_a_pupils_address_is_an_error():
+    StudentFactory(username="pupil.with.address", email="h.patel@hillside.example")
+    before = snapshot()
+    with pytest.raises(oneroster.OneRosterInvalid) as caught:
+        oneroster.make_plan(oneroster.read_source(BULK))
+    assert [str(error) for error in caught.value.errors] == [
+        "users.csv, line 2, column email: H.Patel@Hillside.example is a pupil's email address here and no "
+        "teacher's: a teacher's account needs their own address."
+    ]
+    assert snapshot() == before
+
+
+def test_a_pupil_and_a_teacher_sharing_an_address_match_the_teacher():
+    pupil = StudentFactory(username="shared.pupil", email="h.patel@hillside.example")  # the lower id
+    teacher = TeacherFactory(username="shared.teacher", email="H.PATEL@hillside.example")
+    run(oneroster.read_source(BULK))
+    teacher.refresh_from_db()
+    pupil.refresh_from_db()
+    assert teacher.roster_id == "t-1" and pupil.roster_id is None and pupil.is_student
+    assert teacher in SchoolClass.objects.get(roster_id="class-10h2").teachers.all()
+    assert User.objects.filter(role=User.Role.TEACHER).count() == 1
+
+
+def test_pupils_who_join_hear_of_the_classes_essays_not_yet_open():
+    run(files_of(BULK, enrollments=without("enrollments", ",p-3,")))  # Zoë is not in 10H2 yet
+    assert not User.objects.filter(roster_id="p-3").exists()
+    history = SchoolClass.objects.get(roster_id="class-10h2")
+    soon = timezone.now() + datetime.timedelta(days=2)
+    coming = AssignmentFactory(school_class=history, opens_at=soon)
+    AssignmentFactory(school_class=history)  # already open: announced when it opened
+    AssignmentFactory(school_class=SchoolClass.objects.get(roster_id="class-10h1"), opens_at=soon)  # not her class
+    run(oneroster.read_source(BULK))
+    zoe = by_roster("p-3")
+    queued = QueuedEmail.objects.filter(kind=EmailKind.ESSAY_SET)
+    assert list(queued.values_list("recipient_id", "assignment_id")) == [(zoe.pk, coming.pk)]
+    assert queued.get().due_at == coming.opens_at
+    # Applying the same file again queues nothing more.
+    run(oneroster.read_source(BULK))
+    assert queued.count() == 1

@@ -3,11 +3,13 @@ then confirm, all or nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from classroom import roster
+from classroom import oneroster, roster
 from classroom.models import Enrolment, User
 from tests.factories import StudentFactory, TeacherFactory
 
@@ -287,3 +289,33 @@ def test_upload_larger_than_the_limit_is_refused(client, teacher, school_class):
     text = "given_name,family_name\n" + "A,B\n" * (roster.MAX_UPLOAD_BYTES // 4 + 1)
     response = upload(client, school_class, text)
     assert "larger than 512 KB" in response.content.decode()
+
+
+def test_free_username_takes_the_wanted_one_or_numbers_the_base():
+    taken = {"amelia.brown", "amelia.brown2", "mr.smith"}
+    assert roster.free_username("amelia.brown", taken, wanted="ab.2026") == "ab.2026"
+    assert roster.free_username("amelia.brown", taken, wanted="Mr.Smith") == "amelia.brown3"  # taken
+    assert roster.free_username("amelia.brown", taken, wanted="not valid!") == "amelia.brown4"
+    assert roster.free_username("amelia.brown", taken) == "amelia.brown5"
+    assert {"ab.2026", "amelia.brown3", "amelia.brown4", "amelia.brown5"} <= taken  # each one reserved
+    assert roster.free_username("nia.new", set()) == "nia.new"
+
+
+def test_the_oneroster_import_gives_usernames_the_same_way(monkeypatch):
+    given = []
+    real = roster.free_username
+
+    def spy(base, taken, wanted=""):
+        given.append(base)
+        return real(base, taken, wanted=wanted)
+
+    monkeypatch.setattr(oneroster, "free_username", spy)
+    plan = oneroster.make_plan(oneroster.read_source(Path(__file__).parent / "data" / "oneroster" / "bulk"))
+    assert "oliver-jr.obrien" in given
+    assert {person.username for person in plan.people} >= {"amelia.brown", "oliver-jr.obrien"}
+
+
+def test_the_old_private_name_still_finds_taken_usernames():
+    StudentFactory(username="amelia.brown")
+    assert roster._taken_usernames({"amelia.brown"}, set()) == roster.taken_usernames({"amelia.brown"}, set())
+    assert roster.taken_usernames(set(), {"amelia"}) == {"amelia.brown"}
