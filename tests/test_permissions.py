@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from classroom import permissions
 from classroom.models import EmailKind, SchoolClass, unsubscribe_token
+from tests.factories import HeadFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +95,32 @@ def test_an_unsubscribe_token_names_one_person_and_kind_and_cannot_be_altered(ca
     assert permissions.unsubscribe_from(token) == (cast["student"], EmailKind.FEEDBACK_RELEASED)
     assert permissions.unsubscribe_from(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
     assert permissions.unsubscribe_from("") is None
+
+
+# --- Staff accounts: a superuser's account ---------------------------------------------------
+
+
+def test_staff_member_matrix_keeps_a_superusers_account_for_superusers(cast):
+    root = HeadFactory(username="root.head", is_superuser=True, is_staff=True)
+    admin = StudentFactory(username="it.admin", is_superuser=True, is_staff=True)
+    teacher = cast["teacher"]
+    # (actor, member) -> the member, or the exception raised
+    expected = {
+        ("head", teacher): teacher,
+        ("head", root): PermissionDenied,
+        ("admin", root): root,
+        ("admin", teacher): teacher,
+        ("root", teacher): teacher,
+        ("teacher", root): PermissionDenied,
+        ("student", root): PermissionDenied,
+        ("head", cast["student"]): Http404,
+    }
+    actors = {"head": cast["head"], "admin": admin, "root": root, "teacher": teacher, "student": cast["student"]}
+    for (actor, member), outcome in expected.items():
+        if isinstance(outcome, type):
+            with pytest.raises(outcome):
+                permissions.staff_member_for_head(actors[actor], member.pk)
+        else:
+            assert permissions.staff_member_for_head(actors[actor], member.pk) == outcome, (actor, member)
+    assert not permissions.may_manage_member(cast["head"], root)
+    assert permissions.may_manage_member(admin, root) and permissions.may_manage_member(cast["head"], teacher)
