@@ -1,4 +1,4 @@
-"""Agreement figures: how far two markers' marks of the same scripts agree (issue 14).
+"""Agreement figures: how far two markers' marks of the same scripts agree.
 
 Two sources of pairs, each script marked by two people:
 - *second marking*: a pupil's first mark (the class teacher's, as it was before any

@@ -1,4 +1,4 @@
-"""The department's shared marking work (issue 14): marks given outside a pupil's own mark.
+"""The department's shared marking work: marks given outside a pupil's own mark.
 
 Standardisation scripts, blind second marks and moderated marks are all ReviewMarks: a level
 and mark per criterion of the question's scheme, checked by the same rules as the marking

@@ -1,4 +1,4 @@
-"""The whole-class feedback sheet (issue 14): one assignment's complete marks, counted for the class.
+"""The whole-class feedback sheet: one assignment's complete marks, counted for the class.
 
 The figures are counted from the marks each time the sheet is shown: the level spread per
 criterion, the comment-bank comments used most, how many essays mention each indicative point

@@ -1,4 +1,4 @@
-"""Comparative judgement (issue 15): sessions, the pair each judge sees next, the judgements,
+"""Comparative judgement: sessions, the pair each judge sees next, the judgements,
 the results and the marks the scale suggests.
 
 The maths is pure and lives apart: classroom/bradley_terry.py fits the scale,

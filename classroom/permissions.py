@@ -502,7 +502,7 @@ def progress_classes_for(user: User, student: User) -> SchoolClassQuerySet | Non
     return SchoolClass.objects.taught_by(user)
 
 
-# --- the department (issue 14) ------------------------------------------------------------
+# --- the department ------------------------------------------------------------
 # Each part's rules sit under its own heading below (standardisation, moderation and the
 # audit trail, agreement figures, exemplars and the department comment bank, the whole-class
 # feedback sheet).
@@ -827,7 +827,7 @@ def assignment_for_feedback_sheet(user: User, pk: int) -> Assignment:
     return assignment_for_teacher(user, pk)
 
 
-# --- comparative judgement (issue 15) -------------------------------------------------------
+# --- comparative judgement -------------------------------------------------------
 # Judging: every teacher (heads too) judges any open session of the department; judges see two
 # anonymised scripts ("Script 12"), never a name or class. Pupils judge only with peer judging
 # on, as pupils of one of the session's judge classes, never a script from a class they are on
@@ -968,13 +968,14 @@ def judging_scripts_named_for(user: User, session: JudgingSession) -> set[int]:
     return taught - set(session.scripts.filter(hidden).values_list("pk", flat=True))
 
 
-# --- staff (issue 16) -----------------------------------------------------------------------
+# --- staff -----------------------------------------------------------------------
 # The staff pages (the list, adding, editing, deactivating, reactivating, resetting a password)
 # are for heads of department and superusers only: teachers and pupils 403, anonymous and
 # deactivated accounts to the sign-in page. Only teachers and heads are managed there: a pupil's
 # id (or anyone else's who is not staff) is 404. What a head may not do to an account (demote or
 # deactivate themselves, leave the department without an active head) is refused with a
-# message by classroom/staff.py, not here.
+# message by classroom/staff.py, not here. A superuser's account is changed by superusers only:
+# a head who is not one gets 403 for every action on it (may_manage_member).
 
 
 def require_staff_manager(user: User) -> None:
@@ -1040,7 +1041,7 @@ def unsubscribe_from(token: str) -> tuple[User, EmailKind] | None:
     return read_unsubscribe_token(token)
 
 
-# --- sign-in with the school's accounts (issue 16) -----------------------------------------
+# --- sign-in with the school's accounts -----------------------------------------
 # Signing in (the log-in page's buttons, allauth's start and callback) is open to anyone: the
 # checks are on who the provider says they are (classroom/signin.py). Access requests made by
 # people with no account are read and decided by the head of department only (or a superuser).

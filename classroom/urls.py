@@ -103,7 +103,7 @@ progress_urls = [
     path("department/", progress.department, name="department_progress"),
 ]
 
-# department/…: the department's shared work (issue 14); one list per part
+# department/…: the department's shared work; one list per part
 standardisation_urls: list = [
     path("", standardisation.standardisation_list, name="standardisation_list"),
     path("new/", standardisation.standardisation_create, name="standardisation_create"),
@@ -147,7 +147,7 @@ exemplar_urls: list = [
 feedback_sheet_urls: list = [
     path("", feedback_sheet.feedback_sheet, name="feedback_sheet"),
 ]
-# judging/…: comparative judgement (issue 15); pupils judge here too, so not under department/
+# judging/…: comparative judgement; pupils judge here too, so not under department/
 judging_urls: list = [
     path("", judging.judging_list, name="judging_list"),
     path("new/", judging.judging_create, name="judging_create"),

@@ -1,4 +1,4 @@
-"""The demo department's shared work for `seed_demo` (issue 14), made from the demo coursework
+"""The demo department's shared work for `seed_demo`, made from the demo coursework
 so a school trying the app sees standardisation, moderation and the agreement figures at once:
 
 - a standardisation on the 16 + 4 essay's question: three of 10H's scripts (the highest, middle

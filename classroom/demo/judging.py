@@ -1,4 +1,4 @@
-"""The demo's comparative-judgement session for `seed_demo` (issue 15), so a school trying the
+"""The demo's comparative-judgement session for `seed_demo`, so a school trying the
 app sees the judging screen, a scale with its reliability and marks suggested from anchors:
 
 - a session on 10H's 16 + 4 essay (all marked), judged by the head and both teachers;

@@ -1,4 +1,4 @@
-"""Comparative judgement (issue 15): the sessions, the judging screen, the results with their
+"""Comparative judgement: the sessions, the judging screen, the results with their
 suggested marks, and the CSV.
 
 Access is checked on each view's first line through classroom.permissions ("comparative

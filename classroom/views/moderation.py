@@ -1,4 +1,4 @@
-"""Blind second marking and moderation (issue 14): drawing a sample of an assignment's marks,
+"""Blind second marking and moderation: drawing a sample of an assignment's marks,
 the second marker's blind pages, the moderator's side-by-side page and agreed mark, and the
 head's audit trail of marks.
 
