@@ -27,7 +27,9 @@ matches) is archived.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -285,8 +287,31 @@ class Plan:
         changed_classes = sum(1 for item in self.classes if item.action != UNCHANGED)
         return changed_classes + sum(1 for person in self.people if person.action != UNCHANGED)
 
+    @property
+    def fingerprint(self) -> str:
+        """Everything applying would do, in a few characters: a preview page carries it, so
+        applying from it does exactly what that page showed or nothing."""
+        what = [
+            [
+                c.sourced_id,
+                c.action,
+                c.changes,
+                sorted(c.joining),
+                sorted(c.leaving),
+                sorted(c.teachers_in),
+                sorted(c.teachers_out),
+            ]
+            for c in self.classes
+        ] + [[p.sourced_id, p.action, p.changes] for p in self.people]
+        return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:24]
+
     def summary(self) -> dict:
-        return {"counts": self.counts(), "changes": self.changes, "skipped_classes": self.skipped_classes}
+        return {
+            "counts": self.counts(),
+            "changes": self.changes,
+            "skipped_classes": self.skipped_classes,
+            "fingerprint": self.fingerprint,
+        }
 
     def summary_lines(self) -> list[str]:
         lines = []

@@ -399,7 +399,7 @@ def test_only_heads_open_the_import_pages(client, cast, superuser, actor, expect
     # Uploading and applying are refused alike, and change nothing.
     response = upload(client)
     assert response.status_code == (302 if expected == 200 else expected)
-    response = client.post(reverse("classroom:oneroster_apply", args=[record.pk]))
+    response = apply_as_shown(client, record)
     assert response.status_code == (302 if expected == 200 else expected)
     if expected != 200:
         assert OneRosterImport.objects.count() == 1
@@ -426,11 +426,12 @@ def test_upload_preview_then_apply(client, head):
     assert "1 class in the file does not match “History”" in page
     assert "2 pupils join: Amelia Brown, Oliver, Jr O&#x27;Brien; 1 teacher added: Hina Patel" in page
     assert not SchoolClass.objects.filter(roster_id__isnull=False).exists()  # the preview changes nothing
-    response = client.post(reverse("classroom:oneroster_apply", args=[record.pk]))
+    response = apply_as_shown(client, record)
     assert response["Location"] == reverse("classroom:oneroster_imports")
     assert set(SchoolClass.objects.values_list("roster_id", flat=True)) == {"class-10h1", "class-10h2"}
     record.refresh_from_db()
     assert record.applied_by == head and record.result["counts"]["pupils"]["create"] == 3
+    assert bytes(record.data) == b""  # the file's personal data goes once it is applied
     # Applying twice does nothing more.
     before = snapshot()
     client.post(reverse("classroom:oneroster_apply", args=[record.pk]))
@@ -438,14 +439,36 @@ def test_upload_preview_then_apply(client, head):
     assert "roster.zip" in client.get(reverse("classroom:oneroster_imports")).content.decode()
 
 
+def apply_as_shown(client, record):
+    """Press Import on the preview page as it is drawn now."""
+    page = client.get(reverse("classroom:oneroster_preview", args=[record.pk]))
+    fingerprint = page.context["plan"].fingerprint if page.status_code == 200 and page.context.get("plan") else ""
+    return client.post(reverse("classroom:oneroster_apply", args=[record.pk]), {"fingerprint": fingerprint})
+
+
+def test_a_preview_seen_before_someone_else_looked_again_is_not_applied(client, head):
+    """The page a head pressed Import on is what gets applied: another look at the preview
+    (a second head, another tab) after the accounts changed does not make an old page current."""
+    client.force_login(head)
+    upload(client)
+    record = OneRosterImport.objects.get()
+    seen = client.get(reverse("classroom:oneroster_preview", args=[record.pk])).context["plan"].fingerprint
+    StudentFactory(username="zz.already", roster_id="p-2")  # meanwhile an account gets a pupil's id
+    client.get(reverse("classroom:oneroster_preview", args=[record.pk]))  # a second look, same counts or not
+    before = snapshot()
+    response = client.post(reverse("classroom:oneroster_apply", args=[record.pk]), {"fingerprint": seen})
+    assert response.status_code == 200 and "have changed since you looked" in response.content.decode()
+    assert snapshot() == before
+
+
 def test_a_stale_preview_is_worked_out_again_not_applied(client, head):
     client.force_login(head)
     upload(client)
     record = OneRosterImport.objects.get()
-    client.get(reverse("classroom:oneroster_preview", args=[record.pk]))
+    seen = client.get(reverse("classroom:oneroster_preview", args=[record.pk])).context["plan"].fingerprint
     run(oneroster.read_source(BULK))  # meanwhile, the same file arrives by the command
     before = snapshot()
-    response = client.post(reverse("classroom:oneroster_apply", args=[record.pk]))
+    response = client.post(reverse("classroom:oneroster_apply", args=[record.pk]), {"fingerprint": seen})
     assert response.status_code == 200
     assert "have changed since you looked" in response.content.decode()
     assert snapshot() == before

@@ -108,7 +108,8 @@ def oneroster_apply(request: AuthedRequest, pk: int) -> HttpResponse:
             return redirect("classroom:oneroster_preview", record.pk)
         try:
             plan = _plan_for(record)
-            if plan.summary() != record.preview:
+            # Applied only if it is exactly what the page the head pressed Import on showed.
+            if request.POST.get("fingerprint", "") != plan.fingerprint:
                 record.preview = plan.summary()
                 record.save(update_fields=["preview"])
                 changed = True
@@ -121,7 +122,8 @@ def oneroster_apply(request: AuthedRequest, pk: int) -> HttpResponse:
             record.applied_at = timezone.now()
             record.applied_by = request.user
             record.result = plan.summary()
-            record.save(update_fields=["applied_at", "applied_by", "result"])
+            record.data = b""  # the file's personal data is not kept once applied; the counts are
+            record.save(update_fields=["applied_at", "applied_by", "result", "data"])
     if changed:
         return _preview(request, record, changed=True)
     messages.success(request, f"Imported: {plan.changes} classes and people changed.")
