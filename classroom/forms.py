@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm, UsernameField
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
@@ -61,16 +62,16 @@ class IdsField(forms.ModelMultipleChoiceField):
 # --- signing in ---
 
 
-PASSWORD_SIGNIN_OFF = (
-    "Your account does not sign in with a password here: use the button for the school's account instead."  # noqa: S105, E501 - a message
-)
-
-
-def refuse_password_signin_if_off(user) -> None:
-    """PASSWORD_SIGNIN_ROLES: checked once the password is known to be right (so it is not a
-    failed attempt to django-axes), on every form that signs in with a password."""
+def refuse_password_signin_if_off(form: AuthenticationForm, user) -> None:
+    """PASSWORD_SIGNIN_ROLES, on every form that signs in with a password. Checked once the
+    password is found right, and then answered exactly as a wrong password is (the log-in page
+    says which roles use the school's account), so the answer never tells anyone that the
+    password was right. django-axes counts it as a failed attempt like a wrong one, so the
+    lockout comes no later either."""
     if not password_signin_allowed(user):
-        raise forms.ValidationError(PASSWORD_SIGNIN_OFF, code="no_password_signin")
+        credentials = {"username": form.cleaned_data.get("username")}
+        user_login_failed.send(sender=__name__, credentials=credentials, request=form.request)
+        raise form.get_invalid_login_error()
 
 
 class LoginForm(AuthenticationForm):
@@ -92,12 +93,11 @@ class LoginForm(AuthenticationForm):
             "This one-time code has expired: codes work for %(days)s. "
             "Ask your teacher to reset your password for a new code."
         ),
-        "no_password_signin": PASSWORD_SIGNIN_OFF,
     }
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
-        refuse_password_signin_if_off(user)
+        refuse_password_signin_if_off(self, user)
         if user.one_time_code_expired:
             days = plural(settings.ONE_TIME_CODE_LIFETIME.days, "day")
             raise forms.ValidationError(self.error_messages["code_expired"], code="code_expired", params={"days": days})
@@ -1104,4 +1104,4 @@ class AdminLoginForm(AdminAuthenticationForm):
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
-        refuse_password_signin_if_off(user)
+        refuse_password_signin_if_off(self, user)

@@ -2818,36 +2818,53 @@ class AccessRequest(models.Model):
     def __str__(self) -> str:
         return self.name or self.email or self.subject
 
-    def approve(self, role: str, by: User, username: str) -> User:
+    def approve(self, role: str, by: User, username: str | None = None) -> User:
         """Make the account (`role`: the head's choice, pupil or teacher; no password) and
-        connect the person's sign-in to it. AccessRequestError if already decided."""
+        connect the person's sign-in to it. The username is chosen inside the transaction
+        unless given. AccessRequestError if already decided, if an account already has the
+        email address or the roster id (sign-in would then match that account, not this one),
+        or if the username was taken at the same moment."""
         from allauth.socialaccount.models import SocialAccount
 
-        with transaction.atomic():
-            locked = AccessRequest.objects.select_for_update().get(pk=self.pk)
-            if locked.outcome != self.Outcome.PENDING:
-                raise AccessRequestError("That request has already been decided.")
-            if SocialAccount.objects.filter(provider=locked.provider, uid=locked.subject).exists():
-                raise AccessRequestError("That person's sign-in is already connected to an account.")
-            roster_free = bool(locked.roster_id) and not User.objects.filter(roster_id=locked.roster_id).exists()
-            user = User(
-                username=username,
-                first_name=locked.given_name,
-                last_name=locked.family_name,
-                email=locked.email,
-                role=role,
-                roster_id=locked.roster_id if roster_free else None,
-            )
-            user.set_unusable_password()
-            user.save()
-            SocialAccount.objects.create(user=user, provider=locked.provider, uid=locked.subject, extra_data={})
-            self.outcome, self.account, self.decided_by, self.decided_at = (
-                self.Outcome.APPROVED,
-                user,
-                by,
-                timezone.now(),
-            )
-            self.save(update_fields=["outcome", "account", "decided_by", "decided_at"])
+        from classroom.signin import free_username
+
+        try:
+            with transaction.atomic():
+                locked = AccessRequest.objects.select_for_update().get(pk=self.pk)
+                if locked.outcome != self.Outcome.PENDING:
+                    raise AccessRequestError("That request has already been decided.")
+                if SocialAccount.objects.filter(provider=locked.provider, uid=locked.subject).exists():
+                    raise AccessRequestError("That person's sign-in is already connected to an account.")
+                if locked.email and User.objects.filter(email__iexact=locked.email).exists():
+                    raise AccessRequestError(
+                        f"An account here already has the email address {locked.email}: that person can sign in "
+                        "with it already. Decline this request, or correct the other account's address first."
+                    )
+                if locked.roster_id and User.objects.filter(roster_id=locked.roster_id).exists():
+                    raise AccessRequestError(
+                        f"An account here already has the school id {locked.roster_id}. Decline this request, "
+                        "or correct the other account's school id first."
+                    )
+                user = User(
+                    username=username or free_username(locked),
+                    first_name=locked.given_name,
+                    last_name=locked.family_name,
+                    email=locked.email,
+                    role=role,
+                    roster_id=locked.roster_id or None,
+                )
+                user.set_unusable_password()
+                user.save()
+                SocialAccount.objects.create(user=user, provider=locked.provider, uid=locked.subject, extra_data={})
+                decided_at = timezone.now()
+                AccessRequest.objects.filter(pk=self.pk).update(
+                    outcome=self.Outcome.APPROVED, account=user, decided_by=by, decided_at=decided_at
+                )
+        except IntegrityError:  # the username (or roster id) was given to someone else at the same moment
+            raise AccessRequestError(
+                "Another account was made with the same username at the same moment. Please try again."
+            ) from None
+        self.outcome, self.account, self.decided_by, self.decided_at = self.Outcome.APPROVED, user, by, decided_at
         return user
 
     def decline(self, by: User) -> None:

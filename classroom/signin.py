@@ -2,7 +2,9 @@
 
 django-allauth runs the authorisation-code flow with PKCE, keeps the one-use `state` in the
 session (refused when unknown, reused or older than ten minutes) and checks the ID token's
-signature, issuer, audience and expiry. This module decides, from the ID token's claims,
+issuer, audience and expiry. The token comes straight from the provider's token endpoint
+over TLS, so allauth does not check its signature then (OpenID Connect Core 3.1.3.7 allows
+this; the TLS connection proves who sent it). This module decides, from the ID token's claims,
 whether that person may come in:
 
 - Google: the `hd` claim must be the school's domain (the `hd` hint in the request is only
@@ -14,7 +16,10 @@ whether that person may come in:
 - Any other provider, and Google: the email counts only with `email_verified` true.
 
 The person is matched to an existing account by the roster id claim (when one is configured)
-or by the verified email, case-insensitively. Nobody gets an account or a role by signing in:
+or by the verified email, case-insensitively; a head's or superuser's account needs the
+verified email, never the roster id alone. A sign-in connected earlier is matched again each
+time: when the token no longer points at the connected account (its email was corrected, say),
+the connection is removed and the sign-in refused. Nobody gets an account or a role by signing in:
 with no match they are refused, or (SIGNIN_REQUEST_ACCESS) their request is recorded for the
 head of department to approve or decline. A switched-off account is refused.
 """
@@ -27,15 +32,16 @@ from typing import Any, cast
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialApp, SocialLogin
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthError
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.shortcuts import render
 
+from classroom import roster
 from classroom.models import AccessRequest, User
-from classroom.roster import USERNAME_MAX_LENGTH, _taken_usernames, username_base
+from classroom.roster import USERNAME_MAX_LENGTH, taken_usernames, username_base
 from crisis.signin_config import GOOGLE, MICROSOFT
 
 logger = logging.getLogger(__name__)
@@ -123,6 +129,13 @@ def find_account(identity: Identity, unverified_email: bool) -> User | None:
             "Ask the head of department to sort it out."
         )
     user = by_roster or by_email
+    if user is not None and by_email is None and (user.is_superuser or user.is_head):
+        # A roster id is only a number in a file: it never opens a head's or superuser's
+        # account by itself.
+        raise Refused(
+            "Your school id alone cannot open this account: the sign-in service must also confirm the account's "
+            "email address. Ask the head of department to check the address here."
+        )
     if user is None:
         if unverified_email:
             raise Refused(
@@ -131,6 +144,36 @@ def find_account(identity: Identity, unverified_email: bool) -> User | None:
             )
         return None
     return user
+
+
+def recheck_connected_account(sociallogin: SocialLogin, identity: Identity, unverified_email: bool) -> User:
+    """The account an earlier sign-in connected, provided the ID token still matches it now
+    (its email or roster id may have been corrected since). Otherwise the connection is
+    removed and the sign-in refused, so the wrong person keeps nothing."""
+    connected = cast(User, sociallogin.user)
+    try:
+        matched = find_account(identity, unverified_email)
+    except Refused:
+        _remove_connection(sociallogin)
+        raise
+    if matched is None or matched.pk != connected.pk:
+        _remove_connection(sociallogin)
+        raise Refused(
+            "Your sign-in no longer matches the account it was connected to here. "
+            "Ask the head of department to check the account's email address and school id."
+        )
+    return connected
+
+
+def _remove_connection(sociallogin: SocialLogin) -> None:
+    account = sociallogin.account
+    SocialAccount.objects.filter(pk=account.pk).delete()
+    logger.warning(
+        "Sign-in with %s: the connection of %s to account %s was removed: the ID token no longer matches it.",
+        account.provider,
+        account.uid,
+        account.user_id,
+    )
 
 
 def refused_page(request: HttpRequest, message: str, status: int = 403):
@@ -176,8 +219,11 @@ class SchoolAccountAdapter(DefaultSocialAccountAdapter):
                 raise Refused("The sign-in service sent no ID token.")
             identity = check_claims(app.settings, claims)
             unverified = bool(_text(claims, "email")) and identity.email is None
-            # Already connected: that account; otherwise matched now.
-            user = sociallogin.user if sociallogin.is_existing else find_account(identity, unverified)
+            user: User | None
+            if sociallogin.is_existing:  # connected earlier: matched again, every time
+                user = recheck_connected_account(sociallogin, identity, unverified)
+            else:
+                user = find_account(identity, unverified)
             if user is None:
                 if settings.SIGNIN_REQUEST_ACCESS:
                     record_access_request(app.provider_id, identity)
@@ -215,17 +261,13 @@ class SchoolAccountAdapter(DefaultSocialAccountAdapter):
 
 
 def free_username(access_request: AccessRequest) -> str:
-    """A username nobody has for the person asking: from the names (as a class list's would
-    be), else the email's local part."""
+    """A username nobody has for the person asking, given as a class list's is
+    (roster.free_username): from the names, else the email's local part."""
     given_name, family_name, email = access_request.given_name, access_request.family_name, access_request.email
     base = username_base(given_name, family_name)
     if not (given_name or family_name) and email:
         base = username_base(email.split("@")[0], "")
-    taken = _taken_usernames({base}, {base})
-    candidate, number = base, 2
-    while candidate in taken:
-        candidate, number = f"{base}{number}", number + 1
-    return candidate[:USERNAME_MAX_LENGTH]
+    return roster.free_username(base, taken_usernames({base}, {base}))[:USERNAME_MAX_LENGTH]
 
 
 def configured_providers() -> list[dict[str, str]]:

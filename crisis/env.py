@@ -71,3 +71,16 @@ def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = 
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_list_or_none(name: str, default: list[str], environ: Mapping[str, str] | None = None) -> list[str]:
+    """Like env_list, except that a variable set but blank (`NAME=`), or set to `none` (any
+    letter case), is the empty list rather than the default: for a list where "nothing" is a
+    choice a school may make. Unset is still the default."""
+    environ = os.environ if environ is None else environ
+    raw = env_str(name, None, environ)
+    if raw is None:
+        return [] if name in environ else list(default)
+    if raw.strip().lower() == "none":
+        return []
+    return env_list(name, default, environ)

@@ -13,7 +13,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from crisis.env import env_bool, env_int, env_list, env_str
+from crisis.env import env_bool, env_int, env_list, env_list_or_none, env_str
 from crisis.signin_config import signin_apps, signin_origins
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -192,8 +192,9 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 # approves (with a role the head chooses) or declines. Off: they are simply refused.
 SIGNIN_REQUEST_ACCESS = env_bool("SIGNIN_REQUEST_ACCESS", False)
 # Roles that may sign in with a password (the rest use the school's accounts). Superusers
-# always may, so a school can never lock itself out.
-PASSWORD_SIGNIN_ROLES = env_list("PASSWORD_SIGNIN_ROLES", ["student", "teacher", "head"])
+# always may, so a school can never lock itself out. Unset: every role; set but empty, or
+# `none`: no role.
+PASSWORD_SIGNIN_ROLES = env_list_or_none("PASSWORD_SIGNIN_ROLES", ["student", "teacher", "head"])
 if unknown_roles := set(PASSWORD_SIGNIN_ROLES) - {"student", "teacher", "head"}:
     raise ImproperlyConfigured(
         f"PASSWORD_SIGNIN_ROLES may list student, teacher and head only, not {', '.join(sorted(unknown_roles))}."

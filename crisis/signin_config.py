@@ -2,8 +2,9 @@
 environment (README, "Connect your school"). Nothing is on unless its client id is set.
 
 Every provider goes through django-allauth's standard `openid_connect` provider: discovery
-from the issuer, the authorisation-code flow with PKCE, the ID token's signature, issuer,
-audience and expiry checked by allauth. What each kind of provider must also prove (Google:
+from the issuer, the authorisation-code flow with PKCE, the ID token's issuer, audience and
+expiry checked by allauth (its signature is not, when the token comes straight from the
+provider's token endpoint over TLS, as OpenID Connect allows). What each kind of provider must also prove (Google:
 the hosted domain; Microsoft: the tenant; any: a verified email) is checked by
 classroom.signin from the ID token, with the settings kept here on each app.
 """

@@ -51,6 +51,13 @@ ACCOUNTS: dict[str, dict] = {
         "tid": TENANT,
         ROSTER_CLAIM: "OR-PUPIL-42",
     },
+    "ann-with-roster": {
+        "email": ANN,
+        "email_verified": True,
+        "hd": DOMAIN,
+        "tid": TENANT,
+        ROSTER_CLAIM: "OR-PUPIL-42",
+    },
     "switched-off": {"email": "left.school@school.example", "email_verified": True, "hd": DOMAIN, "tid": TENANT},
     "newcomer": {
         "email": "new.teacher@school.example",

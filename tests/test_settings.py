@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from crisis.env import env_bool, env_int, env_list, env_str
+from crisis.env import env_bool, env_int, env_list, env_list_or_none, env_str
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_KEY = "prod-" + "x7Kq2mZp9Lw4Rt8Yv3Nb6Hc1Jd5Fg0Se" * 2
@@ -52,6 +52,33 @@ def test_env_int_rejects_words_and_negatives():
 def test_env_list_splits_on_commas():
     assert env_list("HOSTS", [], {"HOSTS": "a.example, b.example,,"}) == ["a.example", "b.example"]
     assert env_list("HOSTS", ["x"], {}) == ["x"]
+
+
+@pytest.mark.parametrize("raw", ["", "  ", "none", "None", " NONE "])
+def test_env_list_or_none_set_but_empty_is_nothing(raw):
+    assert env_list_or_none("ROLES", ["a", "b"], {"ROLES": raw}) == []
+    # The ordinary lists keep their default for a blank value.
+    assert env_list("HOSTS", ["x"], {"HOSTS": raw.strip() if raw.strip().lower() != "none" else ""}) == ["x"]
+
+
+def test_env_list_or_none_unset_is_the_default_and_a_list_is_read():
+    assert env_list_or_none("ROLES", ["a", "b"], {}) == ["a", "b"]
+    assert env_list_or_none("ROLES", ["a", "b"], {"ROLES": "b, c,"}) == ["b", "c"]
+
+
+def password_roles(**env: str) -> str:
+    code = "from django.conf import settings; print(sorted(settings.PASSWORD_SIGNIN_ROLES))"
+    result = run_manage("shell", "-c", code, DEBUG="True", **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_password_signin_roles_set_but_empty_means_no_role(monkeypatch):
+    monkeypatch.delenv("PASSWORD_SIGNIN_ROLES", raising=False)
+    assert password_roles() == "['head', 'student', 'teacher']"  # unset: every role
+    assert password_roles(PASSWORD_SIGNIN_ROLES="") == "[]"
+    assert password_roles(PASSWORD_SIGNIN_ROLES="none") == "[]"
+    assert password_roles(PASSWORD_SIGNIN_ROLES="student") == "['student']"
 
 
 def test_secret_can_come_from_a_file(tmp_path):

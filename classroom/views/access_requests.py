@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from classroom import permissions, signin
+from classroom import permissions
 from classroom.models import AccessRequest, AccessRequestError, User
 from classroom.types import AuthedRequest
 from classroom.views.agreement import department_nav
@@ -44,7 +44,7 @@ def access_request_decide(request: AuthedRequest, pk: int) -> HttpResponse:
             if role not in ROLES_GIVEN:
                 messages.error(request, "Choose whether the account is a pupil's or a teacher's.")
                 return redirect("classroom:access_requests")
-            user = access_request.approve(role, by=request.user, username=signin.free_username(access_request))
+            user = access_request.approve(role, by=request.user)
             messages.success(
                 request, f"{who} now has a {ROLES_GIVEN[role]}'s account (username {user.username}) and can sign in."
             )
