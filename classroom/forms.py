@@ -916,7 +916,7 @@ class FeedbackSheetForm(forms.Form):
     )
 
 
-# --- comparative judgement (issue 15) -------------------------------------------------------
+# --- comparative judgement -------------------------------------------------------
 
 
 def assignment_label(assignment: Assignment) -> str:

@@ -1967,7 +1967,7 @@ class ReadinessProbe(models.Model):
 
 
 # ---------------------------------------------------------------------------------------------
-# The department (issue 14): standardisation, blind second marking and moderation, the audit
+# The department: standardisation, blind second marking and moderation, the audit
 # trail of marks, exemplars, and the whole-class feedback sheet. The logic on these lives in
 # classroom/department.py (writes spanning several models) and the figures in
 # classroom/agreement.py (pure statistics).
@@ -2288,7 +2288,7 @@ class FeedbackSheet(models.Model):
         return f"Feedback sheet for {self.assignment}"
 
 
-# --- comparative judgement (issue 15) --------------------------------------------------------
+# --- comparative judgement --------------------------------------------------------
 
 MIN_JUDGING_TARGET = 2
 MAX_JUDGING_TARGET = 40
