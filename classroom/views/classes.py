@@ -28,7 +28,7 @@ def _confirm(
     request: AuthedRequest, *, title: str, question: str, button: str, cancel_url: str, **extra
 ) -> HttpResponse:
     context = {"title": title, "question": question, "button": button, "cancel_url": cancel_url, "nav": NAV, **extra}
-    return render(request, "classroom/classes/confirm.html", context)
+    return render(request, "classroom/confirm.html", context)
 
 
 def _codes_page(

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
@@ -29,8 +30,19 @@ def _context(request: AuthedRequest, **extra) -> dict:
 
 
 def _confirm(request: AuthedRequest, member: User, *, title: str, question: str, button: str, **extra) -> HttpResponse:
-    context = _context(request, member=member, title=title, question=question, button=button, **extra)
-    return render(request, "classroom/staff/confirm.html", context)
+    staff_url = reverse("classroom:staff_list")
+    context = _context(
+        request,
+        member=member,
+        title=title,
+        question=question,
+        button=button,
+        cancel_url=staff_url,
+        crumbs=[("Staff", staff_url)],
+        crumb_here=member.display_name,
+        **extra,
+    )
+    return render(request, "classroom/confirm.html", context)
 
 
 def _code_page(request: AuthedRequest, member: User, code: str, *, new: bool) -> HttpResponse:
