@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.db import OperationalError
+from django.db.transaction import TransactionManagementError
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -282,13 +283,16 @@ def _log_out(page):
 
 
 def _delete_when_free(queryset) -> None:
-    """Delete, waiting while the live server's thread holds SQLite's lock (a keepalive save
-    landing as the network comes back); PostgreSQL never waits here."""
+    """Delete, waiting while the live server's thread is busy with a keepalive save landing
+    as the network comes back. On SQLite's in-memory test database the server thread shares
+    this thread's connection, so meanwhile a query here meets its lock (OperationalError) or
+    its transaction, half done or being rolled back after a 409 (TransactionManagementError);
+    either clears when the save ends. PostgreSQL never waits here."""
     for _ in range(50):
         try:
             queryset.delete()
             return
-        except OperationalError:
+        except (OperationalError, TransactionManagementError):
             time.sleep(0.1)
     queryset.delete()
 
