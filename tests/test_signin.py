@@ -446,6 +446,18 @@ def test_access_requests_page_queries_do_not_grow(head, django_assert_max_num_qu
     assert response.content.count(b"data-request=") == 60
 
 
+def test_the_access_requests_page_says_when_nobody_can_ask(head, settings):
+    client = Client()
+    client.force_login(head)
+    notice = "Nobody can ask for an account at the moment"
+    settings.SIGNIN_REQUEST_ACCESS, settings.SIGNIN_APPS = False, []
+    assert notice in client.get(reverse("classroom:access_requests")).content.decode()
+    settings.SIGNIN_REQUEST_ACCESS = True  # on, but no provider set up: still nobody
+    assert notice in client.get(reverse("classroom:access_requests")).content.decode()
+    settings.SIGNIN_APPS = [{"provider_id": "google"}]
+    assert notice not in client.get(reverse("classroom:access_requests")).content.decode()
+
+
 # --- password sign-in per role -----------------------------------------------------------
 
 

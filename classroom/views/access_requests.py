@@ -4,6 +4,7 @@ or declines."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -26,6 +27,8 @@ def access_requests(request: AuthedRequest) -> HttpResponse:
         "waiting": list(requests.filter(outcome=AccessRequest.Outcome.PENDING).order_by("created_at", "pk")),
         "decided": list(requests.exclude(outcome=AccessRequest.Outcome.PENDING)[:DECIDED_SHOWN]),
         "roles": ROLES_GIVEN,
+        # Why the list may stay empty: requests are made only when both are on.
+        "requests_on": settings.SIGNIN_REQUEST_ACCESS and bool(settings.SIGNIN_APPS),
         "department_nav": department_nav(request.user, "classroom:access_requests"),
         "nav": "department",
     }

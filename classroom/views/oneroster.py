@@ -20,6 +20,7 @@ from classroom.forms import OneRosterUploadForm
 from classroom.models import OneRosterImport
 from classroom.types import AuthedRequest
 from classroom.views.agreement import department_nav
+from crisis.wording import plural
 
 NAV = "department"
 HISTORY_LENGTH = 20
@@ -126,5 +127,5 @@ def oneroster_apply(request: AuthedRequest, pk: int) -> HttpResponse:
             record.save(update_fields=["applied_at", "applied_by", "result", "data"])
     if changed:
         return _preview(request, record, changed=True)
-    messages.success(request, f"Imported: {plan.changes} classes and people changed.")
+    messages.success(request, f"Imported: {plural(plan.changes, 'change')} to classes and people.")
     return redirect("classroom:oneroster_imports")

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from classroom import oneroster
+from crisis.wording import plural
 
 
 class Command(BaseCommand):
@@ -48,6 +49,8 @@ class Command(BaseCommand):
         for line in plan.summary_lines():
             self.stdout.write(line)
         if dry_run:
-            self.stdout.write(f"Dry run: {plan.changes} classes and people would change; nothing was changed.")
+            self.stdout.write(
+                f"Dry run: {plural(plan.changes, 'change')} to classes and people would be made; nothing was changed."
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(f"Imported: {plan.changes} classes and people changed."))
+            self.stdout.write(self.style.SUCCESS(f"Imported: {plural(plan.changes, 'change')} to classes and people."))
