@@ -272,7 +272,9 @@ def test_the_scale_follows_the_quality_of_the_essays(teacher, school_class, mark
     session = judging.create_session(teacher, "Order", [marking_assignment], target=8)
     judge_all(session, teacher)
     ranked = [quality(row.script) for row in judging.results(session).scripts]
-    assert ranked[0] == 9 and ranked[-1] == 0
+    # 40 judgements of the 45 pairs: which pairs are left out follows the (random) script
+    # numbers, so the best two (or worst two) may never meet and tie on their record.
+    assert ranked[0] in (8, 9) and ranked[-1] in (0, 1)
     assert sum(1 for a, b in zip(ranked, ranked[1:], strict=False) if a < b) <= 2
 
 
