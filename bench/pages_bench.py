@@ -1,0 +1,344 @@
+"""Throughput of every main page against a bare Django "hello world", served side by side.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crisis_bench .venv/bin/python bench/pages_bench.py \
+        [--duration 10] [--connections 8] [--workers 2] [--only markbook,writing] [--markdown]
+
+Needs `wrk` (apt install wrk) and a PostgreSQL database with `migrate`, `load_unit` and
+`seed_school --students 1500 --classes 60 --assignments 12` run on it first.
+
+Both servers run as a school runs the app: gunicorn with deploy/gunicorn.conf.py, DEBUG
+off, the same number of workers and threads, on 127.0.0.1; bench/hello_world.py is the
+yardstick. Each page is loaded once in-process first (it must answer 200; its query count
+is taken there), then wrk runs --duration seconds with --connections connections, carrying
+a session cookie made for the page's user (as after signing in) and the X-Forwarded-Proto
+header the shipped nginx config sends. Hello-world is measured before, between and after
+the pages; "share" is a page's requests per second over hello-world's median. Nothing here
+writes to the database except the benchmark's own sessions, which are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+SECRET_KEY = os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50)
+os.environ.update(
+    DEBUG="True", ALLOWED_HOSTS="testserver,127.0.0.1", DJANGO_SETTINGS_MODULE="crisis.settings", SECRET_KEY=SECRET_KEY
+)
+
+import django  # noqa: E402 - after the environment above
+
+# What a pupil in a lesson opens, and the marking queue: held to the higher bar.
+LESSON_PAGES = {"pupil home", "writing page", "lesson", "source", "feedback", "marking queue"}
+
+
+@dataclass
+class Page:
+    name: str
+    who: str
+    url: str
+    queries: int = 0
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pick_pages() -> tuple[list[Page], dict[str, object]]:
+    """The pages to measure and the user each is opened as, from the seeded school."""
+    from django.db.models import Count, Q
+    from django.urls import reverse
+    from progress_bench import pick  # the same class, teacher, pupil and head as the progress benchmark
+
+    from classroom.models import Assignment, Mark, Submission, User
+    from crisis.models import Lesson, Source, Unit
+
+    school_class, teacher, student_id, head, prompt_id = pick()
+    pupil = User.objects.get(pk=student_id)
+    released = (
+        Mark.objects.filter(submission__student=pupil, released_at__isnull=False)
+        .select_related("submission")
+        .order_by("-released_at")
+        .first()
+    )
+    draft = (
+        Submission.objects.filter(student=pupil, assignment__school_class=school_class)
+        .order_by("-assignment__due_at")
+        .first()
+    )
+    marked = (
+        Submission.objects.filter(assignment__school_class=school_class, state__in=["submitted", "marked"])
+        .order_by("pk")
+        .first()
+    )
+    assignment = (
+        Assignment.objects.filter(school_class=school_class)
+        .annotate(n=Count("submissions", filter=Q(submissions__state="submitted")))
+        .order_by("-n", "pk")
+        .first()
+    )
+    unit, lesson = Unit.objects.order_by("pk").first(), Lesson.objects.order_by("pk").first()
+    source = Source.objects.order_by("pk").first()
+    if None in (released, draft, marked, assignment, unit, lesson, source, head):
+        sys.exit("The database has no seeded school: run load_unit and seed_school on it first.")
+    users = {"pupil": pupil, "teacher": teacher, "head": head}
+    c, r = "classroom:", reverse
+    pages = [
+        Page("pupil home", "pupil", r("home")),
+        Page("writing page", "pupil", r(c + "write", args=[draft.assignment_id])),
+        Page("lesson", "pupil", r("content:lesson", args=[lesson.pk])),
+        Page("source", "pupil", r("content:source", args=[source.pk])),
+        Page("unit", "pupil", r("content:unit", args=[unit.pk])),
+        Page("feedback", "pupil", r(c + "feedback", args=[released.submission.assignment_id])),
+        Page("my progress", "pupil", r(c + "my_progress")),
+        Page("teacher home", "teacher", r("home")),
+        Page("class", "teacher", r(c + "class_detail", args=[school_class.pk])),
+        Page("class assignments", "teacher", r(c + "assignment_list", args=[school_class.pk])),
+        Page("assignment", "teacher", r(c + "assignment_detail", args=[assignment.pk])),
+        Page("marking queue", "teacher", r(c + "marking_queue", args=[assignment.pk])),
+        Page("marking page", "teacher", r(c + "mark_submission", args=[marked.pk])),
+        Page("markbook", "teacher", r(c + "markbook", args=[school_class.pk])),
+        Page("class overview", "teacher", r(c + "class_overview", args=[school_class.pk])),
+        Page("pupil progress", "teacher", r(c + "student_progress", args=[pupil.pk])),
+        Page("new assignment (form)", "teacher", r(c + "assignment_create", args=[school_class.pk])),
+        Page("new prompt (form)", "teacher", r("content:prompt_create", args=[unit.pk])),
+        Page("question", "teacher", r("content:prompt", args=[prompt_id])),
+        Page("units", "teacher", r("content:units")),
+        Page("comment bank", "teacher", r(c + "comment_bank")),
+        Page("exemplar library", "teacher", r(c + "exemplar_library")),
+        Page("comparative judgement", "teacher", r(c + "judging_list")),
+        Page("standardisation", "teacher", r(c + "standardisation_list")),
+        Page("second marking", "teacher", r(c + "moderation_home")),
+        Page("department", "head", r(c + "department_overview")),
+        Page("department progress", "head", r(c + "department_progress") + f"?prompt={prompt_id}"),
+        Page("marking agreement", "head", r(c + "agreement")),
+        Page("staff", "head", r(c + "staff_list")),
+        Page("class lists from the school", "head", r(c + "oneroster_imports")),
+    ]
+    return pages, users
+
+
+def count_queries(pages: list[Page], users: dict[str, object]) -> None:
+    """Each page must answer 200 in-process; record how many queries it takes."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    clients = {}
+    for who, user in users.items():
+        clients[who] = Client()
+        clients[who].force_login(user)
+    for page in pages:
+        client = clients[page.who]
+        response = client.get(page.url)
+        if response.status_code != 200:
+            sys.exit(f"{page.name} ({page.url}) answered {response.status_code} in-process, not 200.")
+        with CaptureQueriesContext(connection) as captured:
+            client.get(page.url)
+        page.queries = len(captured)
+
+
+def session_cookies(users: dict[str, object]) -> dict[str, str]:
+    """A database session per user, as signing in makes (the servers share the database)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    cookies = {}
+    for who, user in users.items():
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        cookies[who] = session.session_key
+    return cookies
+
+
+def start(app: str | None, port: int, workers: int, static_root: str, log: Path) -> subprocess.Popen:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108
+        "LANG": "C.UTF-8",
+        "DEBUG": "False",
+        "SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_PROXY_SSL_HEADER": "True",
+        "SECURE_SSL_REDIRECT": "True",
+        "PROXY_COUNT": "1",
+        "STATIC_ROOT": static_root,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    for name in ("CACHE_URL", "CONN_MAX_AGE", "DB_POOL_MAX_SIZE", "GUNICORN_THREADS"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    command = [gunicorn, "--config", "deploy/gunicorn.conf.py", "--access-logfile", "/dev/null"]
+    if app:
+        command += ["--pythonpath", str(BENCH), app]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def wait_ready(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"The server for {url} exited before it was ready.")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own server
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    sys.exit(f"{url} did not answer within {timeout:.0f} s.")
+
+
+_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_ERRORS = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+_PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, duration: int, connections: int, cookie: str | None) -> tuple[float, float, float, int]:
+    """(requests per second, p50 ms, p99 ms, errors) from one wrk run."""
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency"]
+    command += ["-H", "X-Forwarded-Proto: https", "-H", "X-Forwarded-For: 127.0.0.1"]
+    if cookie:
+        command += ["-H", f"Cookie: sessionid={cookie}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    rps = float(_RPS.search(out).group(1))  # type: ignore[union-attr]
+    errors = int(_ERRORS.search(out).group(1)) if _ERRORS.search(out) else 0
+    sockets = _SOCKET_ERRORS.search(out)
+    if sockets:
+        errors += sum(int(n) for n in sockets.groups())
+    percentiles = {p: float(value) * _UNIT[unit] for p, value, unit in _PERCENTILE.findall(out)}
+    return rps, percentiles.get("50", 0.0), percentiles.get("99", 0.0), errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="Seconds of wrk per page (default 10).")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both servers.")
+    parser.add_argument("--only", default="", help="Comma-separated page names (default: all).")
+    parser.add_argument("--markdown", action="store_true", help="Print the table as Markdown.")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to the seeded PostgreSQL database (see the top of this file).")
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt install wrk")
+    django.setup()
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+
+    from classroom.models import SchoolClass, User
+
+    pages, users = pick_pages()
+    if args.only:
+        wanted = {name.strip() for name in args.only.split(",")}
+        pages = [page for page in pages if page.name in wanted]
+    count_queries(pages, users)
+    cookies = session_cookies(users)
+    connection.close()  # the servers get the database to themselves
+
+    work = Path(tempfile.mkdtemp(prefix="crisis-pages-bench-"))
+    static_root = str(work / "static")
+    env = {**os.environ, "DEBUG": "False", "STATIC_ROOT": static_root}
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    app_port, hello_port = free_port(), free_port()
+    servers = [
+        start(None, app_port, args.workers, static_root, work / "app.log"),
+        start("hello_world:application", hello_port, args.workers, static_root, work / "hello.log"),
+    ]
+    try:
+        app, hello = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{hello_port}/"
+        wait_ready(app + "/healthz", servers[0])
+        wait_ready(hello, servers[1])
+        hellos = [wrk(hello, args.duration, args.connections, None)[0]]
+        for index, page in enumerate(pages):
+            wrk(app + page.url, 1, args.connections, cookies[page.who])  # warm every worker
+            page.rps, page.p50_ms, page.p99_ms, page.errors = wrk(
+                app + page.url, args.duration, args.connections, cookies[page.who]
+            )
+            if index == len(pages) // 2:
+                hellos.append(wrk(hello, args.duration, args.connections, None)[0])
+        hellos.append(wrk(hello, args.duration, args.connections, None)[0])
+    finally:
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=30)
+        django.db.connections.close_all()
+        Session.objects.filter(session_key__in=cookies.values()).delete()
+        shutil.rmtree(work, ignore_errors=True)
+
+    floor = statistics.median(hellos)
+    pupils, classes = User.objects.filter(role=User.Role.STUDENT).count(), SchoolClass.objects.count()
+    print(
+        f"{pupils} pupils, {classes} classes; gunicorn {args.workers} workers; wrk {args.connections} connections, "
+        f"{args.duration} s a page; hello-world {floor:,.0f} req/s (runs: {', '.join(f'{h:,.0f}' for h in hellos)})"
+    )
+    rows = [
+        (
+            page.name,
+            page.who,
+            str(page.queries),
+            f"{page.rps:,.1f}",
+            f"{page.rps / floor:.3f}",
+            f"{page.p50_ms:.0f}",
+            f"{page.p99_ms:.0f}",
+            str(page.errors),
+        )
+        for page in pages
+    ]
+    header = ("page", "as", "queries", "req/s", "share of hello-world", "p50 ms", "p99 ms", "errors")
+    if args.markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+    else:
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    shares = sorted(page.rps / floor for page in pages)
+    lesson = [page.rps / floor for page in pages if page.name in LESSON_PAGES]
+    print(
+        f"median share {statistics.median(shares):.3f}; lowest {shares[0]:.3f}"
+        + (f"; lowest of the lesson pages and marking queue {min(lesson):.3f}" if lesson else "")
+    )
+    if any(page.errors for page in pages):
+        sys.exit("Some requests failed (errors column).")
+
+
+if __name__ == "__main__":
+    main()
