@@ -19,31 +19,12 @@ writes to the database except the benchmark's own sessions, which are deleted at
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import secrets
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-sys.path.insert(0, str(ROOT))
-SECRET_KEY = os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50)
-os.environ.update(
-    DEBUG="True", ALLOWED_HOSTS="testserver,127.0.0.1", DJANGO_SETTINGS_MODULE="crisis.settings", SECRET_KEY=SECRET_KEY
-)
-
-import django  # noqa: E402 - after the environment above
+import django
+import served  # sets the environment up before django.setup()
 
 # What a pupil in a lesson opens, and the marking queue: held to the higher bar.
 LESSON_PAGES = {"pupil home", "writing page", "lesson", "source", "feedback", "marking queue"}
@@ -59,12 +40,6 @@ class Page:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     errors: int = 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def pick_pages() -> tuple[list[Page], dict[str, object]]:
@@ -161,87 +136,6 @@ def count_queries(pages: list[Page], users: dict[str, object]) -> None:
         page.queries = len(captured)
 
 
-def session_cookies(users: dict[str, object]) -> dict[str, str]:
-    """A database session per user, as signing in makes (the servers share the database)."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    cookies = {}
-    for who, user in users.items():
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        cookies[who] = session.session_key
-    return cookies
-
-
-def start(app: str | None, port: int, workers: int, static_root: str, log: Path) -> subprocess.Popen:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108
-        "LANG": "C.UTF-8",
-        "DEBUG": "False",
-        "SECRET_KEY": SECRET_KEY,
-        "DATABASE_URL": os.environ["DATABASE_URL"],
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_PROXY_SSL_HEADER": "True",
-        "SECURE_SSL_REDIRECT": "True",
-        "PROXY_COUNT": "1",
-        "STATIC_ROOT": static_root,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(workers),
-        "GUNICORN_LOG_LEVEL": "warning",
-    }
-    for name in ("CACHE_URL", "CONN_MAX_AGE", "DB_POOL_MAX_SIZE", "GUNICORN_THREADS"):
-        if name in os.environ:
-            env[name] = os.environ[name]
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    command = [gunicorn, "--config", "deploy/gunicorn.conf.py", "--access-logfile", "/dev/null"]
-    if app:
-        command += ["--pythonpath", str(BENCH), app]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-
-
-def wait_ready(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"The server for {url} exited before it was ready.")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own server
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
-    sys.exit(f"{url} did not answer within {timeout:.0f} s.")
-
-
-_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
-_ERRORS = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
-_SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
-_PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
-_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def wrk(url: str, duration: int, connections: int, cookie: str | None) -> tuple[float, float, float, int]:
-    """(requests per second, p50 ms, p99 ms, errors) from one wrk run."""
-    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency"]
-    command += ["-H", "X-Forwarded-Proto: https", "-H", "X-Forwarded-For: 127.0.0.1"]
-    if cookie:
-        command += ["-H", f"Cookie: sessionid={cookie}"]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout  # noqa: S603
-    rps = float(_RPS.search(out).group(1))  # type: ignore[union-attr]
-    errors = int(_ERRORS.search(out).group(1)) if _ERRORS.search(out) else 0
-    sockets = _SOCKET_ERRORS.search(out)
-    if sockets:
-        errors += sum(int(n) for n in sockets.groups())
-    percentiles = {p: float(value) * _UNIT[unit] for p, value, unit in _PERCENTILE.findall(out)}
-    return rps, percentiles.get("50", 0.0), percentiles.get("99", 0.0), errors
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="Seconds of wrk per page (default 10).")
@@ -250,14 +144,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="Comma-separated page names (default: all).")
     parser.add_argument("--markdown", action="store_true", help="Print the table as Markdown.")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("Set DATABASE_URL to the seeded PostgreSQL database (see the top of this file).")
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt install wrk")
+    served.require_postgres()
+    served.require_wrk()
     django.setup()
-    from django.contrib.sessions.models import Session
-    from django.db import connection
-
     from classroom.models import SchoolClass, User
 
     pages, users = pick_pages()
@@ -265,41 +154,22 @@ def main() -> None:
         wanted = {name.strip() for name in args.only.split(",")}
         pages = [page for page in pages if page.name in wanted]
     count_queries(pages, users)
-    cookies = session_cookies(users)
-    connection.close()  # the servers get the database to themselves
-
-    work = Path(tempfile.mkdtemp(prefix="crisis-pages-bench-"))
-    static_root = str(work / "static")
-    env = {**os.environ, "DEBUG": "False", "STATIC_ROOT": static_root}
-    subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
-    app_port, hello_port = free_port(), free_port()
-    servers = [
-        start(None, app_port, args.workers, static_root, work / "app.log"),
-        start("hello_world:application", hello_port, args.workers, static_root, work / "hello.log"),
-    ]
+    cookies = served.session_cookies(users)
     try:
-        app, hello = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{hello_port}/"
-        wait_ready(app + "/healthz", servers[0])
-        wait_ready(hello, servers[1])
-        hellos = [wrk(hello, args.duration, args.connections, None)[0]]
-        for index, page in enumerate(pages):
-            wrk(app + page.url, 1, args.connections, cookies[page.who])  # warm every worker
-            page.rps, page.p50_ms, page.p99_ms, page.errors = wrk(
-                app + page.url, args.duration, args.connections, cookies[page.who]
-            )
-            if index == len(pages) // 2:
-                hellos.append(wrk(hello, args.duration, args.connections, None)[0])
-        hellos.append(wrk(hello, args.duration, args.connections, None)[0])
+        with served.serve(args.workers) as servers:
+            measure = served.wrk
+            hellos = [measure(servers.hello, args.duration, args.connections)[0]]
+            for index, page in enumerate(pages):
+                url = servers.app + page.url
+                measure(url, 1, args.connections, cookies[page.who])  # warm every worker
+                page.rps, page.p50_ms, page.p99_ms, page.errors = measure(
+                    url, args.duration, args.connections, cookies[page.who]
+                )
+                if index == len(pages) // 2:
+                    hellos.append(measure(servers.hello, args.duration, args.connections)[0])
+            hellos.append(measure(servers.hello, args.duration, args.connections)[0])
     finally:
-        for server in servers:
-            server.send_signal(signal.SIGTERM)
-        for server in servers:
-            server.wait(timeout=30)
-        django.db.connections.close_all()
-        Session.objects.filter(session_key__in=cookies.values()).delete()
-        shutil.rmtree(work, ignore_errors=True)
+        served.delete_sessions(list(cookies.values()))
 
     floor = statistics.median(hellos)
     pupils, classes = User.objects.filter(role=User.Role.STUDENT).count(), SchoolClass.objects.count()
