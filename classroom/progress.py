@@ -58,7 +58,6 @@ from django.db.models import (
     IntegerField,
     Max,
     Min,
-    OrderBy,
     OuterRef,
     Q,
     QuerySet,
@@ -84,7 +83,15 @@ from classroom.models import (
     StrandTick,
     User,
 )
-from classroom.status import HANDED_IN_KEYS, STATUSES, feedback_visible_q, status_case
+from classroom.status import (
+    HANDED_IN_KEYS,
+    STATUSES,
+    due_passed,
+    feedback_date_passed,
+    feedback_visible_q,
+    status_case,
+    status_key,
+)
 from crisis.models import Criterion, EssayPrompt, KnowledgeCheckAttempt, Level
 
 FALLING_THRESHOLD = 10  # percentage points
@@ -155,12 +162,10 @@ def scheme_maxima(scheme_ids) -> dict[int, SchemeInfo]:
     return dict(info)
 
 
-def _grid(school_class: SchoolClass | list[int], now: datetime):
-    """One row per (active student, assignment) of the class, LEFT JOINed to the submission,
-    its mark, the student's extension and exemption; annotated with the cell's kind and percentage.
-    Given a list of class ids instead, the same for all of them (the teacher's to-do)."""
-    assignment = "school_class__assignments__"
-    counted = feedback_visible_q("sub__", assignment, now)
+def _grid_joins(school_class: SchoolClass | list[int]) -> QuerySet[Enrolment]:
+    """One row per (active student, assignment) of the class, LEFT JOINed to the submission
+    (`sub`), the student's extension (`ext`) and exemption (`exm`). Given a list of class ids
+    instead, the same for all of them (the teacher's to-do)."""
     classes = Q(school_class_id__in=school_class) if isinstance(school_class, list) else Q(school_class=school_class)
     return (
         Enrolment.objects.filter(classes, removed_at__isnull=True)
@@ -176,6 +181,16 @@ def _grid(school_class: SchoolClass | list[int], now: datetime):
                 "student__exemptions", condition=Q(student__exemptions__assignment=F("school_class__assignments"))
             ),
         )
+    )
+
+
+def _grid(school_class: SchoolClass | list[int], now: datetime):
+    """The grid (`_grid_joins`) annotated with each cell's kind (`status_case`), whether its
+    mark counts, and its percentage, for figures grouped in the database."""
+    assignment = "school_class__assignments__"
+    counted = feedback_visible_q("sub__", assignment, now)
+    return (
+        _grid_joins(school_class)
         .annotate(
             a_id=F(f"{assignment}id"),
             due=Coalesce("ext__due_at", f"{assignment}due_at"),
@@ -278,52 +293,42 @@ def _class_assignments(school_class: SchoolClass) -> list[Mapping[str, Any]]:
     )
 
 
+# The markbook's grid, cell by cell: plain columns only. Its kinds, percentages and figures are
+# worked out in Python (status_key, the rule status_case is the SQL twin of): a class is at
+# most a few hundred cells, and compiling the grouped CASE expressions cost more than the SQL.
+_MARKBOOK_CELL = (
+    "student_id",
+    "student__last_name",
+    "student__first_name",
+    "student__username",
+    "joined_at",
+    "school_class__assignments__id",
+    "school_class__assignments__due_at",
+    "ext__due_at",
+    "school_class__assignments__feedback_release",
+    "school_class__assignments__feedback_release_at",
+    "exm__id",
+    "sub__id",
+    "sub__state",
+    "sub__is_late",
+    "sub__mark__total",
+    "sub__mark__max_total",
+)
+
+
 def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None = None) -> Markbook:
-    """The class grid. Queries: assignments, scheme maxima, rows (students + their figures),
-    columns (per-assignment figures and distribution), cells, class mean. Six, whatever the size.
+    """The class grid. Queries: assignments, scheme maxima, the cells (one row per pupil and
+    assignment). Three, whatever the size; every figure is then summed from the cells.
 
     Marks and percentages are out of each mark's own maximum; a column is "out of" its marks'
-    maximum, or its scheme's while nothing is marked."""
+    maximum, or its scheme's while nothing is marked. A pupil's, a column's and the class's
+    means are over counted marks (classroom/status.py: released, or marked with the feedback
+    date passed)."""
     now = now or timezone.now()
     sort = sort if sort in SORTS else "name"
     assignments = _class_assignments(school_class)
     schemes = scheme_maxima(a["prompt__mark_scheme_id"] for a in assignments) if assignments else {}
     maxima = {a["pk"]: schemes.get(a["prompt__mark_scheme_id"], SchemeInfo()).content_max for a in assignments}
-    grid = _grid(school_class, now)
-
-    names = ("student__last_name", "student__first_name", "student__username")
-    order: list[str | OrderBy] = [*names, "student_id"]
-    if sort == "average":
-        order = [F("mean_pct").desc(nulls_last=True), *order]
-    if assignments:
-        students = (
-            grid.values("student_id", *names)
-            .annotate(
-                mean_pct=Avg("pct", filter=Q(counted=1)),
-                n_counted=Count("pk", filter=Q(counted=1)),
-                n_missing=Count("pk", filter=Q(kind="missing")),
-            )
-            .order_by(*order)
-        )
-    else:
-        students = (
-            Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True)
-            .values("student_id", *names)
-            .annotate(mean_pct=Value(None, output_field=FloatField()), n_counted=Value(0), n_missing=Value(0))
-            .order_by(*order)
-        )
-    rows = [
-        Row(
-            student_id=s["student_id"],
-            family_name=s["student__last_name"],
-            given_name=s["student__first_name"],
-            username=s["student__username"],
-            mean_percent=round_half_up(s["mean_pct"], 1),
-            counted=s["n_counted"] or 0,
-            missing=s["n_missing"] or 0,
-        )
-        for s in students
-    ]
     columns = [
         Column(
             assignment_id=a["pk"],
@@ -334,60 +339,110 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
         )
         for a in assignments
     ]
+    names = ("student__last_name", "student__first_name", "student__username", "student_id")
     if not assignments:
+        rows = [
+            Row(student_id=pk, family_name=family, given_name=given, username=username)
+            for family, given, username, pk in Enrolment.objects.filter(
+                school_class=school_class, removed_at__isnull=True
+            )
+            .order_by(*names)
+            .values_list(*names)
+        ]
         return Markbook(school_class, columns, rows, sort)
 
     by_column = {column.assignment_id: column for column in columns}
-    bands = []
-    for i, (lower, _) in enumerate(DISTRIBUTION_BANDS):
-        within = Q(counted=1, pct__gte=lower)
-        if i + 1 < len(DISTRIBUTION_BANDS):
-            within &= Q(pct__lt=DISTRIBUTION_BANDS[i + 1][0])
-        bands.append(within)
-    stats = grid.values("a_id").annotate(
-        n_counted=Count("pk", filter=Q(counted=1)),
-        mean_total=Avg(Cast("sub__mark__total", FloatField()), filter=Q(counted=1)),
-        mean_pct=Avg("pct", filter=Q(counted=1)),
-        **{f"n_{kind}": Count("pk", filter=Q(kind=kind)) for kind in KINDS},
-        **{f"band_{i}": Count("pk", filter=within) for i, within in enumerate(bands)},
-        out_of=Max("sub__mark__max_total"),
-    )
-    for s in stats:
-        column = by_column[s["a_id"]]
-        if s["out_of"] is not None:
-            column.max_marks = s["out_of"]
-        column.counted = s["n_counted"]
-        column.mean_total = round_half_up(s["mean_total"], 1)
-        column.mean_percent = round_half_up(s["mean_pct"], 1)
-        column.counts = {kind: s[f"n_{kind}"] for kind in KINDS}
-        column.distribution = [(label, s[f"band_{i}"]) for i, (_, label) in enumerate(DISTRIBUTION_BANDS)]
-
-    cells = {
-        (c["student_id"], c["a_id"]): c
-        for c in grid.values(
-            "student_id", "a_id", "kind", "sub__id", "sub__is_late", "sub__mark__total", "sub__mark__max_total", "pct"
+    rows_by_student: dict[int, Row] = {}
+    row_percents: dict[int, list[float]] = defaultdict(list)
+    column_totals: dict[int, list[float]] = defaultdict(list)
+    column_percents: dict[int, list[float]] = defaultdict(list)
+    # (pupil, assignment) → (kind, total, max_total, percent, submission, late): Cells once
+    # every column's "out of" is known.
+    found: dict[tuple[int, int], tuple[str, int | None, int | None, float | None, int | None, bool]] = {}
+    for column in columns:
+        column.counts = dict.fromkeys(KINDS, 0)
+        column.distribution = [(label, 0) for _, label in DISTRIBUTION_BANDS]
+    out_of: dict[int, int] = {}
+    for (
+        student_id,
+        family,
+        given,
+        username,
+        joined_at,
+        assignment_id,
+        class_due,
+        own_due,
+        release,
+        release_at,
+        exemption_id,
+        submission_id,
+        state,
+        is_late,
+        total,
+        max_total,
+    ) in _grid_joins(school_class).order_by(*names).values_list(*_MARKBOOK_CELL):
+        row = rows_by_student.get(student_id)
+        if row is None:
+            row = rows_by_student[student_id] = Row(
+                student_id=student_id, family_name=family, given_name=given, username=username
+            )
+        column = by_column[assignment_id]
+        due = own_due or class_due
+        kind = status_key(
+            state,
+            bool(is_late),
+            due_passed(due, joined_at, now),
+            feedback_date_passed(release, release_at, now),
+            exempt=exemption_id is not None,
         )
-    }
+        percent = total * 100.0 / max_total if total is not None and max_total else None
+        column.counts[kind] += 1
+        if max_total is not None:
+            out_of[assignment_id] = max(out_of.get(assignment_id, max_total), max_total)
+        if kind == "missing":
+            row.missing += 1
+        if kind == "released":  # counted: the pupil can see the mark
+            row.counted += 1
+            column.counted += 1
+            if total is not None:
+                column_totals[assignment_id].append(float(total))
+            if percent is not None:
+                row_percents[student_id].append(percent)
+                column_percents[assignment_id].append(percent)
+                band = next(i for i in reversed(range(len(DISTRIBUTION_BANDS))) if percent >= DISTRIBUTION_BANDS[i][0])
+                label, count = column.distribution[band]
+                column.distribution[band] = (label, count + 1)
+        found[(student_id, assignment_id)] = (kind, total, max_total, percent, submission_id, bool(is_late))
+    for assignment_id, top in out_of.items():
+        by_column[assignment_id].max_marks = top
+    for column in columns:
+        column.mean_total = round_half_up(_mean(column_totals[column.assignment_id]), 1)
+        column.mean_percent = round_half_up(_mean(column_percents[column.assignment_id]), 1)
+    rows = list(rows_by_student.values())
+    means = {row.student_id: _mean(row_percents[row.student_id]) for row in rows}
     for row in rows:
+        row.mean_percent = round_half_up(means[row.student_id], 1)
         for column in columns:
-            c = cells.get((row.student_id, column.assignment_id))
-            if c is None:  # cannot happen: the grid has every pair
+            cell = found.get((row.student_id, column.assignment_id))
+            if cell is None:  # cannot happen: the grid has every pair
                 row.cells.append(Cell("not_started", max_marks=column.max_marks))
                 continue
-            shows = c["kind"] == "released" or (c["kind"] == "marked" and not column.names_hidden)
+            kind, total, max_total, percent, submission_id, is_late = cell
+            shows = kind == "released" or (kind == "marked" and not column.names_hidden)
             row.cells.append(
                 Cell(
-                    kind=c["kind"],
-                    total=c["sub__mark__total"] if shows else None,
-                    max_marks=c["sub__mark__max_total"] if shows else column.max_marks,
-                    percent=round_half_up(c["pct"]) if shows else None,
-                    submission_id=c["sub__id"],
-                    is_late=bool(c["sub__is_late"]),
+                    kind=kind,
+                    total=total if shows else None,
+                    max_marks=max_total if shows and max_total is not None else column.max_marks,
+                    percent=int(round_half_up(percent)) if shows and percent is not None else None,
+                    submission_id=submission_id,
+                    is_late=is_late,
                 )
             )
-    counted_means = [r.mean_percent for r in rows if r.mean_percent is not None]
-    mean = grid.aggregate(m=Avg("pct", filter=Q(counted=1)))["m"] if counted_means else None
-    return Markbook(school_class, columns, rows, sort, class_mean_percent=round_half_up(mean, 1))
+    if sort == "average":  # highest first, no average last; stable, so ties stay in name order
+        rows.sort(key=lambda row: (means[row.student_id] is None, -(means[row.student_id] or 0.0)))
+    class_mean = _mean([percent for percents in row_percents.values() for percent in percents])
+    return Markbook(school_class, columns, rows, sort, class_mean_percent=round_half_up(class_mean, 1))
 
 
 # --- exports -------------------------------------------------------------------------------
