@@ -7,7 +7,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev migrate lint format clean prod-smoke backup-roundtrip screenshots
+.PHONY: help run test install install-dev migrate lint format clean prod-smoke two-nodes backup-roundtrip screenshots load-test
 
 help:
 	@echo "make run    set up .venv, migrate, load the unit and demo accounts, serve on http://$(HOST):$(PORT)"
@@ -65,6 +65,10 @@ clean:
 # Production checks (need PostgreSQL on 127.0.0.1:5432; docs/self-hosting.md).
 prod-smoke: install
 	VENV=$(VENV) bash scripts/prod_smoke.sh
+
+# Two gunicorn nodes on one PostgreSQL and one Redis (needs redis-server; docs/scaling.md).
+two-nodes: install
+	VENV=$(VENV) bash scripts/two_nodes.sh
 
 backup-roundtrip: install-dev
 	VENV=$(VENV) bash scripts/backup_roundtrip.sh
