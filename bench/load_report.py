@@ -1,13 +1,17 @@
 """Per-endpoint response times and failures from Locust's CSV statistics.
 
-    python bench/load_report.py PREFIX     (reads PREFIX_stats.csv and PREFIX_failures.csv)
+    python bench/load_report.py PREFIX [--require NAME ...]
+    (reads PREFIX_stats.csv and PREFIX_failures.csv)
 
 Prints requests, failures and the 50th, 95th and 99th percentile times (ms) of each
-endpoint, then every distinct failure; exits 1 if any request failed. Standard library only.
+endpoint, then every distinct failure; exits 1 if any request failed, or if an endpoint
+named with --require was never called (the run was too short to reach it). Standard
+library only.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import sys
 from pathlib import Path
@@ -16,10 +20,11 @@ COLUMNS = ("Request Count", "Failure Count", "50%", "95%", "99%", "Max Response 
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        return 2
-    prefix = sys.argv[1]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("prefix", help="Locust's --csv prefix")
+    parser.add_argument("--require", action="append", default=[], help="an endpoint that must have been called")
+    args = parser.parse_args()
+    prefix = args.prefix
     stats_file = Path(f"{prefix}_stats.csv")
     if not stats_file.exists():
         print(f"no statistics: {stats_file} is missing (Locust did not run)", file=sys.stderr)
@@ -44,6 +49,11 @@ def main() -> int:
                 print(f"failed {row['Occurrences']} x {row['Method']} {row['Name']}: {row['Error']}")
     if total is None or int(total["Request Count"]) == 0:
         print("no requests were made", file=sys.stderr)
+        return 1
+    called = {row["Name"] for row in rows if int(row["Request Count"])}
+    missing = [name for name in args.require if name not in called]
+    if missing:
+        print(f"never called: {', '.join(missing)} (make the run longer)", file=sys.stderr)
         return 1
     return 1 if failed else 0
 

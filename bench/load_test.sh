@@ -130,6 +130,7 @@ if [ ! -s "$work/stats_stats.csv" ]; then
   tail -n 30 "$work/locust.log" >&2
   die "Locust did not run (exit status $locust_status)"
 fi
-"$PY" bench/load_report.py "$work/stats" || die "requests failed (above)"
+"$PY" bench/load_report.py "$work/stats" --require autosave --require "mark autosave" --require markbook \
+  || die "requests failed or were never made (above)"
 [ "$locust_status" -eq 0 ] || { tail -n 30 "$work/locust.log" >&2; die "Locust exited with $locust_status"; }
 say "passed"
