@@ -7,7 +7,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev migrate lint format clean prod-smoke backup-roundtrip screenshots
+.PHONY: help run test install install-dev migrate lint format clean prod-smoke two-nodes backup-roundtrip screenshots bench-install load-test
 
 help:
 	@echo "make run    set up .venv, migrate, load the unit and demo accounts, serve on http://$(HOST):$(PORT)"
@@ -65,6 +65,24 @@ clean:
 # Production checks (need PostgreSQL on 127.0.0.1:5432; docs/self-hosting.md).
 prod-smoke: install
 	VENV=$(VENV) bash scripts/prod_smoke.sh
+
+# Two gunicorn nodes on one PostgreSQL and one Redis (needs redis-server; docs/scaling.md).
+two-nodes: install
+	VENV=$(VENV) bash scripts/two_nodes.sh
+
+# Locust in its own virtualenv: a tool for bench/, not a dependency of the app.
+BENCH_VENV ?= .venv-bench
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	@touch $@
+bench-install: $(BENCH_VENV)/.installed
+
+# Pupils writing and teachers marking against gunicorn on PostgreSQL (bench/load_test.sh);
+# LOAD_ARGS="--pupils 200 --teachers 5 --duration 60" and so on.
+LOAD_ARGS ?=
+load-test: install bench-install
+	VENV=$(VENV) BENCH_VENV=$(BENCH_VENV) bash bench/load_test.sh $(LOAD_ARGS)
 
 backup-roundtrip: install-dev
 	VENV=$(VENV) bash scripts/backup_roundtrip.sh

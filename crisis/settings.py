@@ -13,6 +13,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from crisis import shared_state
 from crisis.env import env_bool, env_int, env_list, env_list_or_none, env_str
 from crisis.signin_config import signin_apps, signin_origins
 
@@ -100,17 +101,33 @@ TEMPLATES = [
 # DATABASE_URL=postgres://user:password@host:5432/name (psycopg 3).
 DEFAULT_SQLITE_PATH = VAR_DIR / "db.sqlite3"
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}")
+# Connections: by default each gunicorn thread keeps its own for CONN_MAX_AGE seconds. With
+# DB_POOL_MAX_SIZE set, each worker process has a pool (psycopg_pool) of at most that many,
+# shared by its threads, and CONN_MAX_AGE must stay unset. docs/scaling.md compares the two
+# with PgBouncer, which needs DISABLE_SERVER_SIDE_CURSORS=True in transaction pooling mode.
+_conn_max_age = env_int("CONN_MAX_AGE", 600) if env_str("CONN_MAX_AGE") is not None else None
+_pool_max_size = env_int("DB_POOL_MAX_SIZE", 0)
 try:
     _db = dj_database_url.parse(
         DATABASE_URL,
-        conn_max_age=env_int("CONN_MAX_AGE", 600),
+        conn_max_age=0 if _pool_max_size else (600 if _conn_max_age is None else _conn_max_age),
         conn_health_checks=True,
+        disable_server_side_cursors=env_bool("DISABLE_SERVER_SIDE_CURSORS", False),
     )
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL this app understands: {exc}") from None
+_pool = shared_state.database_pool(
+    _pool_max_size,
+    min_size=env_int("DB_POOL_MIN_SIZE", min(2, _pool_max_size)),
+    timeout=env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+    conn_max_age=_conn_max_age,
+    engine=_db["ENGINE"],
+)
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # JIT compilation costs far more than the app's short report queries save.
     _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    if _pool is not None:
+        _db["OPTIONS"]["pool"] = _pool
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {}).update(
         {
@@ -126,6 +143,14 @@ else:
     raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:// URL.")
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and sessions ------------------------------------------------------------------
+# Several app nodes share one Redis (CACHE_URL=redis://host:6379/0); unset, each process
+# has its own memory cache, which is right for one node. Only derived values live in the
+# cache (e.g. a judging session's fitted scale), so losing it costs a recomputation.
+CACHES = shared_state.caches(env_str("CACHE_URL"))
+# Sessions stay in PostgreSQL (Django's default), not in the cache: a Redis restart or
+# eviction must never log a pupil out mid-essay, and every node already shares the database.
 
 # --- Accounts --------------------------------------------------------------------------
 AUTH_USER_MODEL = "classroom.User"

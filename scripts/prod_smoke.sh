@@ -14,6 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/_pg.sh
 . scripts/_pg.sh
+# shellcheck source=scripts/_serve.sh
+. scripts/_serve.sh
 
 PY=${VENV:-.venv}/bin/python
 GUNICORN=${VENV:-.venv}/bin/gunicorn
@@ -35,13 +37,7 @@ cleanup() {
   set +e
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     say "stopping gunicorn (pid $server_pid)"
-    kill -TERM "$server_pid"
-    for _ in $(seq 1 75); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    kill -0 "$server_pid" 2>/dev/null && kill -KILL "$server_pid"
-    wait "$server_pid" 2>/dev/null
+    stop_process "$server_pid"
   fi
   if [ "$status" -ne 0 ] && [ -s "$work/gunicorn.log" ]; then
     echo "--- last lines of the gunicorn log ---" >&2
@@ -58,8 +54,8 @@ trap 'exit 130' INT TERM
 [ -x "$GUNICORN" ] || die "$GUNICORN not found: run make install first"
 pg_require_server "$DB_URL" || die "start PostgreSQL or set SMOKE_DATABASE_URL"
 
-port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-secret_key=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(64))')
+port=$(free_port)
+secret_key=$(new_secret_key)
 
 # Only what a production environment file would hold: nothing leaks in from the caller.
 app_env=(
@@ -76,27 +72,12 @@ say "fresh database $(pg_db_name "$DB_URL")"
 pg_reset_db "$DB_URL"
 db_created=1
 
-say "migrate"
-manage migrate --noinput >"$work/migrate.log" || { cat "$work/migrate.log" >&2; die "migrate"; }
-say "collectstatic"
-manage collectstatic --noinput >"$work/collectstatic.log" || { cat "$work/collectstatic.log" >&2; die "collectstatic"; }
-say "load_unit, load_comment_bank"
-manage load_unit >"$work/load_unit.log" || { cat "$work/load_unit.log" >&2; die "load_unit"; }
-manage load_comment_bank >"$work/load_comment_bank.log" || { cat "$work/load_comment_bank.log" >&2; die "load_comment_bank"; }
-say "seed_demo --force"
-manage seed_demo --force >"$work/seed.log" || { cat "$work/seed.log" >&2; die "seed_demo"; }
+prepare_demo_site
 
 say "gunicorn on 127.0.0.1:$port with deploy/gunicorn.conf.py"
 "${app_env[@]}" "$GUNICORN" --config deploy/gunicorn.conf.py >"$work/gunicorn.log" 2>&1 &
 server_pid=$!
 
-started=$SECONDS
-deadline=$((started + READY_TIMEOUT))
-until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/readyz" 2>/dev/null; do
-  kill -0 "$server_pid" 2>/dev/null || die "gunicorn exited before it was ready"
-  [ "$SECONDS" -lt "$deadline" ] || die "/readyz did not answer 200 within ${READY_TIMEOUT}s"
-  sleep 0.5
-done
-say "ready after $((SECONDS - started))s"
+wait_ready "$port" "$server_pid" "$READY_TIMEOUT"
 
 "$PY" scripts/prod_smoke_checks.py "http://127.0.0.1:$port"
