@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from classroom import writing_process
 from classroom.models import Submission, SubmissionRevision, WritingEvent, count_words
-from classroom.writing_process import MAX_EVENTS, MAX_PROCESS_CHARS, MAX_ROWS, read_process, replay_frames, summarise
+from classroom.writing_process import MAX_EVENTS, MAX_PROCESS_CHARS, MAX_ROWS, replay_frames, summarise
 from tests.factories import AssignmentFactory, StudentFactory
 from tests.helpers import draft, hand_in
 
@@ -352,8 +352,9 @@ def test_who_may_read_a_writing_record(cast, school_class, co, stranger, assignm
 
 
 def test_an_account_with_no_role_here_is_refused(cast, assignment, django_user_model):
-    from classroom.permissions import submission_for_process_record
     from django.core.exceptions import PermissionDenied
+
+    from classroom.permissions import submission_for_process_record
 
     essay = hand_in(assignment, cast["student"])
     nobody = django_user_model.objects.create(username="nobody", role="")
