@@ -275,6 +275,10 @@ def test_the_replays_last_frame_is_every_demo_essays_text_exactly(settings):
         frames = replay_frames(essay, revisions)
         assert frames[-1].text == essay.text, essay.pk
         assert frames[-1].words == essay.word_count
+    # The demo's essays come with a writing record too, made through the same save.
+    summaries = [writing_process.summary_for(essay) for essay in essays]
+    assert all(len(summary.sessions) == 2 for summary in summaries)
+    assert any(summary.quoted for summary in summaries)
 
 
 def test_the_essay_now_is_the_last_frame_when_the_newest_version_differs(student, assignment):
