@@ -247,7 +247,8 @@ class Summary:
         if self.timed:
             lost = self.focus_lost
             if lost:
-                parts.append(f"left the page {plural(len(lost), 'time')} ({duration(self.focus_lost_seconds)} in all)")
+                times = "once" if len(lost) == 1 else plural(len(lost), "time")
+                parts.append(f"left the page {times} ({duration(self.focus_lost_seconds)} in all)")
             else:
                 parts.append("never left the page")
         return "; ".join(parts) + "."

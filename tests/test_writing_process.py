@@ -88,7 +88,7 @@ def test_pastes_insertions_and_time_away_go_from_an_autosave_into_the_summary(pu
     assert [writing_process.seconds_between(e.at, e.until) for e in summary.focus_lost] == [12]
     assert summary.sentence == (
         "Written over 1 session, less than a minute active; 2 pastes, the largest 400 characters "
-        "(1 quoted from the sources); 1 large insertion; left the page 1 time (less than a minute in all)."
+        "(1 quoted from the sources); 1 large insertion; left the page once (less than a minute in all)."
     )
 
 
@@ -431,3 +431,17 @@ def test_record_page_query_budget(client, cast, assignment, django_assert_num_qu
         assert client.get(reverse("classroom:writing_record", args=[essay.pk])).status_code == 200
     with django_assert_num_queries(5):
         assert client.get(reverse("classroom:writing_record_print", args=[essay.pk])).status_code == 200
+
+
+def test_time_away_counts_only_in_a_timed_essay_and_adds_up():
+    start = timezone.now() - datetime.timedelta(hours=1)
+    minutes = datetime.timedelta(minutes=1)
+    events = [
+        _event("writing", start, until=start + 40 * minutes, active_seconds=1800),
+        _event("focus", start + 5 * minutes, until=start + 7 * minutes, index=1),
+        _event("focus", start + 20 * minutes, until=start + 21 * minutes, index=2),
+    ]
+    timed = summarise(events, timed=True)
+    assert timed.focus_lost_seconds == 180
+    assert timed.sentence.endswith("no pastes; left the page 2 times (3 min in all).")
+    assert "left the page" not in summarise(events, timed=False).sentence
