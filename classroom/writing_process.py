@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -110,7 +110,9 @@ def read_process(raw: str, submission: Submission, received_at: datetime | None 
     return received
 
 
-def _batch_rows(batch: dict, submission: Submission, session: str, seq: int, when, timed: bool) -> list[WritingEvent]:
+def _batch_rows(
+    batch: dict, submission: Submission, session: str, seq: int, when: Callable[[object], datetime | None], timed: bool
+) -> list[WritingEvent]:
     def row(kind: str, at: datetime, **values: object) -> WritingEvent:
         return WritingEvent(
             submission=submission, session=session, batch=seq, index=len(rows), kind=kind, at=at, **values
@@ -237,8 +239,11 @@ class Summary:
         pastes = self.pastes
         if pastes:
             paste = f"{plural(len(pastes), 'paste')}, the largest {plural(self.largest_paste, 'character')}"
-            if self.quoted:
-                paste += f" ({self.quoted:,} quoted from the sources)"
+            moved = sum(1 for event in pastes if event.origin == WritingEvent.Origin.ESSAY)
+            origins = [f"{self.quoted:,} quoted from the sources"] if self.quoted else []
+            origins += [f"{moved:,} moved within the essay"] if moved else []
+            if origins:
+                paste += f" ({', '.join(origins)})"
             parts.append(paste)
         else:
             parts.append("no pastes")

@@ -240,11 +240,14 @@ def test_a_new_page_or_a_long_pause_starts_a_new_session():
         _event("writing", start + 80 * minutes, until=start + 90 * minutes, active_seconds=400),  # 35 min: new
         _event("writing", start + 91 * minutes, session="another-page-1", active_seconds=60),  # another page
         _event("paste", start + 85 * minutes, length=212),
+        _event("paste", start + 86 * minutes, length=300, origin="essay", index=1),
     ]
     summary = summarise(events, timed=False)
     assert [session.active_seconds for session in summary.sessions] == [800, 400, 60]
-    assert [len(session.events) for session in summary.sessions] == [0, 1, 0]
-    assert summary.sentence == ("Written over 3 sessions, 21 min active; 1 paste, the largest 212 characters.")
+    assert [len(session.events) for session in summary.sessions] == [0, 2, 0]
+    assert summary.sentence == (
+        "Written over 3 sessions, 21 min active; 2 pastes, the largest 300 characters (1 moved within the essay)."
+    )
 
 
 def test_the_summary_of_an_essay_with_no_record_says_so():
