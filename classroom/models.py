@@ -1131,12 +1131,16 @@ class Submission(Versioned):
             setattr(self, name, value)
         self.save(update_fields=["state", *fields])
 
-    def save_draft(self, text: str, base_revision: int, at: datetime | None = None) -> Submission:
+    def save_draft(
+        self, text: str, base_revision: int, at: datetime | None = None, process: Collection[WritingEvent] = ()
+    ) -> Submission:
         """Save the text if `base_revision` is still current; raises VersionConflict if not.
 
         One conditional UPDATE, so two tabs saving from the same revision cannot both win,
         and a save racing a submit can never change submitted text. A first save makes the
         essay a draft; an essay returned for redraft stays "returned" until handed in again.
+        `process`: the writing-process events that came with it (classroom/writing_process.py),
+        recorded with the text or not at all, in one INSERT that skips any already recorded.
         """
         now = at or timezone.now()
         refusal = self.work_refusal(at=now)
@@ -1156,6 +1160,8 @@ class Submission(Versioned):
                 updated_at=now,
             )
             self._snapshot(SubmissionRevision.Reason.AUTOSAVE, now, throttle=True)
+            if process:
+                WritingEvent.objects.bulk_create(process, ignore_conflicts=True)
         return self
 
     def submit(self, by: User, at: datetime | None = None) -> Submission:
@@ -2878,3 +2884,62 @@ class AccessRequest(models.Model):
 
 class AccessRequestError(Exception):
     """A decision that cannot be made; the message says why."""
+
+
+# --- The writing-process record ------------------------------------------------------------
+#
+# Evidence of how an essay was written, not a verdict: when and for how long the pupil wrote,
+# each paste and each large insertion (where in the essay and how long, never what), and, in
+# a timed essay, when the page lost focus. The writing page sends it with its autosaves
+# (static/js/writing_process.js); classroom/writing_process.py reads it in and sums it up.
+# Every column is a number, a time or a short code: no text the pupil pasted can be stored.
+
+
+class WritingEvent(models.Model):
+    """One thing that happened while a pupil wrote an essay, as the writing page reported it.
+
+    `session` is the random id of one opening of the writing page and `batch` the page's own
+    number for the autosave that carried it, so a batch sent twice (its first answer lost) is
+    recorded once. A `WRITING` row is the time spent writing between two autosaves."""
+
+    class Kind(models.TextChoices):
+        WRITING = "writing", "Writing"
+        PASTE = "paste", "Paste"
+        INSERTION = "insertion", "Large insertion"
+        FOCUS_LOST = "focus", "Left the page"
+
+    class Origin(models.TextChoices):
+        ELSEWHERE = "", "pasted"
+        SOURCES = "sources", "quoted from the sources"
+        ESSAY = "essay", "moved within the essay"
+
+    # CASCADE: the record belongs to the essay (which a pupil's deletion never removes silently).
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="writing_events")
+    session = models.CharField(max_length=40, help_text="Random id of one opening of the writing page.")
+    batch = models.PositiveIntegerField(help_text="The page's number for the autosave that brought it.")
+    index = models.PositiveSmallIntegerField(help_text="Its place in that batch.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField(help_text="When it happened (or began), by the server's clock.")
+    until = models.DateTimeField(null=True, blank=True, help_text="When it ended (writing, focus lost).")
+    position = models.PositiveIntegerField(null=True, blank=True, help_text="Where in the essay (characters).")
+    length = models.PositiveIntegerField(default=0, help_text="Characters put in (paste, insertion).")
+    active_seconds = models.PositiveIntegerField(default=0, help_text="Seconds spent writing (writing rows).")
+    origin = models.CharField(max_length=10, choices=Origin.choices, blank=True, default=Origin.ELSEWHERE)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["submission", "at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "session", "batch", "index"], name="one_writing_event_per_place"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["writing", "paste", "insertion", "focus"]), name="writing_event_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gte=F("at")), name="writing_event_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

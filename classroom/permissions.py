@@ -1054,3 +1054,29 @@ def access_requests_for_head(user: User) -> QuerySet[AccessRequest]:
 
 def access_request_for_head(user: User, pk: int) -> AccessRequest:
     return _get_or_404(access_requests_for_head(user), pk)
+
+
+# --- the writing-process record ---------------------------------------------------------
+# How an essay was written (classroom/writing_process.py) is read by the pupil who wrote it,
+# the teachers of the class and heads of department: the same people as the essay itself
+# (Submission.objects.visible_to). Anyone else gets 404 (another pupil's essay, another
+# teacher's class). Pages that name the writer use writer_label_for, so anonymous marking holds.
+
+
+def submission_for_process_record(user: User, pk: int) -> Submission:
+    """An essay whose writing record the user may read: their own (pupils), in a class they teach
+    (teachers; heads: any). 404 for anyone else's; 403 for an account with no role here."""
+    if not user.is_authenticated or not (user.is_student or user.is_teacher or user.is_superuser):
+        raise PermissionDenied("Only pupils and their teachers can read a writing record.")
+    queryset = Submission.objects.visible_to(user).select_related("assignment__school_class", "student")
+    return _get_or_404(queryset, pk)
+
+
+def writer_label_for(user: User, submission: Submission) -> str:
+    """How the record names the writer: "Your essay" for the pupil; for teachers, as marking
+    pages do (a candidate number while names are hidden, whatever the essay's state)."""
+    if submission.student_id == user.pk:
+        return "Your essay"
+    if submission.assignment.names_hidden:
+        return submission.marking_label
+    return submission.student.display_name

@@ -17,6 +17,7 @@ from classroom.views import (
     progress,
     staff,
     standardisation,
+    writing_record,
 )
 
 app_name = "classroom"
@@ -199,4 +200,9 @@ urlpatterns = [
     # Sign-in with the school's accounts: access requests, decided by the head of department.
     path("access-requests/", access_requests.access_requests, name="access_requests"),
     path("access-requests/<int:pk>/decide/", access_requests.access_request_decide, name="access_request_decide"),
+    # The writing-process record of one essay: its writer, the class's teachers, heads.
+    path("submissions/<int:pk>/writing-record/", writing_record.writing_record, name="writing_record"),
+    path(
+        "submissions/<int:pk>/writing-record/print/", writing_record.writing_record_print, name="writing_record_print"
+    ),
 ]

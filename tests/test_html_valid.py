@@ -25,8 +25,9 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
-from classroom.models import AccessRequest, EmailKind, User, unsubscribe_token
+from classroom.models import AccessRequest, EmailKind, User, WritingEvent, unsubscribe_token
 from crisis.signin_config import signin_apps
 from tests.factories import AssignmentFactory
 from tests.helpers import named_patterns, route_urls
@@ -111,8 +112,21 @@ def _vnu() -> list[str]:
     return [java, "-Xss4m", "-jar", str(jar)]
 
 
-def test_every_page_is_valid_html(cast, school, school_class, tmp_path):
+def test_every_page_is_valid_html(cast, school, school_class, essay, tmp_path):
     vnu = _vnu()
+    # The essay's writing record has something in its timeline and summary.
+    now = timezone.now()
+    WritingEvent.objects.bulk_create(
+        WritingEvent(submission=essay, session="htmlcheck1", batch=1, index=index, at=now, **values)
+        for index, values in enumerate(
+            [
+                {"kind": "writing", "until": now, "active_seconds": 600},
+                {"kind": "paste", "position": 0, "length": 400},
+                {"kind": "paste", "position": 400, "length": 90, "origin": "sources"},
+                {"kind": "insertion", "position": 490, "length": 80},
+            ]
+        )
+    )
     clients = {"anonymous": Client()}
     for actor in ACTORS[1:]:
         clients[actor] = Client()

@@ -18,15 +18,24 @@ complete, release).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
 from django.utils import timezone
 
 from classroom.comment_bank import expand_codes, read_bank
-from classroom.models import MAX_COMMENT_CHARS, Assignment, CommentBankEntry, SchoolClass, Submission, User
+from classroom.models import (
+    MAX_COMMENT_CHARS,
+    Assignment,
+    CommentBankEntry,
+    SchoolClass,
+    Submission,
+    User,
+    WritingEvent,
+)
 from crisis.content.loader import CONTENT_DIR
 from crisis.models import Criterion, EssayPrompt
 from crisis.wording import plural
@@ -145,7 +154,9 @@ def create_demo_coursework(school_class: SchoolClass, teacher: User, students: l
             if student is None:  # a demo pupil the teacher removed before the unit was loaded
                 continue
             submission = Submission.start(assignment, student, at=assignment.opens_at + timedelta(days=1))
-            submission.save_draft(script.text, submission.revision, at=assignment.opens_at + timedelta(days=2))
+            saved_at = assignment.opens_at + timedelta(days=2)
+            process = demo_writing_record(submission, script, saved_at)
+            submission.save_draft(script.text, submission.revision, at=saved_at, process=process)
             if script.state == "draft":
                 continue
             handed_in = assignment.due_at + (timedelta(hours=20) if script.pupil in late else -timedelta(hours=3))
@@ -158,6 +169,57 @@ def create_demo_coursework(school_class: SchoolClass, teacher: User, students: l
         f'Demo coursework: "{EARLIER_TITLE}" and "{PAST_TITLE}" marked and released; '
         f'"{OPEN_TITLE}" open with {plural(to_mark, "essay")} to mark.'
     )
+
+
+# A quotation long enough to have been copied from a source rather than typed.
+QUOTATION = re.compile(r'"([^"]{40,})"')
+
+
+def demo_writing_record(submission: Submission, script: Script, saved_at: datetime) -> list[WritingEvent]:
+    """A plain writing record for a demo essay (classroom/writing_process.py), as the writing
+    page would have sent it: two evenings of writing, the second ending at `saved_at`, and a
+    quotation pasted from the sources when the essay quotes one. The same every run."""
+    words = len(script.text.split())
+    minutes = max(5, words // 12)  # about twelve words a minute
+    first, second = saved_at - timedelta(days=1, minutes=minutes), saved_at - timedelta(minutes=minutes // 2)
+    rows = [
+        WritingEvent(
+            submission=submission,
+            session=f"demo{submission.pk}a",
+            batch=1,
+            index=0,
+            kind="writing",
+            at=first,
+            until=first + timedelta(minutes=minutes // 2),
+            active_seconds=minutes * 30,
+        ),
+        WritingEvent(
+            submission=submission,
+            session=f"demo{submission.pk}b",
+            batch=1,
+            index=0,
+            kind="writing",
+            at=second,
+            until=saved_at,
+            active_seconds=minutes * 30,
+        ),
+    ]
+    quotation = QUOTATION.search(script.text)
+    if quotation:
+        rows.append(
+            WritingEvent(
+                submission=submission,
+                session=f"demo{submission.pk}b",
+                batch=1,
+                index=1,
+                kind="paste",
+                at=second + timedelta(minutes=1),
+                position=quotation.start(1),
+                length=len(quotation.group(1)),
+                origin=WritingEvent.Origin.SOURCES,
+            )
+        )
+    return rows
 
 
 def scores_for(script: Script, criteria: list[Criterion]) -> dict[int, tuple[int | None, int]]:

@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
-from classroom import permissions
+from classroom import permissions, writing_process
 from classroom.forms import AssignmentForm, EssayForm, ExemptionForm, ExtensionForm, OpenAssignmentForm, whole_number
 from classroom.models import (
     Assignment,
@@ -436,6 +436,7 @@ def _writing_context(request: AuthedRequest, assignment: Assignment, submission:
         # Changed after it opened: the page says so ("Updated on … by …", and what changed).
         "last_change": assignment.changes.select_related("changed_by").first() if assignment.updated_at else None,
         "nav": "work" if request.user.is_student else "classes",
+        "large_insertion": writing_process.LARGE_INSERTION,  # for static/js/writing_process.js
     }
     if submission is not None:
         extension = assignment.extensions.filter(student=submission.student).first()
@@ -567,15 +568,19 @@ def autosave(request: AuthedRequest, pk: int) -> JsonResponse:
     form = EssayForm(request.POST)
     if not form.is_valid():
         return autosave_json.invalid_form(form)
+    # The writing-process record sent with it: recorded with the text, or left out if malformed.
+    process = writing_process.read_process(request.POST.get("process", ""), submission)
     try:
-        submission.save_draft(form.cleaned_data["text"], form.cleaned_data["base_revision"])
+        submission.save_draft(form.cleaned_data["text"], form.cleaned_data["base_revision"], process=process.events)
     except SubmissionClosed as error:
         return autosave_json.closed(str(error), submission.revision)
     except Submission.Conflict as error:
         return autosave_json.conflict(error)
     except SubmissionError as error:
         return autosave_json.invalid(str(error))
-    return autosave_json.saved(submission.revision, submission.updated_at, word_count=submission.word_count)
+    return autosave_json.saved(
+        submission.revision, submission.updated_at, word_count=submission.word_count, process=process.acknowledged
+    )
 
 
 @login_required

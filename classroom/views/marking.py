@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
-from classroom import permissions
+from classroom import permissions, writing_process
 from classroom.comment_bank import entries_by_code, expand_codes, usable_entries
 from classroom.department import set_bank_curators, standardisation_due
 from classroom.essay import essay_with_notes
@@ -376,6 +376,8 @@ def _marking_context(request: AuthedRequest, submission: Submission, form: MarkF
         if submission.is_markable
         else "",
         "nav": "classes",
+        # How it was written (classroom/writing_process.py): one line, linking to the record.
+        "writing_summary": writing_process.summary_for(submission),
     }
 
 

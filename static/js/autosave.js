@@ -339,6 +339,10 @@
       var body = new URLSearchParams();
       Object.keys(state).forEach(function (name) { body.set(name, state[name]); });
       body.set("base_revision", String(revision));
+      // options.extra(): more fields sent with each save but not part of the form's content
+      // (e.g. the essay page's writing-process record); null when there are none.
+      var more = options.extra ? options.extra() : null;
+      if (more) Object.keys(more).forEach(function (name) { body.set(name, more[name]); });
       var csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
       var init = {
         method: "POST",

@@ -1,5 +1,6 @@
-// Classes and rosters: a Print button on the one-time codes page. The page works
-// without this file (the browser's own Print does the same).
+// A Print button ([data-print], hidden until this file shows it) on the pages made to be
+// printed: the one-time codes, the writing record. The pages work without this file (the
+// browser's own Print does the same).
 (function () {
   "use strict";
   document.querySelectorAll("[data-print]").forEach(function (button) {

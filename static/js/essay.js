@@ -101,7 +101,22 @@
   }
 
   box.addEventListener("input", showCount);
+  // The writing-process record (static/js/writing_process.js), sent with each autosave.
+  var recorder = window.CrisisWritingProcess
+    ? window.CrisisWritingProcess.attach(box, {
+      sources: document.getElementById("pane-sources"),
+      timed: form.hasAttribute("data-timed"),
+      largeInsertion: parseInt(form.getAttribute("data-large-insertion"), 10),
+    })
+    : null;
   var saver = window.CrisisAutosave.attach(form, {
+    extra: recorder ? function () {
+      var process = recorder.payload();
+      return process ? { process: process } : null;
+    } : null,
+    onSaved: function (data) {
+      if (recorder) recorder.acknowledge(data.process);
+    },
     key: "essay:" + form.getAttribute("data-user") + ":" + form.getAttribute("data-assignment"),
     status: statusEl,
     onChange: showCount,
