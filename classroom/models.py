@@ -43,6 +43,19 @@ ONE_TIME_CODE_LENGTH = 10
 FIRST_CODE_WINDOW = timedelta(minutes=10)
 
 
+# Reading preferences (User.reading_classes; the CSS is in static/css/app.css).
+TEXT_SIZES = [("", "Standard"), ("large", "Large"), ("larger", "Larger")]
+LINE_SPACINGS = [("", "Standard"), ("wide", "Wide"), ("wider", "Wider")]
+TINTS = [
+    ("", "White (none)"),
+    ("cream", "Cream"),
+    ("blue", "Pale blue"),
+    ("green", "Pale green"),
+    ("rose", "Pale pink"),
+    ("yellow", "Pale yellow"),
+]
+
+
 class User(AbstractUser):
     """A person who signs in. Students may have no email address: they use a username."""
 
@@ -73,19 +86,9 @@ class User(AbstractUser):
     )
     # Reading preferences: classes on every page's <html> (reading_classes), set by the person
     # (the reading settings page) or, for a pupil, by their teachers with their arrangements.
-    text_size = models.CharField(
-        "text size", max_length=8, blank=True, default="", choices=[("", "Standard"), ("large", "Large"), ("larger", "Larger")]
-    )
-    line_spacing = models.CharField(
-        "line spacing", max_length=8, blank=True, default="", choices=[("", "Standard"), ("wide", "Wide"), ("wider", "Wider")]
-    )
-    tint = models.CharField(
-        "background tint",
-        max_length=8,
-        blank=True,
-        default="",
-        choices=[("", "White (none)"), ("cream", "Cream"), ("blue", "Pale blue"), ("green", "Pale green"), ("rose", "Pale pink"), ("yellow", "Pale yellow")],
-    )
+    text_size = models.CharField("text size", max_length=8, blank=True, default="", choices=TEXT_SIZES)
+    line_spacing = models.CharField("line spacing", max_length=8, blank=True, default="", choices=LINE_SPACINGS)
+    tint = models.CharField("background tint", max_length=8, blank=True, default="", choices=TINTS)
     readable_font = models.BooleanField("plain sans-serif font", default=False)
     read_aloud = models.BooleanField(
         "read aloud buttons", default=False, help_text="Buttons that read the sources and your essay aloud."
@@ -1096,9 +1099,7 @@ class Submission(Versioned):
         )
         clock_started = created
         if not created and submission.started_at is None:
-            clock_started = bool(
-                cls.objects.filter(pk=submission.pk, started_at__isnull=True).update(started_at=now)
-            )
+            clock_started = bool(cls.objects.filter(pk=submission.pk, started_at__isnull=True).update(started_at=now))
             submission.refresh_from_db(fields=["started_at"])
         # The caller already has both: spare the queries that would load them again.
         submission.assignment, submission.student = assignment, student
@@ -1247,14 +1248,16 @@ class Submission(Versioned):
                 raise SubmissionError("Rest breaks are not part of your arrangements, so the clock was not stopped.")
             if locked.break_seconds_left == 0:
                 minutes = plural(locked.break_allowance_seconds // 60, "minute")
-                raise SubmissionError(f"You have used all your rest break time ({minutes}), so the clock was not stopped.")
+                raise SubmissionError(
+                    f"You have used all your rest break time ({minutes}), so the clock was not stopped."
+                )
             locked.break_started_at = now
             locked.save(update_fields=["break_seconds_used", "break_started_at"])
         self.refresh_from_db()
         return self
 
     def end_break(self, at: datetime | None = None) -> Submission:
-        """"Carry on writing": the clock starts again; the break's time counts as used."""
+        """ "Carry on writing": the clock starts again; the break's time counts as used."""
         now = at or timezone.now()
         with transaction.atomic():
             locked = Submission._locked(self.pk)
@@ -1330,7 +1333,9 @@ class Submission(Versioned):
             if count_words(locked.text) == 0:
                 raise SubmissionError("Your essay is empty: write something before you submit.")
             is_late = locked.is_late if locked.has_been_returned else now > due
-            spell_checked = locked.assignment.spell_check_off and AccessArrangement.allows_spell_check(locked.student_id)
+            spell_checked = locked.assignment.spell_check_off and AccessArrangement.allows_spell_check(
+                locked.student_id
+            )
             if locked.break_started_at is not None:
                 locked._close_break(now)
             locked._move(
@@ -3118,7 +3123,7 @@ class AccessArrangement(models.Model):
 
     @property
     def extra_time_words(self) -> str:
-        """"25 % extra time", "10 extra minutes", or "" for none."""
+        """ "25 % extra time", "10 extra minutes", or "" for none."""
         if self.extra_time == self.ExtraTime.MINUTES:
             return plural(self.extra_minutes, "extra minute")
         if self.extra_time:
@@ -3151,7 +3156,7 @@ class AccessArrangement(models.Model):
         self.full_clean(exclude=["student"])
         self.updated_at = at or timezone.now()
         self.updated_by = by
-        if not self.extra_time == self.ExtraTime.MINUTES:
+        if self.extra_time != self.ExtraTime.MINUTES:
             self.extra_minutes = 0
         with transaction.atomic():
             self.save()

@@ -5,6 +5,7 @@ from django.urls import include, path
 from classroom.views import (
     access_requests,
     agreement,
+    arrangements,
     assignments,
     classes,
     email_settings,
@@ -199,4 +200,13 @@ urlpatterns = [
     # Sign-in with the school's accounts: access requests, decided by the head of department.
     path("access-requests/", access_requests.access_requests, name="access_requests"),
     path("access-requests/<int:pk>/decide/", access_requests.access_request_decide, name="access_request_decide"),
+    # Access arrangements and reading preferences
+    path("classes/<int:pk>/arrangements/", arrangements.class_arrangements, name="class_arrangements"),
+    path(
+        "classes/<int:pk>/students/<int:student_pk>/arrangements/",
+        arrangements.arrangement_edit,
+        name="arrangement_edit",
+    ),
+    path("assignments/<int:pk>/rest-break/", arrangements.rest_break, name="rest_break"),
+    path("settings/reading/", arrangements.reading_settings, name="reading_settings"),
 ]

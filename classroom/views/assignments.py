@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
 from classroom import permissions
+from classroom.arrangements import writing_aids
 from classroom.forms import AssignmentForm, EssayForm, ExemptionForm, ExtensionForm, OpenAssignmentForm, whole_number
 from classroom.models import (
     Assignment,
@@ -437,6 +438,8 @@ def _writing_context(request: AuthedRequest, assignment: Assignment, submission:
         "last_change": assignment.changes.select_related("changed_by").first() if assignment.updated_at else None,
         "nav": "work" if request.user.is_student else "classes",
     }
+    # Extra time, rest breaks, spell check and read aloud (classroom/arrangements.py).
+    context.update(writing_aids(request.user, assignment, submission, timezone.now()))
     if submission is not None:
         extension = assignment.extensions.filter(student=submission.student).first()
         due, cutoff = submission.deadlines(extension)
