@@ -44,7 +44,8 @@ def arrangement_edit(request: AuthedRequest, pk: int, student_pk: int) -> HttpRe
         "reading": reading,
         "nav": "classes",
     }
-    return render(request, "classroom/arrangements/edit.html", context, status=400 if form.errors else 200)
+    status = 400 if form.errors or reading.errors else 200
+    return render(request, "classroom/arrangements/edit.html", context, status=status)
 
 
 @login_required
