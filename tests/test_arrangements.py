@@ -130,9 +130,8 @@ def test_rest_breaks_beyond_the_limit_are_refused_and_an_overlong_break_restarts
         assert submission.time_deadline() == at(70)
         submission.end_break()
     assert submission.break_seconds_used == 600
-    with time_machine.travel(at(40), tick=False):
-        with pytest.raises(SubmissionError, match="used all your rest break time"):
-            submission.start_break()
+    with time_machine.travel(at(40), tick=False), pytest.raises(SubmissionError, match="used all your rest break time"):
+        submission.start_break()
     submission.refresh_from_db()
     assert submission.break_started_at is None
     assert submission.time_deadline() == at(70)
@@ -189,9 +188,7 @@ def test_the_due_date_still_caps_the_clock(cast, timed):
     assert started(timed, cast["student"]).time_deadline() == at(70)
 
 
-def test_autosave_needs_no_extra_query_for_the_pupils_own_end_time(
-    client, cast, timed, django_assert_num_queries
-):
+def test_autosave_needs_no_extra_query_for_the_pupils_own_end_time(client, cast, timed, django_assert_num_queries):
     arrange(cast["student"], cast["teacher"], extra_time="25", rest_break_minutes=10)
     client.force_login(cast["student"])
     url = reverse("classroom:autosave", args=[timed.pk])
@@ -378,9 +375,7 @@ def test_read_aloud_for_a_reader_or_by_the_pupils_own_choice(client, cast, timed
 def test_reading_preferences_apply_on_every_page_as_classes_on_html(client, cast):
     client.force_login(cast["student"])
     url = reverse("classroom:reading_settings")
-    response = client.post(
-        url, {"text_size": "large", "line_spacing": "wider", "tint": "cream", "readable_font": "on"}
-    )
+    response = client.post(url, {"text_size": "large", "line_spacing": "wider", "tint": "cream", "readable_font": "on"})
     assert response.status_code == 302
     for page in (reverse("home"), reverse("classroom:my_progress"), url):
         html = client.get(page).content.decode()

@@ -64,8 +64,8 @@ def test_a_rest_break_saves_the_text_first_hides_the_essay_and_carry_on_brings_i
 def test_read_aloud_buttons_work_from_the_keyboard(page, live_server, timed):
     # Record what would be spoken (headless Chromium has no voices to hear).
     page.add_init_script(
-        "window.__spoken = []; const real = window.speechSynthesis;"
-        "if (real) { real.speak = (u) => window.__spoken.push(u.text); real.cancel = () => window.__spoken.push('stop'); }"
+        "window.__spoken = []; const real = window.speechSynthesis; if (real) {"
+        " real.speak = (u) => window.__spoken.push(u.text); real.cancel = () => window.__spoken.push('stop'); }"
     )
     log_in(page, live_server, "sam.student", PASSWORD)
     page.goto(_write_url(live_server, timed))
