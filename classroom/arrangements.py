@@ -16,7 +16,9 @@ def writing_aids(user: User, assignment: Assignment, submission: Submission | No
     arrangement = AccessArrangement.objects.filter(student=user).first() if user.is_student else None
     spell_check = arrangement is not None and arrangement.spell_check
     on_break = submission is not None and submission.is_editable and submission.on_break(now)
+    hidden = {"sources": [], "instructions": ""} if on_break else {}  # no work during a rest break
     return {
+        **hidden,
         "arrangement": arrangement,
         "spell_check_off": assignment.spell_check_off and not spell_check,
         "read_aloud": user.read_aloud or (arrangement is not None and arrangement.reader),

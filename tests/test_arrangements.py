@@ -252,6 +252,7 @@ def test_a_rest_break_without_javascript_saves_the_text_hides_the_essay_and_carr
     assert "You are on a rest break" in html
     assert "Carry on writing" in html
     assert 'name="text"' not in html  # the essay is hidden
+    assert "Kennedy&#x27;s address" not in html  # and the sources
     assert 'id="countdown"' not in html  # and the clock stopped
     with time_machine.travel(at(24), tick=False):
         client.post(url, {"action": "end"})
@@ -259,6 +260,7 @@ def test_a_rest_break_without_javascript_saves_the_text_hides_the_essay_and_carr
     submission.refresh_from_db()
     assert (submission.break_seconds_used, submission.break_started_at) == (240, None)
     assert "Typed before the break" in html
+    assert "Kennedy&#x27;s address" in html
     assert "6 minutes left (4 used)" in html
     assert 'data-deadline="2026-11-23T11:04:00+00:00"' in html
 
