@@ -1118,7 +1118,7 @@ class AccessArrangementForm(forms.ModelForm):
         fields = ["extra_time", "extra_minutes", "rest_break_minutes", "spell_check", "reader", "notes"]
         labels = {
             "extra_time": "Extra time on timed essays",
-            "extra_minutes": "Extra minutes (only with “A number of extra minutes”)",
+            "extra_minutes": "Extra minutes",
             "rest_break_minutes": "Rest breaks: minutes per essay (0: none)",
             "spell_check": "Word processor with spell check allowed",
             "reader": "Computer reader (read aloud)",
@@ -1128,7 +1128,8 @@ class AccessArrangementForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["extra_time"].required = False
+        for name in ("extra_time", "extra_minutes", "rest_break_minutes"):
+            self.fields[name].required = False  # empty: none
         self.fields["extra_minutes"].widget.attrs.update(max=AccessArrangement.MAX_EXTRA_MINUTES)
         self.fields["rest_break_minutes"].widget.attrs.update(max=AccessArrangement.MAX_REST_BREAK_MINUTES)
 
