@@ -17,6 +17,13 @@ def writing_aids(user: User, assignment: Assignment, submission: Submission | No
     spell_check = arrangement is not None and arrangement.spell_check
     on_break = submission is not None and submission.is_editable and submission.on_break(now)
     hidden = {"sources": [], "instructions": ""} if on_break else {}  # no work during a rest break
+    # Rest break time used: with the break under way (it stops the clock, or ran out by itself),
+    # and before it (what the break page says was used before this one).
+    used = before = allowance = 0
+    if submission is not None:
+        before = submission.break_seconds_used
+        used = before + submission.current_break_seconds(now)
+        allowance = submission.break_allowance_seconds
     return {
         **hidden,
         "arrangement": arrangement,
@@ -24,9 +31,9 @@ def writing_aids(user: User, assignment: Assignment, submission: Submission | No
         "read_aloud": user.read_aloud or (arrangement is not None and arrangement.reader),
         "on_break": on_break,
         "break_ends_at": submission.break_ends_at() if on_break and submission else None,
-        "break_minutes_used": _minutes(submission.break_seconds_used) if submission else 0,
-        "break_minutes_left": _minutes(submission.break_seconds_left) if submission else 0,
-        "break_allowed": bool(submission and submission.break_allowance_seconds),
+        "break_minutes_used": _minutes(before if on_break else used),
+        "break_minutes_left": _minutes(allowance - used),
+        "break_allowed": allowance > 0,
         "extra_time_words": arrangement.extra_time_words if arrangement is not None else "",
     }
 

@@ -265,6 +265,20 @@ def test_a_rest_break_without_javascript_saves_the_text_hides_the_essay_and_carr
     assert 'data-deadline="2026-11-23T11:04:00+00:00"' in html
 
 
+def test_a_rest_break_that_ran_out_by_itself_counts_as_used_on_the_page(client, cast, timed):
+    arrange(cast["student"], cast["teacher"], rest_break_minutes=10)
+    client.force_login(cast["student"])
+    with time_machine.travel(START, tick=False):
+        client.post(reverse("classroom:write", args=[timed.pk]), {"start": "1"})
+    with time_machine.travel(at(5), tick=False):
+        client.post(reverse("classroom:rest_break", args=[timed.pk]), {"action": "start"})
+    with time_machine.travel(at(30), tick=False):
+        html = _page(client, timed)
+    assert "You are on a rest break" not in html
+    assert "0 minutes left (10 used)" in html
+    assert 'data-deadline="2026-11-23T11:10:00+00:00"' in html
+
+
 def test_a_rest_break_whose_save_conflicts_keeps_the_text_and_does_not_start(client, cast, timed):
     arrange(cast["student"], cast["teacher"], rest_break_minutes=10)
     client.force_login(cast["student"])
