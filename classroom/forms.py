@@ -25,6 +25,7 @@ from classroom.models import (
     MAX_FEEDBACK_CHARS,
     MAX_JUDGING_TARGET,
     MIN_JUDGING_TARGET,
+    AccessArrangement,
     Assignment,
     CommentBankEntry,
     EmailPreference,
@@ -317,6 +318,7 @@ class AssignmentForm(forms.ModelForm):
             "due_at",
             "late_cutoff",
             "time_limit_minutes",
+            "spell_check_off",
             "anonymous_marking",
             "feedback_release",
             "feedback_release_at",
@@ -328,6 +330,7 @@ class AssignmentForm(forms.ModelForm):
             "due_at": "Due at",
             "late_cutoff": "Late work cut-off",
             "time_limit_minutes": "Time limit (minutes)",
+            "spell_check_off": "Turn off spell check in the essay box (as in an exam)",
             "anonymous_marking": "Mark anonymously (hide names while marking)",
             "feedback_release": "Release feedback",
             "feedback_release_at": "Release feedback at",
@@ -1105,3 +1108,55 @@ class AdminLoginForm(AdminAuthenticationForm):
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
         refuse_password_signin_if_off(self, user)
+
+
+class AccessArrangementForm(forms.ModelForm):
+    """A pupil's access arrangements, set by their teacher (AccessArrangement.save_by saves)."""
+
+    class Meta:
+        model = AccessArrangement
+        fields = ["extra_time", "extra_minutes", "rest_break_minutes", "spell_check", "reader", "notes"]
+        labels = {
+            "extra_time": "Extra time on timed essays",
+            "extra_minutes": "Extra minutes",
+            "rest_break_minutes": "Rest breaks: minutes per essay (0: none)",
+            "spell_check": "Word processor with spell check allowed",
+            "reader": "Computer reader (read aloud)",
+            "notes": "Notes for the invigilator",
+        }
+        widgets = {"extra_time": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("extra_time", "extra_minutes", "rest_break_minutes"):
+            self.fields[name].required = False  # empty: none
+        self.fields["extra_minutes"].widget.attrs.update(max=AccessArrangement.MAX_EXTRA_MINUTES)
+        self.fields["rest_break_minutes"].widget.attrs.update(max=AccessArrangement.MAX_REST_BREAK_MINUTES)
+
+    def clean_extra_minutes(self) -> int:
+        return self.cleaned_data.get("extra_minutes") or 0
+
+    def clean_rest_break_minutes(self) -> int:
+        return self.cleaned_data.get("rest_break_minutes") or 0
+
+
+class ReadingPreferencesForm(forms.ModelForm):
+    """Text size, line spacing, background tint, font and read aloud: on every page for this person."""
+
+    class Meta:
+        model = User
+        fields = ["text_size", "line_spacing", "tint", "readable_font", "read_aloud"]
+        labels = {
+            "text_size": "Text size",
+            "line_spacing": "Line spacing",
+            "tint": "Background tint",
+            "readable_font": "Use a plain sans-serif font",
+            "read_aloud": "Show read aloud buttons on the writing page",
+        }
+        help_texts = {"read_aloud": "Buttons that read the sources and your essay aloud, where your browser can."}
+        widgets = {"text_size": forms.RadioSelect, "line_spacing": forms.RadioSelect, "tint": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("text_size", "line_spacing", "tint"):
+            self.fields[name].required = False

@@ -43,6 +43,19 @@ ONE_TIME_CODE_LENGTH = 10
 FIRST_CODE_WINDOW = timedelta(minutes=10)
 
 
+# Reading preferences (User.reading_classes; the CSS is in static/css/app.css).
+TEXT_SIZES = [("", "Standard"), ("large", "Large"), ("larger", "Larger")]
+LINE_SPACINGS = [("", "Standard"), ("wide", "Wide"), ("wider", "Wider")]
+TINTS = [
+    ("", "White (none)"),
+    ("cream", "Cream"),
+    ("blue", "Pale blue"),
+    ("green", "Pale green"),
+    ("rose", "Pale pink"),
+    ("yellow", "Pale yellow"),
+]
+
+
 class User(AbstractUser):
     """A person who signs in. Students may have no email address: they use a username."""
 
@@ -71,6 +84,15 @@ class User(AbstractUser):
         help_text="The school's own id for this person (OneRoster sourcedId), kept so a class list "
         "re-imported or a sign-in with the school's accounts finds the same account. Empty: none.",
     )
+    # Reading preferences: classes on every page's <html> (reading_classes), set by the person
+    # (the reading settings page) or, for a pupil, by their teachers with their arrangements.
+    text_size = models.CharField("text size", max_length=8, blank=True, default="", choices=TEXT_SIZES)
+    line_spacing = models.CharField("line spacing", max_length=8, blank=True, default="", choices=LINE_SPACINGS)
+    tint = models.CharField("background tint", max_length=8, blank=True, default="", choices=TINTS)
+    readable_font = models.BooleanField("plain sans-serif font", default=False)
+    read_aloud = models.BooleanField(
+        "read aloud buttons", default=False, help_text="Buttons that read the sources and your essay aloud."
+    )
 
     objects: ClassVar[UserManager[Self]] = UserManager()
 
@@ -84,6 +106,15 @@ class User(AbstractUser):
     def display_name(self) -> str:
         full = self.get_full_name()
         return full or self.username
+
+    @property
+    def reading_classes(self) -> str:
+        """CSS classes (static/css/app.css) for this person's reading preferences, on <html>."""
+        classes = [f"rp-text-{self.text_size}" if self.text_size else ""]
+        classes.append(f"rp-spacing-{self.line_spacing}" if self.line_spacing else "")
+        classes.append(f"rp-tint-{self.tint}" if self.tint else "")
+        classes.append("rp-font-plain" if self.readable_font else "")
+        return " ".join(name for name in classes if name)
 
     @property
     def is_student(self) -> bool:
@@ -304,7 +335,13 @@ class Enrolment(models.Model):
 #   cut-off). Without its own cut-off, the student's cut-off is the later of the class
 #   cut-off and their extended due date (an extension never makes the cut-off earlier).
 # - A timed assignment (`time_limit_minutes`) also ends for each student at
-#   started_at + limit, capped by their cut-off (or due date when there is none).
+#   started_at + their writing time + their rest breaks, capped by their cut-off (or due date
+#   when there is none). Their writing time is the limit plus the extra time of their access
+#   arrangement (`Submission.time_allowed_seconds`, fixed at Start and kept up to date when a
+#   teacher changes the arrangement: `AccessArrangement.save_by`); rest breaks stop the clock
+#   up to their allowance (`break_seconds_used`, `break_started_at`). `time_deadline` is the one
+#   rule. Extra time does not move the due date or cut-off: for a mock, set them late enough for
+#   the longest arrangement, or give the pupil an extension.
 # - A resubmission after "return for redraft" is not bound by the cut-off (the teacher
 #   asked for it) and keeps the late flag of the first submission.
 # - An archived assignment takes no work at all until it is restored: nothing is started,
@@ -496,6 +533,12 @@ class Assignment(RendersMarkdown):
     time_limit_minutes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Timed essay: minutes from when a student presses Start."
     )
+    spell_check_off = models.BooleanField(
+        "turn off spell check",
+        default=False,
+        help_text="As in an exam: the essay box does not check or correct spelling, unless a pupil's access "
+        "arrangements allow a spell checker.",
+    )
     anonymous_marking = models.BooleanField(default=False)
     # Marking: names stay hidden behind candidate numbers until revealed (reveal_names).
     names_revealed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -609,6 +652,7 @@ class Assignment(RendersMarkdown):
         "due_at": "due date",
         "late_cutoff": "late cut-off",
         "time_limit_minutes": "time limit",
+        "spell_check_off": "spell check",
         "anonymous_marking": "anonymous marking",
         "feedback_release": "feedback release",
         "feedback_release_at": "feedback release date",
@@ -1008,6 +1052,18 @@ class Submission(Versioned):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, help_text="Last time the text was saved.")
+    # A timed essay's clock, from the pupil's access arrangement (time_deadline): stored here so
+    # a save needs no query to know the pupil's end time.
+    time_allowed_seconds = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="Writing time with extra time. Empty: the time limit."
+    )
+    break_allowance_seconds = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Rest breaks (which stop the clock) allowed in all."
+    )
+    break_seconds_used = models.PositiveIntegerField(default=0, editable=False)
+    break_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Handed in with a spell checker that the assignment turned off (the arrangement allowed it).
+    spell_checked = models.BooleanField(default=False, editable=False)
 
     objects = SubmissionQuerySet.as_manager()
 
@@ -1041,12 +1097,26 @@ class Submission(Versioned):
         submission, created = cls.objects.get_or_create(
             assignment=assignment, student=student, defaults={"started_at": now, "updated_at": now}
         )
+        clock_started = created
         if not created and submission.started_at is None:
-            cls.objects.filter(pk=submission.pk, started_at__isnull=True).update(started_at=now)
+            clock_started = bool(cls.objects.filter(pk=submission.pk, started_at__isnull=True).update(started_at=now))
             submission.refresh_from_db(fields=["started_at"])
         # The caller already has both: spare the queries that would load them again.
         submission.assignment, submission.student = assignment, student
+        if clock_started and assignment.time_limit_minutes:
+            # Once per essay: the pupil's extra time and rest breaks, fixed as the clock starts.
+            arrangement = AccessArrangement.objects.filter(student=student).first()
+            if arrangement is not None:
+                submission._set_clock(arrangement)
+                submission.save(update_fields=["time_allowed_seconds", "break_allowance_seconds"])
         return submission
+
+    def _set_clock(self, arrangement: AccessArrangement | None) -> None:
+        """Set (not save) this timed essay's writing time and rest breaks from `arrangement`."""
+        limit = self.assignment.time_limit_minutes or 0
+        extra = arrangement.extra_seconds(limit) if arrangement is not None else 0
+        self.time_allowed_seconds = limit * 60 + extra if extra else None
+        self.break_allowance_seconds = arrangement.rest_break_minutes * 60 if arrangement is not None else 0
 
     @classmethod
     def editable_q(cls) -> Q:
@@ -1105,13 +1175,97 @@ class Submission(Versioned):
         date_passed = status.feedback_date_passed(assignment.feedback_release, assignment.feedback_release_at, now)
         return Status.of(self.state, self.is_late, due_passed=passed, date_passed=date_passed, exempt=bool(exempt))
 
-    def time_deadline(self, extension: Extension | None | Literal[False] = False) -> datetime | None:
-        """When a timed essay's time runs out for this student (None: not timed or not started)."""
+    def time_deadline(
+        self, extension: Extension | None | Literal[False] = False, at: datetime | None = None
+    ) -> datetime | None:
+        """When a timed essay's time runs out for this student (None: not timed or not started):
+        their writing time (with extra time) and rest breaks after Start, capped by their
+        cut-off or due date. During a rest break the end moves on with the clock (stopped)."""
         limit = self.assignment.time_limit_minutes
         if not limit or self.started_at is None or self.has_been_returned:
             return None
+        allowed = self.time_allowed_seconds if self.time_allowed_seconds is not None else limit * 60
+        paused = self.break_seconds_used + self.current_break_seconds(at)
         due, cutoff = self.deadlines(extension)
-        return min(self.started_at + timedelta(minutes=limit), cutoff or due)
+        return min(self.started_at + timedelta(seconds=allowed + paused), cutoff or due)
+
+    @property
+    def break_seconds_left(self) -> int:
+        """Rest break time not yet used, leaving out a break now under way."""
+        return max(0, self.break_allowance_seconds - self.break_seconds_used)
+
+    def current_break_seconds(self, at: datetime | None = None) -> int:
+        """How long the rest break under way has stopped the clock (at most what was left)."""
+        if self.break_started_at is None:
+            return 0
+        elapsed = int(((at or timezone.now()) - self.break_started_at).total_seconds())
+        return max(0, min(elapsed, self.break_seconds_left))
+
+    def on_break(self, at: datetime | None = None) -> bool:
+        """A rest break is under way and has time left (once used up, the clock runs again)."""
+        if self.break_started_at is None:
+            return False
+        elapsed = ((at or timezone.now()) - self.break_started_at).total_seconds()
+        return elapsed < self.break_seconds_left
+
+    def break_ends_at(self) -> datetime | None:
+        """When the rest break under way runs out and the clock starts again by itself."""
+        if self.break_started_at is None:
+            return None
+        return self.break_started_at + timedelta(seconds=self.break_seconds_left)
+
+    def _close_break(self, now: datetime) -> None:
+        """Fold the break under way (if any) into the time used; the caller saves."""
+        if self.break_started_at is not None:
+            self.break_seconds_used += self.current_break_seconds(now)
+            self.break_started_at = None
+
+    def start_break(self, at: datetime | None = None) -> Submission:
+        """Stop the clock of a timed essay for a rest break, within the pupil's allowance.
+
+        Refused (SubmissionError, nothing changed) on an essay that is not a started, open,
+        timed one, once time is up, or when no rest break time is left; a second call while
+        on a break changes nothing."""
+        now = at or timezone.now()
+        with transaction.atomic():
+            locked = Submission._locked(self.pk)
+            locked.student = self.student
+            if not locked.is_editable:
+                raise SubmissionError("This essay has been handed in, so there is no clock to stop.")
+            refusal = locked.work_refusal(at=now)
+            if refusal is not None:
+                raise refusal
+            end = locked.time_deadline(at=now)
+            if end is None:
+                raise SubmissionError("Rest breaks are for timed essays, once you have started.")
+            if locked.on_break(now):
+                self.refresh_from_db()
+                return self
+            if now > end:
+                raise SubmissionError("Time is up for this essay, so a rest break cannot start.")
+            locked._close_break(now)
+            if locked.break_allowance_seconds == 0:
+                raise SubmissionError("Rest breaks are not part of your arrangements, so the clock was not stopped.")
+            if locked.break_seconds_left == 0:
+                minutes = plural(locked.break_allowance_seconds // 60, "minute")
+                raise SubmissionError(
+                    f"You have used all your rest break time ({minutes}), so the clock was not stopped."
+                )
+            locked.break_started_at = now
+            locked.save(update_fields=["break_seconds_used", "break_started_at"])
+        self.refresh_from_db()
+        return self
+
+    def end_break(self, at: datetime | None = None) -> Submission:
+        """ "Carry on writing": the clock starts again; the break's time counts as used."""
+        now = at or timezone.now()
+        with transaction.atomic():
+            locked = Submission._locked(self.pk)
+            if locked.break_started_at is not None:
+                locked._close_break(now)
+                locked.save(update_fields=["break_seconds_used", "break_started_at"])
+        self.refresh_from_db()
+        return self
 
     @classmethod
     def _locked(cls, pk: int) -> Submission:
@@ -1148,7 +1302,7 @@ class Submission(Versioned):
             raise refusal
         if len(text) > MAX_ESSAY_CHARS:
             raise SubmissionError(f"The essay is too long to save (over {MAX_ESSAY_CHARS:,} characters).")
-        time_up = self.time_deadline()
+        time_up = self.time_deadline(at=now)
         if time_up is not None and now > time_up + TIME_LIMIT_GRACE:
             raise SubmissionError("Time is up for this timed essay: your last saved text is kept.")
         with transaction.atomic():
@@ -1185,6 +1339,11 @@ class Submission(Versioned):
             if count_words(locked.text) == 0:
                 raise SubmissionError("Your essay is empty: write something before you submit.")
             is_late = locked.is_late if locked.has_been_returned else now > due
+            spell_checked = locked.assignment.spell_check_off and AccessArrangement.allows_spell_check(
+                locked.student_id
+            )
+            if locked.break_started_at is not None:
+                locked._close_break(now)
             locked._move(
                 State.SUBMITTED,
                 SubmissionError("This essay has already been submitted."),
@@ -1195,6 +1354,9 @@ class Submission(Versioned):
                 text_sha256=hashlib.sha256(locked.text.encode()).hexdigest(),
                 revision=locked.revision + 1,
                 candidate_number=locked.candidate_number or locked._new_candidate_number(),
+                spell_checked=spell_checked,
+                break_seconds_used=locked.break_seconds_used,
+                break_started_at=locked.break_started_at,
             )
             locked._snapshot(SubmissionRevision.Reason.SUBMIT, now)
         self.refresh_from_db()
@@ -2884,6 +3046,139 @@ class AccessRequest(models.Model):
 
 class AccessRequestError(Exception):
     """A decision that cannot be made; the message says why."""
+
+
+# --- Access arrangements ---------------------------------------------------------------------
+#
+# A pupil's exam access arrangements (JCQ), which apply in mocks and class tests too: extra
+# time and rest breaks on timed essays (the clock: Submission.time_deadline), a spell checker
+# where the assignment turns it off, and a computer reader (read aloud). Set by a teacher of
+# a class the pupil is in or the head of department (classroom/permissions.py); the pupil sees
+# their own. Reading preferences live on User (reading_classes), not here: everyone has them.
+
+
+class AccessArrangement(models.Model):
+    """One pupil's access arrangements; no row: none. Changed only through `save_by`."""
+
+    class ExtraTime(models.TextChoices):
+        NONE = "", "None"
+        QUARTER = "25", "25 % extra time"
+        HALF = "50", "50 % extra time"
+        MINUTES = "minutes", "A number of extra minutes"
+
+    MAX_EXTRA_MINUTES = 240
+    MAX_REST_BREAK_MINUTES = 120
+
+    # CASCADE: the arrangements are about the pupil and go with their account.
+    student = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_arrangement"
+    )
+    extra_time = models.CharField("extra time", max_length=8, blank=True, default="", choices=ExtraTime.choices)
+    extra_minutes = models.PositiveSmallIntegerField(
+        "extra minutes", default=0, help_text="Only with “A number of extra minutes”."
+    )
+    rest_break_minutes = models.PositiveSmallIntegerField(
+        "rest breaks (minutes per essay)",
+        default=0,
+        help_text="Rest breaks stop the clock of a timed essay, up to this many minutes in all. 0: none.",
+    )
+    spell_check = models.BooleanField(
+        "word processor with spell check",
+        default=False,
+        help_text="The spell checker stays on even where an assignment turns it off; markers are told (SPaG).",
+    )
+    reader = models.BooleanField(
+        "computer reader", default=False, help_text="Read aloud buttons for the sources and their own essay."
+    )
+    notes = models.CharField(
+        "notes for the invigilator", max_length=300, blank=True, help_text="Optional, e.g. “sits near the door”."
+    )
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(extra_time__in=["", "25", "50", "minutes"]), name="arrangement_extra_time_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Access arrangements of {self.student}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.extra_time == self.ExtraTime.MINUTES and not 1 <= self.extra_minutes <= self.MAX_EXTRA_MINUTES:
+            errors["extra_minutes"] = f"Give the extra minutes: from 1 to {self.MAX_EXTRA_MINUTES}."
+        if self.rest_break_minutes > self.MAX_REST_BREAK_MINUTES:
+            errors["rest_break_minutes"] = f"Rest breaks can be at most {self.MAX_REST_BREAK_MINUTES} minutes."
+        if errors:
+            raise ValidationError(errors)
+
+    def extra_seconds(self, limit_minutes: int) -> int:
+        """Extra writing time on a timed essay of `limit_minutes`."""
+        if self.extra_time == self.ExtraTime.QUARTER:
+            return limit_minutes * 15
+        if self.extra_time == self.ExtraTime.HALF:
+            return limit_minutes * 30
+        if self.extra_time == self.ExtraTime.MINUTES:
+            return self.extra_minutes * 60
+        return 0
+
+    @property
+    def extra_time_words(self) -> str:
+        """ "25 % extra time", "10 extra minutes", or "" for none."""
+        if self.extra_time == self.ExtraTime.MINUTES:
+            return plural(self.extra_minutes, "extra minute")
+        if self.extra_time:
+            return f"{self.extra_time} % extra time"
+        return ""
+
+    @property
+    def summary(self) -> list[str]:
+        """Each arrangement in plain words, for the invigilator's list and the pupil's page."""
+        parts = [self.extra_time_words] if self.extra_time else []
+        if self.rest_break_minutes:
+            parts.append(f"rest breaks of up to {plural(self.rest_break_minutes, 'minute')} per essay")
+        if self.spell_check:
+            parts.append("word processor with spell check")
+        if self.reader:
+            parts.append("computer reader (read aloud)")
+        return parts
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.summary and not self.notes
+
+    @classmethod
+    def allows_spell_check(cls, student_id: int) -> bool:
+        return cls.objects.filter(student_id=student_id, spell_check=True).exists()
+
+    def save_by(self, by: User, at: datetime | None = None) -> None:
+        """Save these arrangements as changed by `by` and, in the same transaction, move the
+        clock of the pupil's open timed essays to match (their extra time and rest breaks)."""
+        self.full_clean(exclude=["student"])
+        self.updated_at = at or timezone.now()
+        self.updated_by = by
+        if self.extra_time != self.ExtraTime.MINUTES:
+            self.extra_minutes = 0
+        with transaction.atomic():
+            self.save()
+            open_timed = list(
+                Submission.objects.select_for_update(of=("self",))
+                .select_related("assignment")
+                .filter(
+                    student_id=self.student_id,
+                    state__in=EDITABLE_STATES,
+                    started_at__isnull=False,
+                    assignment__time_limit_minutes__isnull=False,
+                )
+            )
+            for submission in open_timed:
+                submission._set_clock(self)
+            Submission.objects.bulk_update(open_timed, ["time_allowed_seconds", "break_allowance_seconds"])
 
 
 # --- The writing-process record ------------------------------------------------------------

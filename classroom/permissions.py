@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from classroom.department import agreed_scripts, same_question
 from classroom.models import (
+    AccessArrangement,
     AccessRequest,
     Annotation,
     Assignment,
@@ -1080,3 +1081,49 @@ def writer_label_for(user: User, submission: Submission) -> str:
     if submission.assignment.names_hidden:
         return submission.marking_label
     return submission.student.display_name
+
+
+# --- access arrangements and reading preferences ------------------------------------------
+# A pupil's access arrangements are set by a teacher of a class the pupil is *now* in, or the
+# head of department (student_for_teacher), from that class's pages: students 403, other
+# teachers 404, and 404 for a pupil not now in the class named. The class's list of
+# arrangements (for the invigilator) is for its teachers and heads (class_for_teacher).
+# Everyone signed in sets their own reading preferences and no one else's (the URL names
+# nobody); a pupil reads their own arrangements there, and nobody else's.
+
+
+def pupil_for_arrangements(user: User, class_pk: int, student_pk: int) -> tuple[SchoolClass, User]:
+    """The class and a pupil now in it whose arrangements the user may set."""
+    school_class = class_for_teacher(user, class_pk)
+    student = student_for_teacher(user, student_pk)
+    if not school_class.enrolments.filter(student=student, removed_at__isnull=True).exists():
+        raise Http404("Not found.")
+    return school_class, student
+
+
+def arrangements_for_class(user: User, class_pk: int) -> tuple[SchoolClass, QuerySet[User]]:
+    """A class the user teaches and its current pupils, each with their arrangements loaded
+    (`access_arrangement`, absent for none), in register order."""
+    school_class = class_for_teacher(user, class_pk)
+    pupils = (
+        User.objects.filter(
+            role=User.Role.STUDENT, enrolments__school_class=school_class, enrolments__removed_at__isnull=True
+        )
+        .select_related("access_arrangement", "access_arrangement__updated_by")
+        .order_by("last_name", "first_name", "username")
+    )
+    return school_class, pupils
+
+
+def reading_preferences_for(user: User) -> User:
+    """The signed-in person, whose own reading preferences they change."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Sign in to change your reading settings.")
+    return user
+
+
+def own_arrangement_for(user: User) -> AccessArrangement | None:
+    """A pupil's own access arrangements (None: none, or not a pupil)."""
+    if not user.is_authenticated or not user.is_student:
+        return None
+    return AccessArrangement.objects.filter(student=user).select_related("updated_by").first()

@@ -5,6 +5,7 @@ from django.urls import include, path
 from classroom.views import (
     access_requests,
     agreement,
+    arrangements,
     assignments,
     classes,
     email_settings,
@@ -205,4 +206,13 @@ urlpatterns = [
     path(
         "submissions/<int:pk>/writing-record/print/", writing_record.writing_record_print, name="writing_record_print"
     ),
+    # Access arrangements and reading preferences
+    path("classes/<int:pk>/arrangements/", arrangements.class_arrangements, name="class_arrangements"),
+    path(
+        "classes/<int:pk>/students/<int:student_pk>/arrangements/",
+        arrangements.arrangement_edit,
+        name="arrangement_edit",
+    ),
+    path("assignments/<int:pk>/rest-break/", arrangements.rest_break, name="rest_break"),
+    path("settings/reading/", arrangements.reading_settings, name="reading_settings"),
 ]

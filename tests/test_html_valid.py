@@ -27,7 +27,15 @@ from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from classroom.models import AccessRequest, EmailKind, User, WritingEvent, unsubscribe_token
+from classroom.models import (
+    AccessArrangement,
+    AccessRequest,
+    EmailKind,
+    Submission,
+    User,
+    WritingEvent,
+    unsubscribe_token,
+)
 from crisis.signin_config import signin_apps
 from tests.factories import AssignmentFactory
 from tests.helpers import named_patterns, route_urls
@@ -90,6 +98,7 @@ NOT_PAGES = {
     "content:prompt_copy",
     "content:markscheme_copy",
     "classroom:access_request_decide",
+    "classroom:rest_break",
     "openid_connect_login",
     "openid_connect_callback",
 }
@@ -190,6 +199,18 @@ def test_every_page_is_valid_html(cast, school, school_class, essay, tmp_path):
     url = reverse("classroom:assignment_delete", args=[AssignmentFactory(school_class=school_class).pk])
     if keep(f"teacher GET {url}", teacher.get(url)):
         seen.add("classroom:assignment_delete")
+    # Access arrangements: a timed essay with spell check off, read aloud, extra time and rest
+    # breaks, before and during a break; a pupil's arrangements form with its errors.
+    arrangement = AccessArrangement(student=cast["student"], extra_time="25", rest_break_minutes=10, reader=True)
+    arrangement.save_by(cast["teacher"])
+    timed = AssignmentFactory(school_class=school_class, time_limit_minutes=60, spell_check_off=True)
+    essay = Submission.start(timed, cast["student"])
+    url = reverse("classroom:write", args=[timed.pk])
+    keep(f"student GET {url} (timed, extra time)", clients["student"].get(url))
+    essay.start_break()
+    keep(f"student GET {url} (on a rest break)", clients["student"].get(url))
+    url = reverse("classroom:arrangement_edit", args=[school_class.pk, cast["student"].pk])
+    keep(f"teacher POST {url} (errors)", teacher.post(url, {"extra_time": "minutes", "extra_minutes": "0"}))
     upload = tmp_path / "roster.csv"
     upload.write_text("given_name,family_name\nGrace,Hopper\n", encoding="utf-8")
     url = reverse("classroom:student_import", args=[school_class.pk])

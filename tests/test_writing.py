@@ -547,8 +547,8 @@ def test_writing_page_query_budget(client, cast, school_class, django_assert_num
     client.force_login(cast["student"])
     # session, user, assignment+class+prompt, submission, prompt's sources, this student's
     # extension, their exemption and joining date in one (for the status: exempt, or joined
-    # after the due date), the exemplars shared with the assignment
-    with django_assert_num_queries(8):
+    # after the due date), the exemplars shared with the assignment, their access arrangement
+    with django_assert_num_queries(9):
         assert client.get(reverse("classroom:write", args=[assignment.pk])).status_code == 200
 
 

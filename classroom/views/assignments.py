@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
 from classroom import permissions, writing_process
+from classroom.arrangements import writing_aids
 from classroom.forms import AssignmentForm, EssayForm, ExemptionForm, ExtensionForm, OpenAssignmentForm, whole_number
 from classroom.models import (
     Assignment,
@@ -438,6 +439,8 @@ def _writing_context(request: AuthedRequest, assignment: Assignment, submission:
         "nav": "work" if request.user.is_student else "classes",
         "large_insertion": writing_process.LARGE_INSERTION,  # for static/js/writing_process.js
     }
+    # Extra time, rest breaks, spell check and read aloud (classroom/arrangements.py).
+    context.update(writing_aids(request.user, assignment, submission, timezone.now()))
     if submission is not None:
         extension = assignment.extensions.filter(student=submission.student).first()
         due, cutoff = submission.deadlines(extension)

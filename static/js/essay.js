@@ -81,6 +81,8 @@
   if (!form) return;
 
   var box = form.querySelector("textarea[name=text]");
+  // Spell check off (as in an exam): Safari's autocorrect too, an attribute HTML does not define.
+  if (box.hasAttribute("data-autocorrect-off")) box.setAttribute("autocorrect", "off");
   var statusEl = document.getElementById("save-status");
   var countEl = document.getElementById("word-count-number");
   var pluralEl = document.getElementById("word-count-plural");

@@ -24,6 +24,28 @@ def test_home_and_password_pages_have_no_serious_violations(page, live_server, s
     assert_accessible(page, f"password change ({username})")
 
 
+@pytest.mark.parametrize(
+    "preference",
+    [
+        {"text_size": "larger", "line_spacing": "wider", "readable_font": True},
+        *({"tint": tint} for tint in ("cream", "blue", "green", "rose", "yellow")),
+    ],
+    ids=lambda preference: "-".join(f"{key}={value}" for key, value in preference.items()),
+)
+def test_shell_pages_have_no_violations_with_reading_preferences(page, live_server, school_class, preference):
+    # Reading preferences (User.reading_classes) tint and resize every page: none may lose contrast.
+    from classroom.models import User
+
+    User.objects.filter(username__in=["sam.student", "ms.teacher"]).update(**preference)
+    for username in ("sam.student", "ms.teacher"):
+        page.context.clear_cookies()
+        log_in(page, live_server, username, PASSWORD)
+        for path in ("/", "/accounts/password/", "/classroom/settings/reading/"):
+            page.goto(f"{live_server.url}{path}")
+            report = assert_accessible(page, f"{path} ({username}, {preference})")
+            assert report["counts"] == {}, report["found"]
+
+
 def test_axe_really_finds_problems(page, live_server):
     # Guard against a checker that silently checks nothing: an unlabelled field is caught.
     page.goto(f"{live_server.url}/accounts/login/")
