@@ -14,6 +14,7 @@ from classroom.views import (
     marking,
     moderation,
     oneroster,
+    privacy,
     progress,
     staff,
     standardisation,
@@ -199,4 +200,10 @@ urlpatterns = [
     # Sign-in with the school's accounts: access requests, decided by the head of department.
     path("access-requests/", access_requests.access_requests, name="access_requests"),
     path("access-requests/<int:pk>/decide/", access_requests.access_request_decide, name="access_request_decide"),
+    # Data protection (heads of department): subject access, erasure, the access log, retention
+    path("department/privacy/", privacy.privacy_home, name="privacy"),
+    path("department/privacy/log/", privacy.privacy_log, name="privacy_log"),
+    path("department/privacy/pupils/<int:pk>/", privacy.privacy_pupil, name="privacy_pupil"),
+    path("department/privacy/pupils/<int:pk>/export/", privacy.privacy_export, name="privacy_export"),
+    path("department/privacy/pupils/<int:pk>/erase/", privacy.privacy_erase, name="privacy_erase"),
 ]

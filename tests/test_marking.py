@@ -524,8 +524,9 @@ def test_marking_page_query_budget(client, cast, essay, school_class, django_ass
     client.force_login(cast["teacher"])
     url = reverse("classroom:mark_submission", args=[essay.pk])
     # session, user, submission, standardisation due, criteria, levels, mark, criterion marks,
-    # strand ticks, annotations, sources, indicative points, neighbours, comment bank
-    with django_assert_num_queries(14):
+    # strand ticks, annotations, sources, indicative points, neighbours, comment bank, the
+    # access log's row
+    with django_assert_num_queries(15):
         assert client.get(url).status_code == 200
 
 
