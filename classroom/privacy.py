@@ -190,7 +190,7 @@ pupil_data("classroom.DirtResponse", "mark__submission__student", erase=anonymis
 pupil_data("classroom.MarkChange", "mark__submission__student", erase=anonymise(reason=""))
 # The department's work on the pupil's essays.
 pupil_data("classroom.StandardisationScript", "submission__student", erase=anonymise(text=REMOVED_TEXT))
-pupil_data("classroom.ModerationItem", "submission__student", erase=keep(FIGURES))
+pupil_data("classroom.ModerationItem", "submission__student", erase=anonymise(reason=""))
 pupil_data("classroom.ReviewMark", "script__submission__student", "item__submission__student", erase=anonymise(note=""))
 pupil_data(
     "classroom.ReviewCriterionMark",
@@ -255,20 +255,20 @@ def links_of(model: type[models.Model]) -> list[str]:
 def undeclared_models(candidates: Iterable[type[models.Model]] | None = None) -> list[str]:
     """Labels of models with a link to a person (or to pupil data) and no declaration, each
     with the fields that link; also declarations naming a model that does not exist."""
+    problems = []
     if candidates is None:
         candidates = apps.get_models(include_auto_created=True)
-    problems = []
+        for label in REGISTRY:
+            try:
+                apps.get_model(label)
+            except LookupError:
+                problems.append(f"{label} is declared but is not a model")
     for model in candidates:
         if model._meta.proxy or model._meta.swapped or declaration_for(model) is not None:
             continue
         links = links_of(model)
         if links:
             problems.append(f"{model._meta.label} ({', '.join(links)})")
-    for label in REGISTRY:
-        try:
-            apps.get_model(label)
-        except LookupError:
-            problems.append(f"{label} is declared but is not a model")
     return sorted(problems)
 
 
