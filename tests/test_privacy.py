@@ -371,6 +371,7 @@ def test_export_queries_do_not_grow_with_essays(school_class, teacher, tmp_path)
     essays(4)
     with CaptureQueriesContext(connection) as five:
         privacy.write_export(pupil, tmp_path / "five.zip")
+
     def shapes(context):
         return [q["sql"].split(" WHERE ")[0][:120] for q in context.captured_queries]
 
