@@ -89,6 +89,7 @@ NOT_PAGES = {
     "content:prompt_copy",
     "content:markscheme_copy",
     "classroom:access_request_decide",
+    "classroom:privacy_export",
     "openid_connect_login",
     "openid_connect_callback",
 }
