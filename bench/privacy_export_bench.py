@@ -34,6 +34,8 @@ PARAGRAPH = (
 
 
 def seed(years: int, essays: int, revisions: int, classmates: int, name: str):
+    from django.utils import timezone
+
     from classroom.models import (
         Annotation,
         Assignment,
@@ -46,8 +48,6 @@ def seed(years: int, essays: int, revisions: int, classmates: int, name: str):
         SubmissionRevision,
         User,
     )
-    from django.utils import timezone
-
     from tests.factories import EssayPromptFactory, marking_scheme
 
     now = timezone.now()

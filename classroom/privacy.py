@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypedDict
 
 from django.apps import apps
 from django.conf import settings
@@ -44,6 +44,9 @@ from classroom.models import (
     Submission,
     User,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 ERASED_PREFIX = "erased-"
 REMOVED_TEXT = "[Removed: this pupil's data was erased.]"
@@ -322,7 +325,11 @@ def erased_accounts() -> models.QuerySet:
     return ErasureRecord.objects.values("reference")
 
 
-def left_pupils() -> models.QuerySet[User]:
+class LeftAt(TypedDict):
+    left_at: datetime
+
+
+def left_pupils() -> models.QuerySet[WithAnnotations[User, LeftAt]]:
     """Pupils who have left: in no class now (every enrolment ended, by a teacher removing them
     or by the school's class lists deactivating them), annotated with `left_at`, when their
     last class membership ended (for someone never in a class, when the account was made).
@@ -349,10 +356,10 @@ def retention_cutoff(now: datetime | None = None) -> datetime | None:
         return now.replace(year=now.year - years, day=28)
 
 
-def pupils_past_retention(now: datetime | None = None) -> models.QuerySet[User]:
+def pupils_past_retention(now: datetime | None = None) -> models.QuerySet[WithAnnotations[User, LeftAt]]:
     cutoff = retention_cutoff(now)
     if cutoff is None:
-        return User.objects.none()
+        return left_pupils().none()
     return left_pupils().filter(left_at__lt=cutoff).order_by("left_at", "pk")
 
 

@@ -73,7 +73,7 @@ def privacy_pupil(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def privacy_export(request: AuthedRequest, pk: int) -> HttpResponse:
+def privacy_export(request: AuthedRequest, pk: int) -> FileResponse:
     pupil = permissions.pupil_for_privacy(request.user, pk)
     out = privacy.export_to_file(pupil)
     privacy.log_access(request.user, pupil, "Subject-access export")
