@@ -409,22 +409,24 @@ def erase_pupil(pupil: User, *, by: User | None, how: str) -> ErasureRecord:
     with transaction.atomic():
         pupil = User.objects.select_for_update().get(pk=pupil.pk)
         check_erasable(pupil)
-        for declaration in declarations():
+        tables = declarations()
+        # Counted first: a delete may cascade to a table later in the list.
+        found = {declaration.label: declaration.rows(pupil).count() for declaration in tables}
+        for declaration in tables:
             erase = declaration.erase
             assert erase is not None
             rows = declaration.rows(pupil)
             if erase.action == "delete":
-                found = rows.count()
-                if found:
-                    rows.delete()
-                counts[declaration.label] = {"deleted": found}
+                rows.delete()
+                counts[declaration.label] = {"deleted": found[declaration.label]}
             elif erase.action == "anonymise":
-                counts[declaration.label] = {"anonymised": rows.update(**erase.values)}
+                rows.update(**erase.values)
+                counts[declaration.label] = {"anonymised": found[declaration.label]}
             elif erase.action == "account":
                 _anonymise_account(pupil, reference)
                 counts[declaration.label] = {"anonymised": 1}
             else:
-                counts[declaration.label] = {"kept": rows.count()}
+                counts[declaration.label] = {"kept": found[declaration.label]}
         counts = {label: n for label, n in counts.items() if any(n.values())}
         return ErasureRecord.objects.create(reference=reference, erased_by=by, how=how, counts=counts)
 

@@ -450,6 +450,8 @@ def test_erasure_leaves_other_pupils_identical_and_no_trace_of_the_pupil(two_pup
     assert record.counts["classroom.submissionrevision"] == {
         "deleted": len(two_pupils["x"]["planted"]["classroom.submissionrevision"])
     }
+    assert record.counts["classroom.exemplarshare"] == {"deleted": 1}  # (deleted by the exemplar's cascade)
+    assert record.counts["classroom.mark"] == {"anonymised": 1}
     assert "Xanthe" not in json.dumps(record.counts)
 
 
