@@ -389,13 +389,27 @@ def check_erasable(pupil: User) -> None:
         raise ErasureError(f"{pupil.username} has already been erased.")
 
 
+# The account's fields that erasure leaves as they are; every other field of the user model
+# (names, email, the school's id, and any field added later) goes back to its default.
+ACCOUNT_KEPT = {
+    "id",
+    "password",
+    "username",
+    "role",
+    "date_joined",
+    "last_login",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+}
+
+
 def _anonymise_account(pupil: User, reference: str) -> None:
+    for f in User._meta.concrete_fields:
+        if f.attname not in ACCOUNT_KEPT:
+            setattr(pupil, f.attname, f.get_default())
     pupil.username = reference
-    pupil.first_name = pupil.last_name = pupil.email = ""
-    pupil.roster_id = None
     pupil.is_active = False
-    pupil.must_change_password = False
-    pupil.one_time_code_expires_at = None
     pupil.set_unusable_password()
     pupil.save()
 

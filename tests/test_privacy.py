@@ -417,6 +417,9 @@ def test_erasure_leaves_other_pupils_identical_and_no_trace_of_the_pupil(two_pup
     xanthe = two_pupils["xanthe"]
     essay = two_pupils["x"]["essay"]
     mark = Mark.objects.get(submission=essay)
+    # Any other field of the account goes back to its default (as one added later would).
+    User.objects.filter(pk=xanthe.pk).update(must_change_password=True, curates_bank=True)
+    xanthe.refresh_from_db()
     concerning = privacy.rows_concerning(xanthe)
     for label, pks in two_pupils["x"]["planted"].items():
         assert pks <= concerning[label], label
@@ -441,6 +444,8 @@ def test_erasure_leaves_other_pupils_identical_and_no_trace_of_the_pupil(two_pup
     account = User.objects.get(pk=xanthe.pk)
     assert account.username == record.reference and account.username.startswith("erased-")
     assert not account.is_active and not account.has_usable_password() and account.roster_id is None
+    assert (account.first_name, account.last_name, account.email) == ("", "", "")
+    assert not account.must_change_password and not account.curates_bank and account.date_joined == xanthe.date_joined
     # The figures stay with the anonymised account, so class figures read the same.
     kept = Mark.objects.get(pk=mark.pk)
     assert (kept.total, kept.spag, kept.submission.student_id) == (mark.total, mark.spag, xanthe.pk)
