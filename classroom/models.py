@@ -3238,3 +3238,58 @@ class WritingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id} {self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- Data protection ----------------------------------------------------------------------
+# The registry of what is pupil data, the subject-access export, erasure and retention live
+# in classroom/privacy.py; these two tables are its records.
+
+
+class AccessLogEntry(models.Model):
+    """One look at a pupil's work by a member of staff, or one export of it: who, when, what.
+
+    Written by `privacy.log_access` (one INSERT); a page about a whole class writes one row
+    naming the class, not one per pupil. Kept ACCESS_LOG_RETENTION_DAYS (apply_retention)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    pupil = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    school_class = models.ForeignKey(SchoolClass, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    what = models.CharField(max_length=200, help_text='What was seen, e.g. "Marking page".')
+    object_ref = models.CharField(max_length=100, blank=True, help_text='Which record, e.g. "submission 12".')
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["pupil", "at"], name="access_log_pupil_at")]
+        verbose_name = "access log entry"
+        verbose_name_plural = "access log"
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class ErasureRecord(models.Model):
+    """A pupil's personal data was erased: by whom, when, and how many rows of each table were
+    deleted, anonymised or kept. It names nobody: `reference` is the placeholder username the
+    anonymised account now has, so the school can answer "was it done?" without keeping the name."""
+
+    class How(models.TextChoices):
+        PAGE = "page", "Data protection page"
+        COMMAND = "command", "erase_pupil command"
+        RETENTION = "retention", "Retention policy (apply_retention)"
+
+    reference = models.CharField(max_length=40, unique=True)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    erased_at = models.DateTimeField(default=timezone.now)
+    how = models.CharField(max_length=12, choices=How.choices)
+    counts = models.JSONField(default=dict, help_text="{table: {deleted, anonymised, kept}}")
+
+    class Meta:
+        ordering = ["-erased_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.erased_at:%Y-%m-%d})"

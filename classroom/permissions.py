@@ -20,6 +20,7 @@ from django.utils import timezone
 from classroom.department import agreed_scripts, same_question
 from classroom.models import (
     AccessArrangement,
+    AccessLogEntry,
     AccessRequest,
     Annotation,
     Assignment,
@@ -29,6 +30,7 @@ from classroom.models import (
     EmailKind,
     EmailPreference,
     Enrolment,
+    ErasureRecord,
     Exemplar,
     ExemplarShare,
     JudgingScript,
@@ -1127,3 +1129,28 @@ def own_arrangement_for(user: User) -> AccessArrangement | None:
     if not user.is_authenticated or not user.is_student:
         return None
     return AccessArrangement.objects.filter(student=user).select_related("updated_by").first()
+
+
+# --- data protection ------------------------------------------------------------------------
+# The Data protection pages (subject-access export, erasure, the access log, retention) are
+# for the head of department only (or a superuser): teachers and pupils get 403, and a pupil
+# is found by id among pupils' accounts only (staff accounts, and unknown ids, are 404).
+
+
+def privacy_for_head(user: User) -> None:
+    require_head(user)
+
+
+def pupil_for_privacy(user: User, pk: int) -> User:
+    require_head(user)
+    return _get_or_404(User.objects.filter(role=User.Role.STUDENT, is_staff=False, is_superuser=False), pk)
+
+
+def access_log_for_head(user: User) -> QuerySet[AccessLogEntry]:
+    require_head(user)
+    return AccessLogEntry.objects.select_related("viewer", "pupil", "school_class")
+
+
+def erasures_for_head(user: User) -> QuerySet[ErasureRecord]:
+    require_head(user)
+    return ErasureRecord.objects.select_related("erased_by")

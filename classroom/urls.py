@@ -15,6 +15,7 @@ from classroom.views import (
     marking,
     moderation,
     oneroster,
+    privacy,
     progress,
     staff,
     standardisation,
@@ -215,4 +216,10 @@ urlpatterns = [
     ),
     path("assignments/<int:pk>/rest-break/", arrangements.rest_break, name="rest_break"),
     path("settings/reading/", arrangements.reading_settings, name="reading_settings"),
+    # Data protection (heads of department): subject access, erasure, the access log, retention
+    path("department/privacy/", privacy.privacy_home, name="privacy"),
+    path("department/privacy/log/", privacy.privacy_log, name="privacy_log"),
+    path("department/privacy/pupils/<int:pk>/", privacy.privacy_pupil, name="privacy_pupil"),
+    path("department/privacy/pupils/<int:pk>/export/", privacy.privacy_export, name="privacy_export"),
+    path("department/privacy/pupils/<int:pk>/erase/", privacy.privacy_erase, name="privacy_erase"),
 ]

@@ -171,6 +171,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # A one-time code (a new pupil's first password, or a teacher's reset) stops working after
 # this many days: a code on a lost slip is not a way into the account for ever.
 ONE_TIME_CODE_LIFETIME = timedelta(days=env_int("ONE_TIME_CODE_DAYS", 7, minimum=1))
+
+# --- Data protection (classroom/privacy.py, docs/privacy.md) ----------------------------
+# Whole years after a pupil leaves (their last class membership ends) before
+# `apply_retention --purge` erases their personal data. The IRMS schools toolkit keeps pupils'
+# work for the current year + 1; 0 turns the purge off (the dry run still lists nobody).
+RETENTION_YEARS_AFTER_LEAVING = env_int("RETENTION_YEARS_AFTER_LEAVING", 1, minimum=0)
+# Days the access log (who looked at or exported a pupil's work) is kept.
+ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 730, minimum=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -196,6 +196,7 @@ def school(cast, school_class, essay, marking_assignment):
         "classroom/comments/<int:pk>/": [annotation.pk],
         "classroom/comment-bank/<int:pk>/": [bank_entry.pk],
         "classroom/students/<int:pk>/": [student.pk],
+        "classroom/department/privacy/pupils/<int:pk>/": [student.pk],
         "classroom/department/staff/<int:pk>/": [co_teacher.pk],
         "classroom/access-requests/<int:pk>/": [access_request.pk],
         "accounts/oidc/<str:provider_id>/": ["google"],

@@ -99,6 +99,7 @@ NOT_PAGES = {
     "content:markscheme_copy",
     "classroom:access_request_decide",
     "classroom:rest_break",
+    "classroom:privacy_export",
     "openid_connect_login",
     "openid_connect_callback",
 }

@@ -212,11 +212,12 @@ def test_progress_pages_query_budget_does_not_grow(client, teacher, django_asser
     with django_assert_num_queries(9):
         assert client.get(reverse("classroom:class_overview", args=[school_class.pk])).status_code == 200
     # session, user, student; marks (+ assignment, class, prompt, DIRT, percentages),
-    # criterion marks, strand ticks, knowledge checks
-    with django_assert_num_queries(7):
+    # criterion marks, strand ticks, knowledge checks, the access log's row
+    with django_assert_num_queries(8):
         assert client.get(reverse("classroom:student_progress", args=[first.pk])).status_code == 200
-    # session, user, class; the markbook's three queries; per-criterion levels
-    with django_assert_num_queries(7):
+    # session, user, class; the markbook's three queries; per-criterion levels; the access
+    # log's one row for the class
+    with django_assert_num_queries(8):
         response = client.get(reverse("classroom:markbook_export", args=[school_class.pk]) + "?shape=long")
         assert response.status_code == 200
 

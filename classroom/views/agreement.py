@@ -33,6 +33,7 @@ DEPARTMENT_PAGES = [
     ("Staff", "classroom:staff_list", True),
     ("Class lists from the school", "classroom:oneroster_imports", True),
     ("Access requests", "classroom:access_requests", True),
+    ("Data protection", "classroom:privacy", True),
 ]
 
 

@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
-from classroom import permissions, writing_process
+from classroom import permissions, privacy, writing_process
 from classroom.arrangements import writing_aids
 from classroom.forms import AssignmentForm, EssayForm, ExemptionForm, ExtensionForm, OpenAssignmentForm, whole_number
 from classroom.models import (
@@ -383,6 +383,7 @@ def submission_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         # This page names the writer: handed-in work is read anonymously on the marking page.
         return redirect("classroom:mark_submission", submission.pk)
     revisions = submission.revisions.order_by("-created_at", "-pk")
+    privacy.log_access(request.user, submission.student, "Essay and its earlier versions", submission)
     return render(
         request,
         "classroom/assignments/submission.html",

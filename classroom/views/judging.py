@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from classroom import judging, permissions
+from classroom import judging, permissions, privacy
 from classroom.csvsafe import write_csv
 from classroom.forms import JudgingSessionForm, whole_number
 from classroom.judging import JudgingError, Results, ScriptResult
@@ -309,6 +309,7 @@ def judging_csv(request: AuthedRequest, pk: int) -> HttpResponse:
     session = permissions.session_for_results(user, pk)
     result = judging.results(session)
     names = _names(user, session, result)
+    privacy.log_access(user, None, "Comparative judgement results (CSV)", session)
     header = [
         "rank",
         "script",

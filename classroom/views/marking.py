@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
-from classroom import permissions, writing_process
+from classroom import permissions, privacy, writing_process
 from classroom.comment_bank import entries_by_code, expand_codes, usable_entries
 from classroom.department import set_bank_curators, standardisation_due
 from classroom.essay import essay_with_notes
@@ -395,6 +395,8 @@ def mark_submission(request: AuthedRequest, pk: int) -> HttpResponse:
     submission = permissions.submission_for_marker(request.user, pk)
     if request.method == "GET" and (held := _standardise_first(request, submission.assignment.prompt)) is not None:
         return held  # (a save already under way is never lost to it)
+    if request.method == "GET":
+        privacy.log_access(request.user, submission.student, "Marking page", submission)
     criteria = _criteria(submission)
     mark = _existing_mark(submission)
     status = 200

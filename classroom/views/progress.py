@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 
-from classroom import permissions, progress
+from classroom import permissions, privacy, progress
 from classroom.charts import line_chart
 from classroom.csvsafe import write_csv
 from classroom.forms import whole_number
@@ -62,6 +62,7 @@ def markbook_export(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose a layout (long or wide) and a separator (comma or tab) to export.")
         return redirect("classroom:markbook", school_class.pk)
     book = progress.markbook(school_class)
+    privacy.log_access(request.user, None, "Markbook export (CSV)", school_class=school_class)
     if shape == "long":
         header, rows = progress.LONG_HEADER, progress.export_long(book, progress.criterion_levels(school_class))
     else:
@@ -100,6 +101,7 @@ def _render_progress(request: AuthedRequest, student, own: bool) -> HttpResponse
 @login_required
 def student_progress(request: AuthedRequest, pk: int) -> HttpResponse:
     student = permissions.student_for_progress(request.user, pk)
+    privacy.log_access(request.user, student, "Progress page")
     return _render_progress(request, student, own=student.pk == request.user.pk)
 
 

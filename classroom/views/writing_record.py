@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from classroom import permissions
+from classroom import permissions, privacy
 from classroom.models import Submission
 from classroom.types import AuthedRequest
 from classroom.writing_process import LARGE_INSERTION, SESSION_GAP, replay_frames, summary_for
@@ -45,6 +45,7 @@ def writing_record(request: AuthedRequest, pk: int) -> HttpResponse:
     """The record: summary, timeline and the replay (its frames as JSON for writing_record.js)."""
     submission = permissions.submission_for_process_record(request.user, pk)
     context = _context(request, submission)
+    privacy.log_access(request.user, submission.student, "Writing record", submission)
     revisions = list(submission.revisions.order_by("created_at", "pk"))
     context["frames"] = [frame.as_json() for frame in replay_frames(submission, revisions)]
     return render(request, "classroom/writing_record/record.html", context)
@@ -55,5 +56,6 @@ def writing_record_print(request: AuthedRequest, pk: int) -> HttpResponse:
     """The record to print: summary, timeline and the list of saved versions (without their text)."""
     submission = permissions.submission_for_process_record(request.user, pk)
     context = _context(request, submission)
+    privacy.log_access(request.user, submission.student, "Writing record (to print)", submission)
     context["revisions"] = list(submission.revisions.order_by("created_at", "pk").defer("text"))
     return render(request, "classroom/writing_record/print.html", context)

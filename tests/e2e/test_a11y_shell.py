@@ -52,3 +52,19 @@ def test_axe_really_finds_problems(page, live_server):
     page.evaluate("document.querySelector('label[for=id_username]').remove()")
     with pytest.raises(AssertionError, match="label"):
         assert_accessible(page, "login without a label")
+
+
+def test_data_protection_pages_have_no_serious_violations(page, live_server, head, school_class, essay):
+    from classroom import privacy
+
+    pupil = school_class.active_students().get()
+    privacy.log_access(school_class.teachers.get(), pupil, "Marking page", essay)
+    log_in(page, live_server, head.username, PASSWORD)
+    for path, label in (
+        (f"/department/privacy/?q={pupil.last_name}", "data protection"),
+        (f"/department/privacy/pupils/{pupil.pk}/", "a pupil's data"),
+        (f"/department/privacy/pupils/{pupil.pk}/erase/", "erase confirmation"),
+        (f"/department/privacy/log/?pupil={pupil.pk}", "access log"),
+    ):
+        page.goto(f"{live_server.url}{path}")
+        assert_accessible(page, label)

@@ -48,12 +48,14 @@ def _plain(value: object) -> object:
     return value
 
 
-def table_digest(model: type[models.Model]) -> tuple[int, str]:
-    """(row count, SHA-256 over every concrete column of every row in primary-key order)."""
+def table_digest(model: type[models.Model], rows_of: models.QuerySet | None = None) -> tuple[int, str]:
+    """(row count, SHA-256 over every concrete column of every row in primary-key order), of
+    the whole table or of the rows `rows_of` (a queryset of the model) picks."""
     columns = [field.attname for field in model._meta.concrete_fields]
     digest = hashlib.sha256()
     rows = 0
-    queryset = model._base_manager.order_by("pk").values_list(*columns)
+    base = model._base_manager.all() if rows_of is None else rows_of
+    queryset = base.order_by("pk").values_list(*columns)
     for row in queryset.iterator(chunk_size=2000):
         line = json.dumps([_plain(value) for value in row], sort_keys=True, ensure_ascii=False, default=str)
         digest.update(line.encode("utf-8"))
