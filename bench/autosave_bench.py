@@ -48,15 +48,17 @@ class Writer:
 
 
 def process_record(saves: int) -> str:
-    """What the writing page sends about how the text was written since the last save."""
-    return json.dumps(
-        {
-            "session": "bench-session",
-            "batch": saves,
-            "active_seconds": 9,
-            "events": [{"kind": "paste", "position": 120, "length": 212, "origin": "outside"}],
-        }
-    )
+    """What the writing page sends about how the text was written since the last save
+    (static/js/writing_process.js): one batch, ten seconds of writing and a paste."""
+    now = 60_000 + saves * 10_000  # the page's clock, in milliseconds since it opened
+    batch = {
+        "seq": saves + 1,
+        "from": now - 10_000,
+        "to": now,
+        "active": 9,
+        "events": [{"kind": "paste", "t": now - 5_000, "position": 120, "length": 212, "origin": ""}],
+    }
+    return json.dumps({"session": "bench-session-0001", "now": now, "batches": [batch]})
 
 
 def pick_writers(count: int) -> list[tuple[object, int, int]]:
