@@ -128,3 +128,10 @@ def test_log_and_home_query_budget(client, cast, django_assert_num_queries, rows
     # session, user; pupils found; past retention (count); old log rows (count); erasures
     with django_assert_num_queries(6):
         assert client.get(reverse("classroom:privacy") + "?q=Budget").status_code == 200
+
+
+def test_the_pupil_search_drops_a_nul_rather_than_failing(client, head, student):
+    client.force_login(head)
+    response = client.get(reverse("classroom:privacy") + "?q=" + student.username[:4] + "%00")
+    assert response.status_code == 200
+    assert student.username in response.content.decode()

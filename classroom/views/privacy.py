@@ -35,7 +35,8 @@ def _context(request: AuthedRequest, **extra) -> dict:
 @login_required
 def privacy_home(request: AuthedRequest) -> HttpResponse:
     permissions.privacy_for_head(request.user)
-    query = request.GET.get("q", "").strip()[:100]
+    # A NUL cannot be in any name (and PostgreSQL refuses it in a query): dropped.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     found: list[User] = []
     if query:
         words = Q()
