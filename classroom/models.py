@@ -3165,7 +3165,14 @@ class AccessArrangement(models.Model):
         if self.extra_time != self.ExtraTime.MINUTES:
             self.extra_minutes = 0
         with transaction.atomic():
-            self.save()
+            try:
+                with transaction.atomic():
+                    self.save()
+            except IntegrityError:
+                # Another teacher gave this pupil their first arrangements a moment ago: these,
+                # saved later, replace them (as an edit of theirs would), rather than a 500.
+                self.pk = AccessArrangement.objects.get(student_id=self.student_id).pk
+                self.save(force_update=True)
             open_timed = list(
                 Submission.objects.select_for_update(of=("self",))
                 .select_related("assignment")

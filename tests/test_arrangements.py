@@ -588,3 +588,14 @@ def test_access_to_the_rest_break(client, cast, timed, who, status):
     if who == "anonymous":
         assert response.url.startswith(reverse("login"))
     assert client.get(reverse("classroom:rest_break", args=[timed.pk])).status_code in (302, 403, 404, 405)
+
+
+def test_first_arrangements_saved_twice_at_once_update_the_one_row(cast):
+    # Two teachers open the pupil's empty form together; the second to save replaces the first.
+    student, teacher = cast["student"], cast["teacher"]
+    AccessArrangement(student=student, extra_time=AccessArrangement.ExtraTime.QUARTER).save_by(teacher)
+    late = AccessArrangement(student=student, extra_time=AccessArrangement.ExtraTime.HALF, reader=True)
+    late.save_by(cast["head"])
+    saved = AccessArrangement.objects.get(student=student)
+    assert AccessArrangement.objects.filter(student=student).count() == 1
+    assert (saved.extra_time, saved.reader) == (AccessArrangement.ExtraTime.HALF, True)
