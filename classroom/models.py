@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from classroom import status
+from classroom import essay_save, status
 from classroom.status import EDITABLE_STATES, MARKABLE_STATES, State, Status
 from crisis.markdown import SHORT_TEXT_MAX, MarkdownLengthValidator, RenderedHTMLField, RendersMarkdown
 from crisis.wording import plural
@@ -803,7 +803,7 @@ class Assignment(RendersMarkdown):
             self.save(update_fields=["model_answers"])
 
     def deadlines_for(
-        self, student: User, extension: Extension | None | Literal[False] = False
+        self, student: User | int, extension: Extension | None | Literal[False] = False
     ) -> tuple[datetime, datetime | None]:
         """(due, cut-off) for one student. Pass `extension` if already loaded (None: none)."""
         if extension is False:
@@ -1139,7 +1139,10 @@ class Submission(Versioned):
         return self.returned_at is not None
 
     def deadlines(self, extension: Extension | None | Literal[False] = False) -> tuple[datetime, datetime | None]:
-        return self.assignment.deadlines_for(self.student, extension)
+        if extension is False and hasattr(self, "ext_due_at"):  # read with it (own_essay_for_saving)
+            due_at = getattr(self, "ext_due_at", None)
+            extension = Extension(due_at=due_at, late_cutoff=getattr(self, "ext_cutoff", None)) if due_at else None
+        return self.assignment.deadlines_for(self.student_id, extension)
 
     def work_refusal(
         self, hand_in: bool = False, at: datetime | None = None, cutoff: datetime | None | Literal[False] = False
@@ -1305,18 +1308,28 @@ class Submission(Versioned):
         time_up = self.time_deadline(at=now)
         if time_up is not None and now > time_up + TIME_LIMIT_GRACE:
             raise SubmissionError("Time is up for this timed essay: your last saved text is kept.")
-        with transaction.atomic():
-            self._save_if_current(
-                base_revision,
-                text=text,
-                word_count=count_words(text),
-                state=Case(When(state=State.RETURNED, then=Value(State.RETURNED)), default=Value(State.DRAFT)),
-                updated_at=now,
-            )
-            self._snapshot(SubmissionRevision.Reason.AUTOSAVE, now, throttle=True)
-            if process:
-                WritingEvent.objects.bulk_create(process, ignore_conflicts=True)
+        keep = self._keeps_revision(text, now)
+        fields = {"text": text, "word_count": count_words(text), "updated_at": now}
+        saved = essay_save.save_text(self, base_revision, fields, keep, process)
+        if saved is None:
+            raise type(self)._default_manager.get(pk=self.pk).conflict()
+        self.revision, self.state = saved
+        for name, value in fields.items():
+            setattr(self, name, value)
         return self
+
+    def _keeps_revision(self, text: str, at: datetime) -> bool:
+        """Whether an autosave at `at` keeps a copy of `text` in the history: at most once a
+        REVISION_INTERVAL, and not a first copy of a blank essay. Decided from when the last
+        copy was kept (`last_kept_at`, read with the essay by permissions.own_essay_for_saving,
+        else one query), not by reading it."""
+        if hasattr(self, "last_kept_at"):
+            last_kept_at = getattr(self, "last_kept_at", None)
+        else:
+            last_kept_at = self.revisions.order_by("-created_at").values_list("created_at", flat=True).first()
+        if last_kept_at is None:
+            return bool(text.strip())
+        return at - last_kept_at >= REVISION_INTERVAL
 
     def submit(self, by: User, at: datetime | None = None) -> Submission:
         """Hand the saved text in, in one locked step; a second call returns the first result.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json as _json
 import re
 from zoneinfo import ZoneInfo
 
@@ -55,6 +56,10 @@ def prompt():
 @pytest.fixture
 def assignment(school_class, prompt):
     return AssignmentFactory(school_class=school_class, prompt=prompt, title="Diplomacy essay")
+
+
+def json(value) -> str:
+    return _json.dumps(value)
 
 
 def _autosave(client, assignment, text, base):
@@ -511,6 +516,130 @@ def test_autosave_revisions_are_throttled_to_one_a_minute(cast, assignment):
         submission.submit(by=cast["student"])  # always kept, even inside the minute
     assert submission.revisions.count() == 3
     assert submission.revisions.last().reason == SubmissionRevision.Reason.SUBMIT
+
+
+def test_an_autosave_costs_at_most_five_queries_on_postgresql_session_included(client, cast, assignment):
+    """Session, user, the essay with the right to write it, and one statement that saves the
+    text, keeps a revision when one is due and records the writing process: no more, whatever
+    the save carries. (SQLite has no data-modifying WITH: there it is one transaction.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    student = cast["student"]
+    client.force_login(student)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert _autosave(client, assignment, "First save makes the essay.", 0).status_code == 200
+    batch = {"seq": 1, "from": 0, "to": 10_000, "active": 9, "events": []}
+    paste = {"kind": "paste", "t": 5_000, "position": 3, "length": 120, "origin": ""}
+
+    def record(now, *batches):
+        return {"process": json({"session": "tab-one-0001", "now": now, "batches": list(batches)})}
+
+    saves = [
+        (10, "text only", {}),
+        (20, "with the writing record", record(20_000, batch)),
+        (90, "keeping a revision too", record(90_000, {**batch, "seq": 2, "events": [paste]})),  # a minute on
+    ]
+    budget = 5 if connection.vendor == "postgresql" else 10
+    for revision, (seconds, text, extra) in enumerate(saves, start=1):
+        with (
+            time_machine.travel(start + dt.timedelta(seconds=seconds), tick=False),
+            CaptureQueriesContext(connection) as captured,
+        ):
+            response = client.post(
+                reverse("classroom:autosave", args=[assignment.pk]),
+                {"text": f"Saved: {text}.", "base_revision": revision, **extra},
+            )
+        assert response.status_code == 200, response.content
+        assert response.json()["revision"] == revision + 1
+        assert len(captured) <= budget, [query["sql"][:80] for query in captured.captured_queries]
+    submission = Submission.objects.get(assignment=assignment, student=student)
+    assert submission.text == "Saved: keeping a revision too." and submission.revision == 4
+    kept = list(submission.revisions.order_by("created_at").values_list("text", "revision"))
+    assert kept == [("First save makes the essay.", 1), ("Saved: keeping a revision too.", 4)]
+    assert submission.writing_events.filter(kind="paste", length=120).count() == 1
+
+
+def test_a_stale_autosave_changes_nothing_and_records_nothing(client, cast, assignment):
+    student = cast["student"]
+    client.force_login(student)
+    assert _autosave(client, assignment, "Saved from the first tab.", 0).status_code == 200
+    assert _autosave(client, assignment, "Saved from the first tab again.", 1).status_code == 200
+    batch = {"seq": 1, "from": 0, "to": 10_000, "active": 9, "events": []}
+    response = client.post(
+        reverse("classroom:autosave", args=[assignment.pk]),
+        {
+            "text": "From a second tab, based on the first save.",
+            "base_revision": 1,
+            "process": json({"session": "tab-two-0002", "now": 10000, "batches": [batch]}),
+        },
+    )
+    assert response.status_code == 409
+    assert response.json()["revision"] == 2
+    submission = Submission.objects.get(assignment=assignment, student=student)
+    assert submission.text == "Saved from the first tab again." and submission.revision == 2
+    assert not submission.writing_events.exists()
+
+
+def _orm_rule(student, assignment_pk):
+    """assignment_for_writer's rule in the ORM, for an essay already begun."""
+    from classroom.models import Assignment
+
+    return Submission.objects.filter(
+        student=student,
+        assignment_id=assignment_pk,
+        started_at__isnull=False,
+        assignment__in=Assignment.objects.visible_to(student),
+    ).first()
+
+
+def test_the_autosave_query_finds_the_essay_exactly_when_the_orm_rule_does(cast, school_class, assignment):
+    """permissions.own_essay_for_saving is SQL written out by hand: it must agree with
+    Assignment.objects.visible_to and load the essay as the ORM would."""
+    from django.core.exceptions import PermissionDenied
+
+    from classroom import permissions
+    from classroom.models import Enrolment, Extension
+
+    student, outsider = cast["student"], cast["outsider"]
+    later = AssignmentFactory(school_class=school_class, opens_at=timezone.now() + dt.timedelta(days=1))
+    other = AssignmentFactory(school_class=cast["outsider"].enrolments.get().school_class)
+    unstarted = AssignmentFactory(school_class=school_class)
+    for each in (assignment, later):
+        SubmissionFactory(assignment=each, student=student)
+    SubmissionFactory(assignment=unstarted, student=student, started_at=None)
+    SubmissionFactory(assignment=other, student=outsider)
+    SubmissionFactory(assignment=assignment, student=outsider)  # an essay in a class not theirs
+    due = timezone.now() + dt.timedelta(days=20)
+    Extension.objects.create(assignment=assignment, student=student, due_at=due, granted_by=cast["teacher"])
+    _draft(assignment, student, "Kept as a revision.")
+
+    def agree(who, assignment_pk):
+        found, expected = permissions.own_essay_for_saving(who, assignment_pk), _orm_rule(who, assignment_pk)
+        assert (found is None) == (expected is None), (who, assignment_pk)
+        return found, expected
+
+    for who in (student, outsider):
+        for each in (assignment, later, other, unstarted):
+            agree(who, each.pk)
+    found, expected = agree(student, assignment.pk)
+    assert found is not None and expected is not None
+    for field in Submission._meta.concrete_fields:
+        if field.name != "text":
+            assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+    assert "text" in found.get_deferred_fields()
+    for field in assignment._meta.concrete_fields:
+        assert getattr(found.assignment, field.attname) == getattr(expected.assignment, field.attname), field.name
+    assert found.ext_due_at == due and found.ext_cutoff is None
+    assert found.last_kept_at == expected.revisions.order_by("-created_at").first().created_at
+    assert found.deadlines()[0] == due
+    # Removed from the class: found no more.
+    Enrolment.objects.filter(student=student).update(removed_at=timezone.now())
+    assert agree(student, assignment.pk)[0] is None
+    # Not a pupil: refused before any query.
+    with pytest.raises(PermissionDenied):
+        permissions.own_essay_for_saving(cast["teacher"], assignment.pk)
 
 
 # --- Word count -------------------------------------------------------------------------------------

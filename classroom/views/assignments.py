@@ -563,12 +563,19 @@ def _own_submission(assignment: Assignment, student: User) -> Submission:
 @login_required
 @require_POST
 def autosave(request: AuthedRequest, pk: int) -> JsonResponse:
-    """The browser's autosave of the essay (the JSON shape is classroom/autosave.py's)."""
-    assignment = permissions.assignment_for_writer(request.user, pk)
-    try:
-        submission = Submission.start(assignment, request.user)
-    except SubmissionClosed as error:
-        return autosave_json.closed(str(error))
+    """The browser's autosave of the essay (the JSON shape is classroom/autosave.py's).
+
+    An essay already begun is found, with the right to write it, in one query; the first
+    save of an essay goes the longer way, which makes it (and starts a timed essay's clock)."""
+    submission = permissions.own_essay_for_saving(request.user, pk)
+    if submission is None:
+        assignment = permissions.assignment_for_writer(request.user, pk)
+        try:
+            submission = Submission.start(assignment, request.user)
+        except SubmissionClosed as error:
+            return autosave_json.closed(str(error))
+    else:
+        submission.student = request.user
     form = EssayForm(request.POST)
     if not form.is_valid():
         return autosave_json.invalid_form(form)
