@@ -654,6 +654,7 @@ def test_the_autosave_query_finds_the_essay_exactly_when_the_orm_rule_does(cast,
         ("One — two – three", 3),
         ("Khrushchev's letter, 26 October 1962.", 5),
         ("Détente\tbegan\nslowly", 3),
+        ("-" * 20_000 + " a " + "_" * 20_000, 1),  # long runs without a letter: none, and quickly
         ("• bullet - points", 2),
     ],
 )
