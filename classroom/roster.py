@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from classroom.models import Enrolment, JoinCodeFailure, SchoolClass, User
 
-# Each new account's one-time password is hashed with Argon2 (~0.1 s each here), all within
-# one request: 100 rows (about 12 s) stays well inside gunicorn's 30-second worker timeout, and is more
+# Each new account's one-time password is hashed with Argon2 (crisis/hashers.py), all within
+# one request: 100 rows stays well inside gunicorn's 30-second worker timeout, and is more
 # than any class. A larger year group is imported in several files.
 MAX_ROWS = 100
 MAX_UPLOAD_BYTES = 512 * 1024

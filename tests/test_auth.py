@@ -70,19 +70,35 @@ def test_successful_login_resets_the_failure_count(client, student):
     assert attempt(client, "sam.student", PASSWORD).status_code == 302
 
 
-def test_passwords_are_hashed_with_argon2(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+def test_passwords_are_hashed_with_argon2id_at_the_schools_settings(settings):
+    settings.PASSWORD_HASHERS = ["crisis.hashers.SchoolArgon2PasswordHasher"]
     user = User.objects.create_user("new.pupil", password="a-long-pass-phrase")
     assert identify_hasher(user.password).algorithm == "argon2"
-    assert user.password.startswith("argon2$argon2id$")
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
     assert check_password("a-long-pass-phrase", user.password)
+
+
+def test_a_hash_made_with_djangos_argon2_settings_still_logs_in_and_is_made_again(client, settings, student):
+    """Accounts from before the change keep working; the next log-in re-hashes them."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    settings.PASSWORD_HASHERS = ["crisis.hashers.SchoolArgon2PasswordHasher"]
+    old = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
+    assert "m=102400,t=2,p=8" in old
+    User.objects.filter(pk=student.pk).update(password=old)
+    assert attempt(client, student.username, PASSWORD).status_code == 302
+    student.refresh_from_db()
+    assert student.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert check_password(PASSWORD, student.password)
 
 
 def test_configured_hasher_is_argon2():
     # The autouse fixture swaps hashers for speed; the configured list is in the module.
     from crisis import settings as configured
+    from crisis.hashers import SchoolArgon2PasswordHasher
 
-    assert configured.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert configured.PASSWORD_HASHERS[0] == "crisis.hashers.SchoolArgon2PasswordHasher"
+    assert SchoolArgon2PasswordHasher.algorithm == "argon2"
 
 
 def test_logout_is_a_post_and_ends_the_session(client, student):
