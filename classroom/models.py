@@ -436,11 +436,11 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         """Annotate one pupil's standing beyond their essay: `my_exempt` (excused by the
         teacher) and `my_joined_at` (when they joined the class: a pupil who joined after their
         due date is not "missing", classroom/status.py). Subqueries: no extra query."""
+        # At most one row each (unique per assignment or class and pupil): no ORDER BY to compile or plan.
+        enrolment = Enrolment.objects.filter(school_class=OuterRef("school_class"), student=student).order_by()
         qs = self.annotate(
             my_exempt=Exists(Exemption.objects.filter(assignment=OuterRef("pk"), student=student)),
-            my_joined_at=Subquery(
-                Enrolment.objects.filter(school_class=OuterRef("school_class"), student=student).values("joined_at")[:1]
-            ),
+            my_joined_at=Subquery(enrolment.values("joined_at")[:1]),
         )
         return cast("models.QuerySet[AssignmentWithStanding]", qs)
 
@@ -452,8 +452,9 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         effective cut-off), `my_exempt` and `my_joined_at` (when they joined the class: a pupil
         who joined after their due date is not "missing", classroom/status.py).
         """
-        extension = Extension.objects.filter(assignment=OuterRef("pk"), student=student)
-        submission = Submission.objects.filter(assignment=OuterRef("pk"), student=student)
+        # At most one row each (unique per assignment and pupil): no ORDER BY to compile or plan.
+        extension = Extension.objects.filter(assignment=OuterRef("pk"), student=student).order_by()
+        submission = Submission.objects.filter(assignment=OuterRef("pk"), student=student).order_by()
         qs = self.with_standing_of(student).annotate(
             ext_due_at=Subquery(extension.values("due_at")[:1]),
             ext_cutoff=Subquery(extension.values("late_cutoff")[:1]),
