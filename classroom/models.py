@@ -17,7 +17,19 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When, prefetch_related_objects
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -438,11 +450,11 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         """Annotate one pupil's standing beyond their essay: `my_exempt` (excused by the
         teacher) and `my_joined_at` (when they joined the class: a pupil who joined after their
         due date is not "missing", classroom/status.py). Subqueries: no extra query."""
+        # At most one row each (unique per assignment or class and pupil): no ORDER BY to compile or plan.
+        enrolment = Enrolment.objects.filter(school_class=OuterRef("school_class"), student=student).order_by()
         qs = self.annotate(
             my_exempt=Exists(Exemption.objects.filter(assignment=OuterRef("pk"), student=student)),
-            my_joined_at=Subquery(
-                Enrolment.objects.filter(school_class=OuterRef("school_class"), student=student).values("joined_at")[:1]
-            ),
+            my_joined_at=Subquery(enrolment.values("joined_at")[:1]),
         )
         return cast("models.QuerySet[AssignmentWithStanding]", qs)
 
@@ -454,17 +466,23 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         effective cut-off), `my_exempt` and `my_joined_at` (when they joined the class: a pupil
         who joined after their due date is not "missing", classroom/status.py).
         """
-        extension = Extension.objects.filter(assignment=OuterRef("pk"), student=student)
-        submission = Submission.objects.filter(assignment=OuterRef("pk"), student=student)
+        # LEFT JOINs, not a subquery per column: the pupil has at most one extension and one
+        # essay per assignment (unique constraints), so no row is repeated; and the pages every
+        # pupil opens build this query on each request, where eight subqueries cost more to
+        # compile than to run.
         qs = self.with_standing_of(student).annotate(
-            ext_due_at=Subquery(extension.values("due_at")[:1]),
-            ext_cutoff=Subquery(extension.values("late_cutoff")[:1]),
-            my_state=Subquery(submission.values("state")[:1]),
-            my_word_count=Subquery(submission.values("word_count")[:1]),
-            my_is_late=Subquery(submission.values("is_late")[:1]),
-            my_submitted_at=Subquery(submission.values("submitted_at")[:1]),
-            my_updated_at=Subquery(submission.values("updated_at")[:1]),
-            my_started_at=Subquery(submission.values("started_at")[:1]),
+            my_extension=FilteredRelation("extensions", condition=Q(extensions__student=student)),
+            my_submission=FilteredRelation("submissions", condition=Q(submissions__student=student)),
+        )
+        qs = qs.annotate(
+            ext_due_at=F("my_extension__due_at"),
+            ext_cutoff=F("my_extension__late_cutoff"),
+            my_state=F("my_submission__state"),
+            my_word_count=F("my_submission__word_count"),
+            my_is_late=F("my_submission__is_late"),
+            my_submitted_at=F("my_submission__submitted_at"),
+            my_updated_at=F("my_submission__updated_at"),
+            my_started_at=F("my_submission__started_at"),
         )
         # The SQL twin of effective_deadlines(); tests check the two agree.
         qs = qs.annotate(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import connection, connections
-from django.db.models import Count, Exists, Field, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Field, Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -53,6 +53,7 @@ from classroom.models import (
     SubmissionQuerySet,
     SubmissionRevision,
     User,
+    effective_deadlines,
     read_unsubscribe_token,
 )
 from classroom.status import EDITABLE_STATES, MARKABLE_STATES
@@ -213,18 +214,36 @@ def sealed_prompt_ids(user: User) -> set[int]:
     they have not started, and not closed to them (security review L9). Everyone else: none."""
     if not user.is_authenticated or not user.is_student:
         return set()
-    now = timezone.now()
+    # One lean query (every pupil page that shows content asks): the timed essays with no
+    # essay of theirs begun or handed in, with their extension; the cut-off is then worked out
+    # by effective_deadlines, the Python twin of with_status_for's SQL.
+    begun = Submission.objects.filter(assignment=OuterRef("pk"), student=user).filter(
+        Q(started_at__isnull=False) | ~Q(state__in=EDITABLE_STATES)
+    )
+    extension = Extension.objects.filter(assignment=OuterRef("pk"), student=user).order_by()
     timed = (
         Assignment.objects.filter(
             school_class__enrolments__student=user,
             school_class__enrolments__removed_at__isnull=True,
             time_limit_minutes__isnull=False,
         )
-        .with_status_for(user)
-        .filter(Q(my_cutoff__isnull=True) | Q(my_cutoff__gt=now))
-        .filter(Q(my_state__isnull=True) | Q(my_state__in=EDITABLE_STATES), my_started_at__isnull=True)
+        .filter(~Exists(begun))
+        .order_by()
+        .values_list(
+            "prompt_id",
+            "due_at",
+            "late_cutoff",
+            Subquery(extension.values("due_at")[:1]),
+            Subquery(extension.values("late_cutoff")[:1]),
+        )
     )
-    return set(timed.values_list("prompt_id", flat=True))
+    now = timezone.now()
+    sealed = set()
+    for prompt_id, due_at, late_cutoff, extension_due_at, extension_cutoff in timed:
+        cutoff = effective_deadlines(due_at, late_cutoff, extension_due_at, extension_cutoff)[1]
+        if cutoff is None or cutoff > now:
+            sealed.add(prompt_id)
+    return sealed
 
 
 def sealed_source_ids(user: User, prompts: set[int] | None = None) -> set[int]:

@@ -593,7 +593,7 @@ class StudentProgress:
     codes: list[str]
     assignments: list[MarkSummary]
     points: dict[str, list[CriterionPoint]]  # code → points in date order
-    table: list[tuple[MarkSummary, dict[str, CriterionPoint]]]
+    table: list[tuple[MarkSummary, list[tuple[str, CriterionPoint | None]]]]  # cells in `codes` order
     targets: list[MarkSummary]
     knowledge: list[KnowledgeScore]
     strands: list[StrandHistory] = field(default_factory=list)  # only strands rated at least once
@@ -682,7 +682,8 @@ def student_progress(
     points = {
         code: [cells[s.assignment_id][code] for s in summaries if code in cells[s.assignment_id]] for code in codes
     }
-    table = [(s, cells[s.assignment_id]) for s in summaries]
+    # Each row's cells in column order (None: not marked against that criterion), for the table.
+    table = [(s, [(code, cells[s.assignment_id].get(code)) for code in codes]) for s in summaries]
     targets = [s for s in reversed(summaries) if s.ebi or s.improvement_task][:TARGETS_SHOWN]
     strands = _strand_histories(summaries, ticks_qs) if summaries else []
 

@@ -16,12 +16,13 @@ term, definition and pronunciation are escaped: nothing a teacher types becomes 
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -43,6 +44,14 @@ _PARENTHESIS = re.compile(r"\s*\(([^()]*)\)")
 
 
 class Term(Protocol):
+    term: str
+    definition: str
+    pronunciation: str
+
+
+class _TermText(NamedTuple):
+    """What marking reads of a key term: the cache key, so an edit to any of it is a new entry."""
+
     term: str
     definition: str
     pronunciation: str
@@ -163,7 +172,7 @@ def pronunciation_html(text: str) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every piece escaped
 
 
-def _note(number: int, term: Term, words: str) -> str:
+def _note(number: int, term: _TermText, words: str) -> str:
     note_id = f"glossary-note-{number}"
     say = ""
     if term.pronunciation:
@@ -178,8 +187,20 @@ def _note(number: int, term: Term, words: str) -> str:
 
 
 def mark_terms(body_html: str, terms: Sequence[Term]) -> SafeString:
-    """`body_html` with the first use of each of `terms` (the first `MAX_TERMS`) marked."""
-    terms = list(terms)[:MAX_TERMS]
+    """`body_html` with the first use of each of `terms` (the first `MAX_TERMS`) marked.
+
+    The result depends on nothing but the text passed in, so it is kept (per process, the
+    last `_MARKED_KEPT` lessons) keyed on that text itself: a teacher's edit to the lesson or a
+    term is a different key, never a stale page."""
+    kept = tuple(_TermText(t.term, t.definition, t.pronunciation) for t in list(terms)[:MAX_TERMS])
+    return _marked(body_html, kept)
+
+
+_MARKED_KEPT = 64
+
+
+@functools.lru_cache(maxsize=_MARKED_KEPT)
+def _marked(body_html: str, terms: tuple[_TermText, ...]) -> SafeString:
     if not terms or not body_html:
         return mark_safe(body_html)  # noqa: S308 - stored sanitised HTML, unchanged
     finder = _Finder([t.term for t in terms])
@@ -221,7 +242,7 @@ def mark_terms(body_html: str, terms: Sequence[Term]) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 - stored HTML plus escaped text and our own tags
 
 
-def _mark_text(chunk: str, finder: _Finder, terms: list[Term], used: set[int]) -> str:
+def _mark_text(chunk: str, finder: _Finder, terms: tuple[_TermText, ...], used: set[int]) -> str:
     """One text node with the first use of each term not yet `used` marked, or as it was."""
     text = html.unescape(chunk)
     pieces: list[str] = []

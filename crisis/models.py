@@ -227,6 +227,7 @@ class Lesson(RendersMarkdown, Authored):
         questions = list(
             KnowledgeQuestion.objects.filter(which)
             .select_related("lesson")
+            .defer("lesson__body", "lesson__body_html")  # only its title is shown: not each lesson's whole text
             .order_by(Case(When(lesson_id=self.pk, then=0), default=1), "lesson__order", "order", "pk")
         )
         for question in questions:
