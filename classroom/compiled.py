@@ -1,61 +1,136 @@
-"""Querysets compiled to SQL once a process, for the hot pages whose queries keep one shape.
+"""Querysets compiled to SQL once, for the hot pages whose queries keep one shape.
 
-Building a queryset with nested Exists() and compiling it to SQL costs the ORM a millisecond
-or two on every request; PostgreSQL answers the query itself in a fraction of that. A
-`CompiledQuery` keeps the ORM definition as the one home of the rule: it builds the queryset
-once with stand-in values, keeps its SQL, and binds the real values on each run.
+Building a queryset of grouped CASE expressions or nested Exists() and compiling it to SQL
+costs the ORM milliseconds on every request, often more than PostgreSQL takes to answer it.
+A `CompiledQuery` keeps the ORM definition as the one home of the rule: it builds the
+queryset with stand-in values, keeps the SQL, and binds the real values on each run.
+
+The values may be ids (int or None), lists of ids, and datetimes. A pattern of values that
+changes the SQL's shape (None, a list's length) is compiled on its own. Where a value does
+not reach the SQL as a parameter of its own (a backend that adapts it first, an empty list),
+the queryset is simply run as built: slower, never different.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
 
-from django.db import models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models
+from django.db.models.sql.compiler import SQLCompiler
 
 _M = TypeVar("_M", bound=models.Model)
 
-# Stand-ins for the values a query is built with: ids no row has, unlike any constant a query uses.
-_STAND_IN = -7_300_001
+Value = int | datetime | list[int] | None
+
+# Stand-ins no row's id or date is, and unlike any constant a query uses.
+_ID = -7_300_001
+_WHEN = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
+
+
+@dataclass
+class _Compiled:
+    compiler: SQLCompiler | None  # None: run the queryset as built
+    sql: str = ""
+    params: tuple[object, ...] = ()
+    slots: tuple[tuple[str, int] | None, ...] = ()  # a parameter's value and index in a list
+    names: tuple[str, ...] = ()  # a values() queryset's keys
+
+
+def _stand_ins(values: dict[str, Value]) -> tuple[dict[str, Value], dict[object, tuple[str, int]]]:
+    built: dict[str, Value] = {}
+    where: dict[object, tuple[str, int]] = {}
+    counter = 0
+    for name, value in values.items():
+        if isinstance(value, list):
+            stand_in: Value = [_ID - (counter := counter + 1) for _ in value]
+            assert isinstance(stand_in, list)
+            where.update({(int, s): (name, index) for index, s in enumerate(stand_in)})
+        elif isinstance(value, datetime):
+            stand_in = _WHEN + timedelta(microseconds=(counter := counter + 1))
+            where[(datetime, stand_in)] = (name, -1)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            stand_in = _ID - (counter := counter + 1) * 1000
+            where[(int, stand_in)] = (name, -1)
+        else:
+            stand_in = value
+        built[name] = stand_in
+    return built, where
+
+
+def _key(param: object) -> object:
+    if isinstance(param, datetime):
+        return (datetime, param)
+    if isinstance(param, int) and not isinstance(param, bool):
+        return (int, int(param))
+    return None
 
 
 class CompiledQuery(Generic[_M]):
-    """`build(**values)` (integer or None values) compiled once for each pattern of None
-    values, then run with the values given. Only for querysets of one model without
-    select_related (rows come back through Manager.raw)."""
+    """`build(**values)` compiled once a thread for each shape of values, then run with the
+    values given: `.objects()` for a queryset of one model (no select_related), `.rows()` for
+    a values() queryset (dicts)."""
 
-    def __init__(self, build: Callable[..., models.QuerySet[_M]]) -> None:
+    def __init__(self, build: Callable[..., models.QuerySet[_M, Any]]) -> None:
         self.build = build
-        self._compiled: dict[tuple[str, ...], tuple[type[_M], str, tuple[object, ...], tuple[str | None, ...]]] = {}
+        self._local = threading.local()
 
-    def _compile(
-        self, names: tuple[str, ...], values: dict[str, int | None]
-    ) -> tuple[type[_M], str, tuple[object, ...], tuple[str | None, ...]]:
-        stand_ins = {name: _STAND_IN - index for index, name in enumerate(names)}
-        queryset = self.build(**{name: None if values[name] is None else stand_ins[name] for name in names})
-        sql, params = queryset.query.sql_with_params()
-        used = {name for name, stand_in in stand_ins.items() if any(_is(p, stand_in) for p in params)}
-        missing = {name for name in names if values[name] is not None} - used
-        if missing:
-            raise ValueError(f"{self.build.__name__}: {sorted(missing)} did not reach the SQL as parameters")
-        by_stand_in = {stand_in: name for name, stand_in in stand_ins.items()}
-        slots = tuple(by_stand_in.get(p) if _is_int(p) else None for p in params)
-        return queryset.model, sql, tuple(params), slots
-
-    def run(self, **values: int | None) -> list[_M]:
-        names = tuple(sorted(values))
-        key = tuple(name for name in names if values[name] is None)
-        compiled = self._compiled.get(key)
+    def _compiled(self, values: dict[str, Value]) -> _Compiled:
+        shape = tuple(
+            (name, len(value) if isinstance(value, list) else value is None) for name, value in sorted(values.items())
+        )
+        cache: dict[object, _Compiled] = self._local.__dict__.setdefault("cache", {})
+        compiled = cache.get(shape)
         if compiled is None:
-            compiled = self._compiled[key] = self._compile(names, values)
-        model, sql, params, slots = compiled
-        bound = [param if slot is None else values[slot] for param, slot in zip(params, slots, strict=True)]
-        return list(model._default_manager.raw(sql, bound))
+            compiled = cache[shape] = self._compile(values)
+        return compiled
 
+    def _compile(self, values: dict[str, Value]) -> _Compiled:
+        built, where = _stand_ins(values)
+        queryset = self.build(**built)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return _Compiled(None)
+        slots = tuple(where.get(_key(param)) for param in params)  # type: ignore[call-overload]
+        if {slot for slot in slots if slot is not None} != set(where.values()):
+            return _Compiled(None)  # a value was adapted or left out: no safe binding
+        query = queryset.query
+        # As ValuesIterable names a row's columns.
+        names = tuple(query.selected or (*query.extra_select, *query.values_select, *query.annotation_select))
+        return _Compiled(compiler, sql, tuple(params), slots, names)
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    def _bind(self, compiled: _Compiled, values: dict[str, Value]) -> list[object]:
+        bound = []
+        for param, slot in zip(compiled.params, compiled.slots, strict=True):
+            if slot is None:
+                bound.append(param)
+            else:
+                name, index = slot
+                value = values[name]
+                bound.append(value[index] if isinstance(value, list) else value)
+        return bound
 
+    def objects(self, **values: Value) -> list[_M]:
+        compiled = self._compiled(values)
+        if compiled.compiler is None:
+            return list(self.build(**values))
+        model = compiled.compiler.query.model
+        assert model is not None
+        return list(model._default_manager.raw(compiled.sql, self._bind(compiled, values)))
 
-def _is(value: object, stand_in: int) -> bool:
-    return _is_int(value) and value == stand_in
+    def rows(self, **values: Value) -> list[dict[str, Any]]:
+        compiled = self._compiled(values)
+        if compiled.compiler is None:
+            return list(self.build(**values))
+        compiler = compiled.compiler
+        with connections[compiler.using].cursor() as cursor:
+            cursor.execute(compiled.sql, self._bind(compiled, values))
+            fetched = cursor.fetchall()
+        names = compiled.names
+        return [dict(zip(names, row, strict=False)) for row in compiler.results_iter([fetched])]

@@ -645,7 +645,7 @@ def standardisation_due(user: User, prompt: EssayPrompt) -> Standardisation | No
     who set the agreed marks. One query (none for heads)."""
     if user.is_head:
         return None
-    due = _untried_required_compiled.run(prompt=prompt.pk, original=prompt.copied_from_id, marker=user.pk)
+    due = _untried_required_compiled.objects(prompt=prompt.pk, original=prompt.copied_from_id, marker=user.pk)
     return due[0] if due else None
 
 
