@@ -14,13 +14,13 @@ the queryset is simply run as built: slower, never different.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.sql.compiler import SQLCompiler
 
 _M = TypeVar("_M", bound=models.Model)
@@ -97,7 +97,7 @@ class CompiledQuery(Generic[_M]):
             sql, params = compiler.as_sql()
         except EmptyResultSet:
             return _Compiled(None)
-        slots = tuple(where.get(_key(param)) for param in params)  # type: ignore[call-overload]
+        slots = tuple(where.get(_key(param)) for param in params)
         if {slot for slot in slots if slot is not None} != set(where.values()):
             return _Compiled(None)  # a value was adapted or left out: no safe binding
         query = queryset.query
@@ -105,8 +105,8 @@ class CompiledQuery(Generic[_M]):
         names = tuple(query.selected or (*query.extra_select, *query.values_select, *query.annotation_select))
         return _Compiled(compiler, sql, tuple(params), slots, names)
 
-    def _bind(self, compiled: _Compiled, values: dict[str, Value]) -> list[object]:
-        bound = []
+    def _bind(self, compiled: _Compiled, values: dict[str, Value]) -> list[Any]:
+        bound: list[Any] = []
         for param, slot in zip(compiled.params, compiled.slots, strict=True):
             if slot is None:
                 bound.append(param)
@@ -122,14 +122,14 @@ class CompiledQuery(Generic[_M]):
             return list(self.build(**values))
         model = compiled.compiler.query.model
         assert model is not None
-        return list(model._default_manager.raw(compiled.sql, self._bind(compiled, values)))
+        return list(cast("Iterable[_M]", model._default_manager.raw(compiled.sql, self._bind(compiled, values))))
 
     def rows(self, **values: Value) -> list[dict[str, Any]]:
         compiled = self._compiled(values)
         if compiled.compiler is None:
             return list(self.build(**values))
         compiler = compiled.compiler
-        with connections[compiler.using].cursor() as cursor:
+        with connections[compiler.using or DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute(compiled.sql, self._bind(compiled, values))
             fetched = cursor.fetchall()
         names = compiled.names

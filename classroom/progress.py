@@ -614,9 +614,13 @@ def student_progress(
     marks_qs = (
         Mark.objects.filter(submission__student=student)
         .filter(feedback_visible_q("submission__", "submission__assignment__", now))
-        .select_related("submission__assignment__school_class", "submission__assignment__prompt", "dirt")
         .annotate(pct=stored_percent("total", "max_total"))
         .order_by("submission__assignment__due_at", "submission__assignment_id")
+        .values(
+            *("total", "max_total", "pct", "spag", "ebi", "improvement_task", "submission__assignment_id"),
+            *("submission__assignment__title", "submission__assignment__school_class__name"),
+            *("submission__assignment__due_at", "dirt__text", "dirt__submitted_at", "dirt__acknowledged_at"),
+        )
     )
     crit_qs = (
         CriterionMark.objects.filter(mark__submission__student=student)
@@ -644,23 +648,22 @@ def student_progress(
 
     summaries = []
     for m in marks:
-        assignment = m.submission.assignment
-        dirt = getattr(m, "dirt", None)
         summaries.append(
             MarkSummary(
-                assignment_id=assignment.pk,
-                title=assignment.title,
-                class_name=assignment.school_class.name,
-                due_at=assignment.due_at,
-                total=m.total,
-                max_marks=m.max_total,
-                percent=round_half_up(m.pct, 1),
-                spag=m.spag,
-                ebi=m.ebi,
-                improvement_task=m.improvement_task,
-                response=dirt.text if dirt and dirt.submitted_at else "",
-                response_submitted_at=dirt.submitted_at if dirt else None,
-                response_acknowledged_at=dirt.acknowledged_at if dirt else None,
+                assignment_id=m["submission__assignment_id"],
+                title=m["submission__assignment__title"],
+                class_name=m["submission__assignment__school_class__name"],
+                due_at=m["submission__assignment__due_at"],
+                total=m["total"],
+                max_marks=m["max_total"],
+                percent=round_half_up(m["pct"], 1),
+                spag=m["spag"],
+                ebi=m["ebi"],
+                improvement_task=m["improvement_task"],
+                # (No response row: all three None.)
+                response=m["dirt__text"] if m["dirt__submitted_at"] else "",
+                response_submitted_at=m["dirt__submitted_at"],
+                response_acknowledged_at=m["dirt__acknowledged_at"],
             )
         )
     by_assignment = {s.assignment_id: s for s in summaries}

@@ -136,7 +136,7 @@ def _field(field: BoundField) -> SafeString:
     required = " requiredField" if field.field.required else ""
     extra = f" {field.css_classes()}" if field.css_classes() else ""
     if isinstance(field.field.widget, forms.CheckboxInput):
-        label = format_html(
+        check_label = format_html(
             '<label for="{}" class="form-check-label{}">{}</label>', field.id_for_label, required, _label(field)
         )
         return format_html(
@@ -144,10 +144,10 @@ def _field(field: BoundField) -> SafeString:
             field.auto_id,
             extra,
             _widget(field, "form-check-input"),
-            label,
+            check_label,
             _help(field),
         )
-    label = ""
+    label: SafeString | str = ""
     if field.label:
         label = format_html(
             '<label{} class="form-label{}">{}</label>',
