@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from classroom.compiled import CompiledQuery
 from classroom.indicative import term_pattern
 from classroom.models import (
     MAX_FEEDBACK_CHARS,
@@ -619,6 +620,24 @@ def agreed_scripts() -> QuerySet[StandardisationScript]:
     return StandardisationScript.objects.filter(Exists(agreed))
 
 
+def _untried_required(prompt: int, original: int | None, marker: int) -> QuerySet[Standardisation]:
+    """standardisation_due's query: required standardisations on the question (`prompt`, its
+    copies, and the question it was copied from, `original`) with an agreed script `marker`
+    has not marked, the first first."""
+    question = EssayPrompt(pk=prompt, copied_from_id=original)
+    tried = ReviewMark.objects.filter(script=OuterRef("pk"), kind=ReviewMark.Kind.TRIAL, marker=marker)
+    untried = agreed_scripts().filter(standardisation=OuterRef("pk")).exclude(Exists(tried))
+    return (
+        Standardisation.objects.filter(same_question(question), required=True)
+        .filter(Exists(untried))
+        .order_by("created_at", "pk")[:1]
+    )
+
+
+# Compiled once: it stands in front of every marking queue and marking page.
+_untried_required_compiled = CompiledQuery(_untried_required)
+
+
 def standardisation_due(user: User, prompt: EssayPrompt) -> Standardisation | None:
     """The first required standardisation on `prompt`'s question with an agreed script `user`
     has not marked yet: they mark its scripts before marking work on the question (the marking
@@ -626,14 +645,8 @@ def standardisation_due(user: User, prompt: EssayPrompt) -> Standardisation | No
     who set the agreed marks. One query (none for heads)."""
     if user.is_head:
         return None
-    tried = ReviewMark.objects.filter(script=OuterRef("pk"), kind=ReviewMark.Kind.TRIAL, marker=user.pk)
-    untried = agreed_scripts().filter(standardisation=OuterRef("pk")).exclude(Exists(tried))
-    return (
-        Standardisation.objects.filter(same_question(prompt), required=True)
-        .filter(Exists(untried))
-        .order_by("created_at", "pk")
-        .first()
-    )
+    due = _untried_required_compiled.objects(prompt=prompt.pk, original=prompt.copied_from_id, marker=user.pk)
+    return due[0] if due else None
 
 
 def within_tolerance(standardisation: Standardisation, total_difference: int, level_differences: Iterable[int]) -> bool:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
 from classroom import permissions, progress
 from classroom import status as status_rules
+from classroom.compiled import CompiledQuery
 from classroom.models import Assignment, AssignmentChange, SchoolClass, Submission, User
 from classroom.status import (
     HANDED_IN_KEYS,
@@ -207,12 +208,9 @@ class TeacherHome:
         return sum(c.missing for c in self.classes)
 
 
-def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTodo]:
-    """Each live assignment of the classes with its to-do figures, in one grouped query
-    (titles and due dates come with the next links: see `_describe`)."""
-    if not class_ids:
-        return []
-    rows = (
+def _figures(class_ids: list[int], now: datetime):
+    """assignment_figures' grouped query."""
+    return (
         progress._grid(class_ids, now)
         # (An annotation, so it reuses the grid's join to the assignment rather than a second.)
         .annotate(a_archived_at=F("school_class__assignments__archived_at"))
@@ -229,6 +227,17 @@ def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTo
         )
         .order_by("a_id")
     )
+
+
+# Compiled once: its CASE expressions cost the ORM more to compile than PostgreSQL to answer.
+_figures_compiled = CompiledQuery(_figures)
+
+
+def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTodo]:
+    """Each live assignment of the classes with its to-do figures, in one grouped query
+    (titles and due dates come with the next links: see `_describe`)."""
+    if not class_ids:
+        return []
     return [
         AssignmentTodo(
             pk=r["a_id"],
@@ -242,7 +251,7 @@ def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTo
             responses=r["n_responses"],
             archived=r["a_archived_at"] is not None,
         )
-        for r in rows
+        for r in _figures_compiled.rows(class_ids=class_ids, now=now)
     ]
 
 
@@ -258,51 +267,58 @@ def _first_in_queue(condition: Q, by_number: bool) -> Subquery:
     return Subquery(queue.order_by(*Submission.marking_order(by_number)).values("pk")[:1])
 
 
+def _next_in_queue(condition: Q, wanted: list[int]) -> Case:
+    """`_first_in_queue` in the queue's order of the outer assignment (by candidate number
+    while its names are hidden: Assignment.names_hidden), only for the assignments `wanted`
+    (NULL for the rest, whose subquery PostgreSQL then never runs)."""
+    names_hidden = Q(anonymous_marking=True, names_revealed_at__isnull=True)
+    in_order = Case(
+        When(names_hidden, then=_first_in_queue(condition, by_number=True)),
+        default=_first_in_queue(condition, by_number=False),
+    )
+    return Case(When(pk__in=wanted, then=in_order), default=None)
+
+
+def _to_do(waiting: list[int], class_ids: list[int], now: datetime, scripts: list[int], responses: list[int]):
+    """_describe's query: the assignments `waiting` and any live one of `class_ids` not yet due,
+    with the next script of those in `scripts` and the next response of those in `responses`."""
+    # "To mark" is status "submitted"/"late": the stored state SUBMITTED (classroom/status.py).
+    return (
+        Assignment.objects.filter(
+            Q(pk__in=waiting) | Q(school_class_id__in=class_ids, due_at__gt=now, archived_at__isnull=True)
+        )
+        .annotate(
+            next_script=_next_in_queue(Q(state=State.SUBMITTED), scripts),
+            next_response=_next_in_queue(response_waiting_q("mark__dirt__"), responses),
+        )
+        .values("pk", "school_class_id", "title", "due_at", "archived_at", "next_script", "next_response")
+    )
+
+
+# Compiled once for each length of its lists: its subqueries cost the ORM more than PostgreSQL.
+_to_do_compiled = CompiledQuery(_to_do)
+
+
 def _describe(items: dict[int, AssignmentTodo], class_ids: list[int], now: datetime) -> list[AssignmentTodo]:
     """The to-do's assignments, in one query: those of `items` with something to do (archived
     or not) and any live one of `class_ids` not yet due, with their titles, due dates, next
     script and next response. Work waiting first (oldest due first), then deadlines to come
     (soonest first)."""
-    waiting = [pk for pk, item in items.items() if item.needs_action]
     if not class_ids:
         return []
-    # "To mark" is status "submitted"/"late": the stored state SUBMITTED (classroom/status.py).
-    script = Q(state=State.SUBMITTED)
-    response = response_waiting_q("mark__dirt__")
-    rows = (
-        Assignment.objects.filter(
-            Q(pk__in=waiting) | Q(school_class_id__in=class_ids, due_at__gt=now, archived_at__isnull=True)
-        )
-        .annotate(
-            script_by_name=_first_in_queue(script, by_number=False),
-            script_by_number=_first_in_queue(script, by_number=True),
-            response_by_name=_first_in_queue(response, by_number=False),
-            response_by_number=_first_in_queue(response, by_number=True),
-        )
-        .values(
-            "pk",
-            "school_class_id",
-            "title",
-            "due_at",
-            "archived_at",
-            "anonymous_marking",
-            "names_revealed_at",
-            "script_by_name",
-            "script_by_number",
-            "response_by_name",
-            "response_by_number",
-        )
+    rows = _to_do_compiled.rows(
+        waiting=[pk for pk, item in items.items() if item.needs_action],
+        class_ids=class_ids,
+        now=now,
+        scripts=[pk for pk, item in items.items() if item.to_mark],
+        responses=[pk for pk, item in items.items() if item.responses],
     )
     listed = []
     for r in rows:
         item = items.get(r["pk"]) or AssignmentTodo(r["pk"], r["school_class_id"])  # no pupils yet
-        hidden = r["anonymous_marking"] and r["names_revealed_at"] is None  # Assignment.names_hidden
         item.title, item.due_at, item.archived = r["title"], r["due_at"], r["archived_at"] is not None
         item.upcoming = r["due_at"] > now and not item.archived
-        if item.to_mark:
-            item.next_script = r["script_by_number"] if hidden else r["script_by_name"]
-        if item.responses:
-            item.next_response = r["response_by_number"] if hidden else r["response_by_name"]
+        item.next_script, item.next_response = r["next_script"], r["next_response"]
         listed.append(item)
     listed.sort(key=lambda item: (not item.needs_action, item.due_at, item.pk))
     return listed

@@ -70,6 +70,7 @@ from django.db.models.functions import Cast, Coalesce, Lead, NullIf, RowNumber
 from django.utils import timezone
 
 from classroom import agreement
+from classroom.compiled import CompiledQuery
 from classroom.department import within_tolerance
 from classroom.models import (
     Assignment,
@@ -613,9 +614,13 @@ def student_progress(
     marks_qs = (
         Mark.objects.filter(submission__student=student)
         .filter(feedback_visible_q("submission__", "submission__assignment__", now))
-        .select_related("submission__assignment__school_class", "submission__assignment__prompt", "dirt")
         .annotate(pct=stored_percent("total", "max_total"))
         .order_by("submission__assignment__due_at", "submission__assignment_id")
+        .values(
+            *("total", "max_total", "pct", "spag", "ebi", "improvement_task", "submission__assignment_id"),
+            *("submission__assignment__title", "submission__assignment__school_class__name"),
+            *("submission__assignment__due_at", "dirt__text", "dirt__submitted_at", "dirt__acknowledged_at"),
+        )
     )
     crit_qs = (
         CriterionMark.objects.filter(mark__submission__student=student)
@@ -643,23 +648,22 @@ def student_progress(
 
     summaries = []
     for m in marks:
-        assignment = m.submission.assignment
-        dirt = getattr(m, "dirt", None)
         summaries.append(
             MarkSummary(
-                assignment_id=assignment.pk,
-                title=assignment.title,
-                class_name=assignment.school_class.name,
-                due_at=assignment.due_at,
-                total=m.total,
-                max_marks=m.max_total,
-                percent=round_half_up(m.pct, 1),
-                spag=m.spag,
-                ebi=m.ebi,
-                improvement_task=m.improvement_task,
-                response=dirt.text if dirt and dirt.submitted_at else "",
-                response_submitted_at=dirt.submitted_at if dirt else None,
-                response_acknowledged_at=dirt.acknowledged_at if dirt else None,
+                assignment_id=m["submission__assignment_id"],
+                title=m["submission__assignment__title"],
+                class_name=m["submission__assignment__school_class__name"],
+                due_at=m["submission__assignment__due_at"],
+                total=m["total"],
+                max_marks=m["max_total"],
+                percent=round_half_up(m["pct"], 1),
+                spag=m["spag"],
+                ebi=m["ebi"],
+                improvement_task=m["improvement_task"],
+                # (No response row: all three None.)
+                response=m["dirt__text"] if m["dirt__submitted_at"] else "",
+                response_submitted_at=m["dirt__submitted_at"],
+                response_acknowledged_at=m["dirt__acknowledged_at"],
             )
         )
     by_assignment = {s.assignment_id: s for s in summaries}
@@ -876,19 +880,19 @@ def _choose_essays(
     return latest, previous, newer
 
 
-def class_overview(school_class: SchoolClass, now: datetime | None = None) -> ClassOverview:
-    """Queries: pupils' attention figures (grid), assignments (with counted-mark counts),
-    criterion marks on the two essays, top levels, strand ratings, latest-versus-previous
-    marks (window)."""
-    now = now or timezone.now()
-    active = Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True).values("student_id")
+# class_overview's queries, each built from plain values and compiled to SQL once
+# (classroom/compiled.py): their CASE and window expressions cost more to compile than to run.
 
-    # Pupils' figures: missing work and unanswered improvement tasks, from the grid (one row per
-    # current pupil once the class has an assignment; before that there is nothing to show).
-    figures: dict[int, Attention] = {}
-    sort_keys: dict[int, tuple] = {}
-    for s in (
-        _grid(school_class, now)
+
+def _active(class_id: int):
+    """The class's current pupils (a subquery)."""
+    return Enrolment.objects.filter(school_class_id=class_id, removed_at__isnull=True).values("student_id")
+
+
+def _attention(class_id: int, now: datetime):
+    """Each current pupil's missing work and unanswered improvement tasks, from the grid."""
+    return (
+        _grid(SchoolClass(pk=class_id), now)
         .values("student_id", "student__first_name", "student__last_name", "student__username")
         .annotate(
             n_missing=Count("pk", filter=Q(kind="missing")),
@@ -900,41 +904,99 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
             ),
         )
         .order_by()
-    ):
+    )
+
+
+def _counted(class_id: int, now: datetime):
+    """The class's assignments with their numbers of counted marks of current pupils."""
+    counted_mark = feedback_visible_q("submissions__", "", now) & Q(submissions__student__in=_active(class_id))
+    return (
+        Assignment.objects.filter(school_class_id=class_id)
+        .annotate(n_counted=Count("submissions", filter=counted_mark))
+        .order_by("due_at", "pk")
+        .values("pk", "title", "due_at", "prompt__mark_scheme_id", "n_counted")
+    )
+
+
+def _latest_two(class_id: int, now: datetime):
+    """Each current pupil's latest counted mark as a percentage, and the one before it."""
+    order = [F("submission__assignment__due_at").desc(), F("submission__assignment_id").desc()]
+    partition = [F("submission__student_id")]
+    return (
+        Mark.objects.filter(submission__assignment__school_class_id=class_id, submission__student__in=_active(class_id))
+        .filter(feedback_visible_q("submission__", "submission__assignment__", now))
+        .annotate(pct=stored_percent("total", "max_total"))
+        .annotate(
+            rn=Window(RowNumber(), partition_by=partition, order_by=order),
+            before=Window(Lead("pct"), partition_by=partition, order_by=order),
+        )
+        .filter(rn=1)
+        .values("submission__student_id", "pct", "before")
+    )
+
+
+def _criterion_marks(pair: list[int], class_id: int, now: datetime):
+    """The counted criterion marks of current pupils on the essays `pair`."""
+    return (
+        CriterionMark.objects.filter(
+            mark__submission__assignment_id__in=pair, mark__submission__student__in=_active(class_id)
+        )
+        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
+        .values(
+            "mark__submission__assignment_id",
+            "mark__submission__student_id",
+            "criterion__code",
+            "level__number",
+            "marks",
+            "max_marks",
+        )
+    )
+
+
+def _strand_ratings(pair: list[int], class_id: int, now: datetime):
+    """The counted strand ratings of current pupils on the essays `pair`."""
+    return (
+        StrandTick.objects.filter(
+            mark__submission__assignment_id__in=pair, mark__submission__student__in=_active(class_id)
+        )
+        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
+        .values("mark__submission__assignment_id", "mark__submission__student_id", "strand", "rating")
+    )
+
+
+_attention_compiled = CompiledQuery(_attention)
+_counted_compiled = CompiledQuery(_counted)
+_latest_two_compiled = CompiledQuery(_latest_two)
+_criterion_marks_compiled = CompiledQuery(_criterion_marks)
+_strand_ratings_compiled = CompiledQuery(_strand_ratings)
+
+
+def class_overview(school_class: SchoolClass, now: datetime | None = None) -> ClassOverview:
+    """Queries: pupils' attention figures (grid), assignments (with counted-mark counts),
+    criterion marks on the two essays, top levels, strand ratings, latest-versus-previous
+    marks (window)."""
+    now = now or timezone.now()
+
+    # Pupils' figures: missing work and unanswered improvement tasks, from the grid (one row per
+    # current pupil once the class has an assignment; before that there is nothing to show).
+    figures: dict[int, Attention] = {}
+    sort_keys: dict[int, tuple] = {}
+    for s in _attention_compiled.rows(class_id=school_class.pk, now=now):
         pk = s["student_id"]
         name = f"{s['student__first_name']} {s['student__last_name']}".strip() or s["student__username"]
         figures[pk] = Attention(pk, name, missing=s["n_missing"] or 0, unanswered=s["n_unanswered"] or 0)
         sort_keys[pk] = (s["student__last_name"], s["student__first_name"], s["student__username"], pk)
     pupils = len(figures)
 
-    counted_mark = feedback_visible_q("submissions__", "", now) & Q(submissions__student__in=active)
-    assignments = list(
-        Assignment.objects.filter(school_class=school_class)
-        .annotate(n_counted=Count("submissions", filter=counted_mark))
-        .order_by("due_at", "pk")
-        .values("pk", "title", "due_at", "prompt__mark_scheme_id", "n_counted")
-    )
+    assignments = _counted_compiled.rows(class_id=school_class.pk, now=now)
     latest, previous, newer = _choose_essays(assignments, pupils)
 
-    criteria = _criterion_changes(latest, previous, active, pupils, now) if latest else []
-    strands = _strand_changes(latest, previous, active, pupils, now) if latest else []
+    criteria = _criterion_changes(latest, previous, school_class.pk, pupils, now) if latest else []
+    strands = _strand_changes(latest, previous, school_class.pk, pupils, now) if latest else []
 
     with_marks = [a for a in assignments if a["n_counted"]]
     if len(with_marks) > 1:
-        order = [F("submission__assignment__due_at").desc(), F("submission__assignment_id").desc()]
-        partition = [F("submission__student_id")]
-        latest_two = (
-            Mark.objects.filter(submission__assignment__school_class=school_class, submission__student__in=active)
-            .filter(feedback_visible_q("submission__", "submission__assignment__", now))
-            .annotate(pct=stored_percent("total", "max_total"))
-            .annotate(
-                rn=Window(RowNumber(), partition_by=partition, order_by=order),
-                before=Window(Lead("pct"), partition_by=partition, order_by=order),
-            )
-            .filter(rn=1)
-            .values("submission__student_id", "pct", "before")
-        )
-        for r in latest_two:
+        for r in _latest_two_compiled.rows(class_id=school_class.pk, now=now):
             if r["pct"] is None or r["before"] is None:
                 continue
             if r["before"] - r["pct"] >= FALLING_THRESHOLD:
@@ -957,24 +1019,13 @@ def class_overview(school_class: SchoolClass, now: datetime | None = None) -> Cl
 
 
 def _criterion_changes(
-    latest: Mapping[str, Any], previous: Mapping[str, Any] | None, active, pupils: int, now: datetime
+    latest: Mapping[str, Any], previous: Mapping[str, Any] | None, class_id: int, pupils: int, now: datetime
 ) -> list[CriterionChange]:
     """Per skill on the latest essay: pupils at each level, means, and the change since the
     previous essay on the pupils marked on both. Two queries: the criterion marks of the two
     essays (one row per pupil and skill: a class's worth), and the schemes' levels."""
     pair = [latest["pk"]] + ([previous["pk"]] if previous else [])
-    rows = (
-        CriterionMark.objects.filter(mark__submission__assignment_id__in=pair, mark__submission__student__in=active)
-        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
-        .values(
-            "mark__submission__assignment_id",
-            "mark__submission__student_id",
-            "criterion__code",
-            "level__number",
-            "marks",
-            "max_marks",
-        )
-    )
+    rows = _criterion_marks_compiled.rows(pair=pair, class_id=class_id, now=now)
     # (assignment, code) → {student: (level, marks, max)}
     given: dict[tuple[int, str], dict[int, tuple[int, int, int]]] = defaultdict(dict)
     for r in rows:
@@ -1049,17 +1100,13 @@ def _criterion_changes(
 
 
 def _strand_changes(
-    latest: Mapping[str, Any], previous: Mapping[str, Any] | None, active, pupils: int, now: datetime
+    latest: Mapping[str, Any], previous: Mapping[str, Any] | None, class_id: int, pupils: int, now: datetime
 ) -> list[StrandChange]:
     """The strand ratings on the latest essay and the change in mean rating on the pupils rated
     on both essays, in one query (one row per pupil and strand)."""
     pair = [latest["pk"]] + ([previous["pk"]] if previous else [])
     ratings: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)  # (assignment, strand) → {pupil: rating}
-    for row in (
-        StrandTick.objects.filter(mark__submission__assignment_id__in=pair, mark__submission__student__in=active)
-        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
-        .values("mark__submission__assignment_id", "mark__submission__student_id", "strand", "rating")
-    ):
+    for row in _strand_ratings_compiled.rows(pair=pair, class_id=class_id, now=now):
         key = (row["mark__submission__assignment_id"], row["strand"])
         ratings[key][row["mark__submission__student_id"]] = row["rating"]
 

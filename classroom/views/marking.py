@@ -73,6 +73,15 @@ def _markable(assignment: Assignment):
     return assignment.submissions.filter(state__in=Submission.MARKABLE_STATES)
 
 
+# What the queue shows of each essay, its writer, mark and response (the texts stay behind).
+QUEUE_FIELDS = (
+    *("assignment_id", "student_id", "state", "word_count", "submitted_at", "is_late", "candidate_number"),
+    *("student__first_name", "student__last_name", "student__username"),
+    *("mark__submission_id", "mark__total", "mark__spag"),
+    *("mark__dirt__mark_id", "mark__dirt__submitted_at", "mark__dirt__acknowledged_at"),
+)
+
+
 @dataclass
 class QueueRow:
     submission: Submission
@@ -115,7 +124,7 @@ def marking_queue(request: AuthedRequest, pk: int) -> HttpResponse:
     submissions = list(
         _markable(assignment)
         .select_related("student", "mark", "mark__dirt")
-        .defer("text")
+        .only(*QUEUE_FIELDS)
         .order_by(*marking_order(assignment))
     )
     date_passed = assignment.feedback_date_passed
