@@ -76,12 +76,12 @@ def _columns(model: type[Model]) -> list[Field]:
     return [field for field in model._meta.concrete_fields if not field.primary_key]
 
 
-def table(model: type[Model], db: BaseDatabaseWrapper = connection) -> str:
+def _table(model: type[Model], db: BaseDatabaseWrapper = connection) -> str:
     """The model's table, quoted for raw SQL."""
     return db.ops.quote_name(model._meta.db_table)
 
 
-def column(model: type[Model], name: str, db: BaseDatabaseWrapper = connection) -> str:
+def _column(model: type[Model], name: str, db: BaseDatabaseWrapper = connection) -> str:
     """The column of the model's field `name`, quoted for raw SQL."""
     field = model._meta.get_field(name)
     return db.ops.quote_name(cast("str", getattr(field, "column", None) or name))
@@ -100,12 +100,12 @@ def _in_one_statement(
     sets = []
     for name, value in fields.items():
         field = Submission._meta.get_field(name)
-        sets.append(f"{column(Submission, name)} = %s")
+        sets.append(f"{_column(Submission, name)} = %s")
         params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
-    pk, state, revision = (column(Submission, name) for name in ("id", "state", "revision"))
+    pk, state, revision = (_column(Submission, name) for name in ("id", "state", "revision"))
     editable = ", ".join(["%s"] * len(EDITABLE_STATES))
     sql = [
-        f"WITH saved AS (UPDATE {table(Submission)} SET {', '.join(sets)}, {revision} = {revision} + 1, "  # noqa: S608 - names from the models' meta; values are parameters
+        f"WITH saved AS (UPDATE {_table(Submission)} SET {', '.join(sets)}, {revision} = {revision} + 1, "  # noqa: S608 - names from the models' meta; values are parameters
         f"{state} = CASE WHEN {state} = %s THEN {state} ELSE %s END "
         f"WHERE {pk} = %s AND {revision} = %s AND {state} IN ({editable}) "
         f"RETURNING {pk} AS id, {revision} AS revision, {state} AS state)"
@@ -113,13 +113,13 @@ def _in_one_statement(
     params += [State.RETURNED, State.DRAFT, submission.pk, base_revision, *EDITABLE_STATES]
     if keep:  # unless the text is what the last copy already holds (compared in the database)
         kept = SubmissionRevision
-        of, when, text_column = column(kept, "submission"), column(kept, "created_at"), column(kept, "text")
+        of, when, text_column = _column(kept, "submission"), _column(kept, "created_at"), _column(kept, "text")
         names = ("submission", "text", "word_count", "revision", "reason", "created_at")
         sql.append(
-            f", kept AS (INSERT INTO {table(kept)} ({', '.join(column(kept, n) for n in names)}) "  # noqa: S608 - names from the models' meta; values are parameters
+            f", kept AS (INSERT INTO {_table(kept)} ({', '.join(_column(kept, n) for n in names)}) "  # noqa: S608 - names from the models' meta; values are parameters
             "SELECT saved.id, %s, %s, saved.revision, %s, %s FROM saved "
-            f"WHERE %s IS DISTINCT FROM (SELECT last.{text_column} FROM {table(kept)} AS last "
-            f"WHERE last.{of} = saved.id ORDER BY last.{when} DESC, last.{column(kept, 'id')} DESC LIMIT 1))"
+            f"WHERE %s IS DISTINCT FROM (SELECT last.{text_column} FROM {_table(kept)} AS last "
+            f"WHERE last.{of} = saved.id ORDER BY last.{when} DESC, last.{_column(kept, 'id')} DESC LIMIT 1))"
         )
         text = fields["text"]
         params += [text, fields["word_count"], SubmissionRevision.Reason.AUTOSAVE, fields["updated_at"], text]
@@ -127,9 +127,9 @@ def _in_one_statement(
         columns = _columns(WritingEvent)
         # Typed placeholders: the VALUES list gives its types to the INSERT (a NULL has none).
         row = "(" + ", ".join(f"CAST(%s AS {field.cast_db_type(connection)})" for field in columns) + ")"
-        listed = ", ".join(column(WritingEvent, field.name) for field in columns)
+        listed = ", ".join(_column(WritingEvent, field.name) for field in columns)
         sql.append(
-            f", recorded AS (INSERT INTO {table(WritingEvent)} ({listed}) "  # noqa: S608 - names from the models' meta; values are parameters
+            f", recorded AS (INSERT INTO {_table(WritingEvent)} ({listed}) "  # noqa: S608 - names from the models' meta; values are parameters
             f"SELECT * FROM (VALUES {', '.join([row] * len(events))}) AS given ({listed}) "
             "WHERE EXISTS (SELECT 1 FROM saved) ON CONFLICT DO NOTHING)"
         )

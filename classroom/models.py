@@ -431,12 +431,13 @@ if TYPE_CHECKING:
 
 
 class AssignmentQuerySet(models.QuerySet["Assignment"]):
-    def visible_to(self, user: User) -> AssignmentQuerySet:
-        """Assignments of classes the user may see; students see them only once open."""
+    def visible_to(self, user: User, now: datetime | None = None) -> AssignmentQuerySet:
+        """Assignments of classes the user may see; students see them only once open (by
+        `now`, default the present)."""
         classes = SchoolClass.objects.visible_to(user)
         qs = self.filter(school_class__in=classes)
         if user.is_authenticated and not user.is_teacher and not user.is_superuser:
-            qs = qs.filter(opens_at__lte=timezone.now())
+            qs = qs.filter(opens_at__lte=now or timezone.now())
         return qs
 
     def active(self) -> AssignmentQuerySet:

@@ -9,18 +9,17 @@ querysets as detail pages, so the two cannot disagree.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict, TypeVar
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import connection, connections
-from django.db.models import Count, Exists, Field, Model, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from classroom import essay_save
+from classroom.compiled import CompiledQuery
 from classroom.department import agreed_scripts, same_question
 from classroom.models import (
     AccessArrangement,
@@ -373,93 +372,52 @@ def assignment_for_writer(user: User, pk: int) -> Assignment:
 
 def own_essay_for_saving(user: User, pk: int) -> Submission | None:
     """The pupil's essay for assignment `pk`, with what saving it needs, if they may write for
-    that assignment (assignment_for_writer's rule: enrolled in its class, not removed, and it
-    has opened); None if they have not begun one there or may not write there, and the caller
-    then takes assignment_for_writer's way, which makes one or says why not.
+    that assignment (assignment_for_writer's rule, Assignment.objects.visible_to); None if they
+    have not begun one there or may not write there, and the caller then takes
+    assignment_for_writer's way, which makes one or says why not.
 
-    One query, written out in SQL because an autosave comes every few seconds from every
-    pupil writing and Django would compile the same query afresh each time (a few ms, more
-    than the query takes). It loads the essay without its text, its assignment, the pupil's
-    extension (`ext_due_at`, `ext_cutoff`: a timed essay's time runs out by it) and when a
-    revision was last kept (`last_kept_at`). tests/test_writing.py holds it to the ORM rule.
+    One query, compiled to SQL once (an autosave comes every few seconds from every pupil
+    writing, and compiling it afresh would cost more than running it). It loads the essay
+    without its text, its assignment, the pupil's extension (`ext_due_at`, `ext_cutoff`: a
+    timed essay's time runs out by it) and when a revision was last kept (`last_kept_at`).
     """
     require_student(user)
-    query = _writer_essay_query(connection.alias)
-    with connection.cursor() as cursor:
-        cursor.execute(query.sql, [user.pk, pk, timezone.now(), user.pk])
-        row = cursor.fetchone()
-    if row is None:
+    rows = _writer_essay.rows(student=user.pk, assignment=pk, now=timezone.now())
+    if not rows:
         return None
-    values = [convert(value) for convert, value in zip(query.converters, row, strict=True)]
-    count = len(query.submission_fields)
-    submission = Submission.from_db(connection.alias, query.submission_fields, values[:count])
-    assignment_values = values[count : count + len(query.assignment_fields)]
-    submission.assignment = Assignment.from_db(connection.alias, query.assignment_fields, assignment_values)
-    submission.ext_due_at, submission.ext_cutoff, submission.last_kept_at = values[-3:]  # type: ignore[attr-defined]
+    row = rows[0]
+    submission = Submission.from_db(connection.alias, _ESSAY_FIELDS, [row[name] for name in _ESSAY_FIELDS])
+    submission.assignment = Assignment.from_db(
+        connection.alias, _ASSIGNMENT_FIELDS, [row[f"assignment__{name}"] for name in _ASSIGNMENT_FIELDS]
+    )
+    submission.ext_due_at, submission.ext_cutoff = row["ext_due_at"], row["ext_cutoff"]  # type: ignore[attr-defined]
+    submission.last_kept_at = row["last_kept_at"]  # type: ignore[attr-defined]
     return submission
 
 
-@dataclass(frozen=True)
-class _Query:
-    sql: str
-    submission_fields: list[str]
-    assignment_fields: list[str]
-    converters: list[Callable[[object], object]]
+_ESSAY_FIELDS = [field.attname for field in Submission._meta.concrete_fields if field.name != "text"]
+_ASSIGNMENT_FIELDS = [field.attname for field in Assignment._meta.concrete_fields]
 
 
-@functools.cache
-def _writer_essay_query(alias: str) -> _Query:
-    """own_essay_for_saving's SQL and how to turn each column into its Python value, made
-    once per database connection's settings."""
-    db = connections[alias]
-
-    def table(model: type[Model]) -> str:
-        return essay_save.table(model, db)
-
-    def col(model: type[Model], name: str) -> str:
-        return essay_save.column(model, name, db)
-
-    def converter(field: Field) -> Callable[[object], object]:
-        expression = field.get_col(field.model._meta.db_table)
-        steps = db.ops.get_db_converters(expression) + expression.get_db_converters(db)
-
-        def convert(value: object) -> object:
-            for step in steps:
-                value = step(value, expression, db)
-            return value
-
-        return convert
-
-    essay_fields = [f for f in Submission._meta.concrete_fields if f.name != "text"]
-    assignment_fields = list(Assignment._meta.concrete_fields)
-    ext, kept, enrolled = Extension, SubmissionRevision, Enrolment
-    columns = [f"s.{col(Submission, f.name)}" for f in essay_fields]
-    columns += [f"a.{col(Assignment, f.name)}" for f in assignment_fields]
-    extension = (
-        f"FROM {table(ext)} e WHERE e.{col(ext, 'assignment')} = s.{col(Submission, 'assignment')} "
-        f"AND e.{col(ext, 'student')} = s.{col(Submission, 'student')}"
+def _writer_essay_query(student: int, assignment: int, now: datetime) -> QuerySet[Submission, dict[str, Any]]:
+    pupil = User(pk=student, role=User.Role.STUDENT)  # visible_to reads only the id and the role
+    extension = Extension.objects.filter(assignment=OuterRef("assignment"), student=OuterRef("student"))
+    kept = SubmissionRevision.objects.filter(submission=OuterRef("pk")).order_by("-created_at")
+    return Submission.objects.filter(
+        student_id=student,
+        assignment_id=assignment,
+        started_at__isnull=False,
+        assignment__in=Assignment.objects.visible_to(pupil, now=now),
+    ).values(
+        *_ESSAY_FIELDS,
+        *(f"assignment__{name}" for name in _ASSIGNMENT_FIELDS),
+        ext_due_at=Subquery(extension.values("due_at")[:1]),
+        ext_cutoff=Subquery(extension.values("late_cutoff")[:1]),
+        last_kept_at=Subquery(kept.values("created_at")[:1]),
     )
-    columns += [f"(SELECT e.{col(ext, 'due_at')} {extension})", f"(SELECT e.{col(ext, 'late_cutoff')} {extension})"]
-    columns.append(
-        f"(SELECT r.{col(kept, 'created_at')} FROM {table(kept)} r WHERE r.{col(kept, 'submission')} = s.id "  # noqa: S608 - names from the models' meta; values are parameters
-        f"ORDER BY r.{col(kept, 'created_at')} DESC LIMIT 1)"
-    )
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {table(Submission)} s "  # noqa: S608 - names from the models' meta; values are parameters
-        f"JOIN {table(Assignment)} a ON a.id = s.{col(Submission, 'assignment')} "
-        f"WHERE s.{col(Submission, 'student')} = %s AND s.{col(Submission, 'assignment')} = %s "
-        f"AND s.{col(Submission, 'started_at')} IS NOT NULL AND a.{col(Assignment, 'opens_at')} <= %s "
-        f"AND EXISTS (SELECT 1 FROM {table(enrolled)} m WHERE m.{col(enrolled, 'school_class')} = "
-        f"a.{col(Assignment, 'school_class')} AND m.{col(enrolled, 'student')} = %s "
-        f"AND m.{col(enrolled, 'removed_at')} IS NULL)"
-    )
-    datetime_field = Extension._meta.get_field("due_at")
-    return _Query(
-        sql,
-        [f.attname for f in essay_fields],
-        [f.attname for f in assignment_fields],
-        [converter(f) for f in essay_fields + assignment_fields] + [converter(datetime_field)] * 3,
-    )
+
+
+_writer_essay = CompiledQuery(_writer_essay_query)
 
 
 def submission_for_teacher(user: User, pk: int) -> Submission:

@@ -595,9 +595,10 @@ def _orm_rule(student, assignment_pk):
 
 
 def test_the_autosave_query_finds_the_essay_exactly_when_the_orm_rule_does(cast, school_class, assignment):
-    """permissions.own_essay_for_saving is SQL written out by hand: it must agree with
-    Assignment.objects.visible_to and load the essay as the ORM would."""
+    """permissions.own_essay_for_saving runs compiled SQL and builds the objects itself: it
+    must agree with Assignment.objects.visible_to and load the essay as the ORM would."""
     from django.core.exceptions import PermissionDenied
+    from django.db import connection
 
     from classroom import permissions
     from classroom.models import Enrolment, Extension
@@ -637,6 +638,11 @@ def test_the_autosave_query_finds_the_essay_exactly_when_the_orm_rule_does(cast,
     # Removed from the class: found no more.
     Enrolment.objects.filter(student=student).update(removed_at=timezone.now())
     assert agree(student, assignment.pk)[0] is None
+    if connection.vendor == "postgresql":  # compiled to SQL once, not built afresh each save
+        from classroom.permissions import _writer_essay
+
+        compiled = _writer_essay._compiled({"student": student.pk, "assignment": assignment.pk, "now": timezone.now()})
+        assert compiled.compiler is not None
     # Not a pupil: refused before any query.
     with pytest.raises(PermissionDenied):
         permissions.own_essay_for_saving(cast["teacher"], assignment.pk)
