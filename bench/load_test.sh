@@ -105,6 +105,8 @@ logged collectstatic manage collectstatic --noinput
 logged load_unit manage load_unit
 logged seed_school manage seed_school --students "$students" --classes "$classes" --assignments "$assignments" --force
 tail -n 1 "$work/seed_school.log"
+# Planner statistics for the new rows, as autovacuum would gather soon after on a school's server.
+logged analyze manage shell --no-imports -c "from django.db import connection; connection.cursor().execute('ANALYZE')"
 manage shell --no-imports --verbosity 0 <bench/load_plan.py >"$work/plan.json" 2>"$work/plan.log" \
   || { cat "$work/plan.log" >&2; die "load_plan"; }
 "$PY" - "$work/plan.json" "$pupils" <<'CHECK' || die "the plan (bench/load_plan.py) does not fit the seeded school"

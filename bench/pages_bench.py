@@ -3,8 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crisis_bench .venv/bin/python bench/pages_bench.py \
         [--duration 10] [--connections 8] [--workers 2] [--only markbook,writing] [--markdown]
 
-Needs `wrk` (apt install wrk) and a PostgreSQL database with `migrate`, `load_unit` and
-`seed_school --students 1500 --classes 60 --assignments 12` run on it first.
+Needs `wrk` (apt install wrk) and a PostgreSQL database with `migrate`, `load_unit`,
+`seed_school --students 1500 --classes 60 --assignments 12` and then `ANALYZE` run on it
+first (planner statistics, as autovacuum gathers them on a running server).
 
 Both servers run as a school runs the app: gunicorn with deploy/gunicorn.conf.py, DEBUG
 off, the same number of workers and threads, on 127.0.0.1; bench/hello_world.py is the
