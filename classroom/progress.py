@@ -1100,6 +1100,7 @@ class DepartmentRow:
     marks: int
     mean_percent: float | None
     criteria: dict[str, tuple[float | None, float | None]]  # code → (mean marks, mean %)
+    cells: list[tuple[float | None, float | None] | None] = field(default_factory=list)  # criteria, in `codes` order
 
 
 @dataclass
@@ -1165,6 +1166,8 @@ def department(prompt_id: int | None, now: datetime | None = None) -> Department
         if row is not None:
             row.criteria[c["criterion__code"]] = (round_half_up(c["mean_marks"], 2), round_half_up(c["mean_pct"], 1))
     codes = sorted({*codes_max, *(code for row in rows.values() for code in row.criteria)}, key=criterion_sort_key)
+    for row in rows.values():
+        row.cells = [row.criteria.get(code) for code in codes]
     return DepartmentView(prompts, prompt, codes, list(rows.values()), codes_max)
 
 
@@ -1371,9 +1374,9 @@ def department_overview(now: datetime | None = None) -> DepartmentOverview:
             pupils=school_class.pupils - a[4],
         )
         school_class.assignments.append(items[a[0]])
-    released = Q(kind="released")
+    # One row per assignment and status (the CASE worked out once a submission, not once a figure).
     sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])  # class → [sum of %, marks with a %]
-    for r in (
+    for assignment_id, kind, n, n_pct, sum_pct in (
         Submission.objects.filter(_overview_assignments(now, "assignment__"), assignment__school_class_id__in=class_ids)
         .filter(_current_pupil("student_id", "assignment__school_class_id"))
         .annotate(
@@ -1387,25 +1390,24 @@ def department_overview(now: datetime | None = None) -> DepartmentOverview:
             ),
             pct=stored_percent("mark__total", "mark__max_total"),
         )
-        .values("assignment_id")
-        .annotate(
-            n_handed_in=Count("pk", filter=Q(kind__in=HANDED_IN_KEYS)),
-            n_marked=Count("pk", filter=Q(kind__in=("marked", "released"))),
-            n_released=Count("pk", filter=released),
-            n_pct=Count("pct", filter=released),
-            sum_pct=Sum("pct", filter=released),
-        )
+        .values("assignment_id", "kind")
+        .annotate(n=Count("pk"), n_pct=Count("pct"), sum_pct=Sum("pct"))
+        .values_list("assignment_id", "kind", "n", "n_pct", "sum_pct")
         .order_by()
     ):
-        item = items[r["assignment_id"]]
-        item.handed_in, item.marked, item.released = r["n_handed_in"], r["n_marked"], r["n_released"]
-        # The mean of the released marks that have a percentage, as Avg would give it.
-        item.mean_percent = round_half_up(r["sum_pct"] / r["n_pct"], 1) if r["n_pct"] else None
-        results = by_class[item.class_id]
-        results.marks += item.released
-        if r["n_pct"]:
-            sums[item.class_id][0] += r["sum_pct"]
-            sums[item.class_id][1] += r["n_pct"]
+        item = items[assignment_id]
+        if kind in HANDED_IN_KEYS:
+            item.handed_in += n
+        if kind in ("marked", "released"):
+            item.marked += n
+        if kind == "released":
+            item.released = n
+            # The mean of the released marks that have a percentage, as Avg would give it.
+            item.mean_percent = round_half_up(sum_pct / n_pct, 1) if n_pct else None
+            by_class[item.class_id].marks += n
+            if n_pct:
+                sums[item.class_id][0] += sum_pct
+                sums[item.class_id][1] += n_pct
     for pk, (total, count) in sums.items():
         by_class[pk].mean_percent = round_half_up(total / count, 1)
     teachers: dict[int, TeacherProgress] = {}
