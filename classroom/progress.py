@@ -1374,11 +1374,13 @@ def department_overview(now: datetime | None = None) -> DepartmentOverview:
             pupils=school_class.pupils - a[4],
         )
         school_class.assignments.append(items[a[0]])
-    # One row per assignment and status (the CASE worked out once a submission, not once a figure).
+    # One row per assignment, status and whether the pupil is current: the CASE worked out once a
+    # submission, not once a figure, and the check on the pupil grouped by rather than filtered on,
+    # which PostgreSQL answers from one hashed look-up table of the enrolments instead of a probe
+    # of the submissions for each pupil of each class.
     sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])  # class → [sum of %, marks with a %]
-    for assignment_id, kind, n, n_pct, sum_pct in (
+    for assignment_id, kind, current, n, n_pct, sum_pct in (
         Submission.objects.filter(_overview_assignments(now, "assignment__"), assignment__school_class_id__in=class_ids)
-        .filter(_current_pupil("student_id", "assignment__school_class_id"))
         .annotate(
             kind=status_case(
                 state="state",
@@ -1388,13 +1390,16 @@ def department_overview(now: datetime | None = None) -> DepartmentOverview:
                 release_at="assignment__feedback_release_at",
                 now=now,
             ),
+            current=_current_pupil("student_id", "assignment__school_class_id"),
             pct=stored_percent("mark__total", "mark__max_total"),
         )
-        .values("assignment_id", "kind")
+        .values("assignment_id", "kind", "current")
         .annotate(n=Count("pk"), n_pct=Count("pct"), sum_pct=Sum("pct"))
-        .values_list("assignment_id", "kind", "n", "n_pct", "sum_pct")
+        .values_list("assignment_id", "kind", "current", "n", "n_pct", "sum_pct")
         .order_by()
     ):
+        if not current:
+            continue  # a former pupil's essay: not in the markbook's grid
         item = items[assignment_id]
         if kind in HANDED_IN_KEYS:
             item.handed_in += n
