@@ -1379,7 +1379,7 @@ def department_overview(now: datetime | None = None) -> DepartmentOverview:
     # which PostgreSQL answers from one hashed look-up table of the enrolments instead of a probe
     # of the submissions for each pupil of each class.
     sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])  # class → [sum of %, marks with a %]
-    for assignment_id, kind, current, n, n_pct, sum_pct in (
+    for assignment_id, kind, is_pupil, n, n_pct, sum_pct in (
         Submission.objects.filter(_overview_assignments(now, "assignment__"), assignment__school_class_id__in=class_ids)
         .annotate(
             kind=status_case(
@@ -1398,7 +1398,7 @@ def department_overview(now: datetime | None = None) -> DepartmentOverview:
         .values_list("assignment_id", "kind", "current", "n", "n_pct", "sum_pct")
         .order_by()
     ):
-        if not current:
+        if not is_pupil:
             continue  # a former pupil's essay: not in the markbook's grid
         item = items[assignment_id]
         if kind in HANDED_IN_KEYS:
