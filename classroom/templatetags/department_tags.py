@@ -1,17 +1,17 @@
 """The department overview's long tables rendered in Python: a row per class and assignment
 (hundreds in a school) through template nodes, or even format_html per cell, costs tens of
 ms (as the markbook's rows, classroom/templatetags/progress_tags.py). Every text is escaped
-here; the numbers are ints and floats."""
+here, by the function Django's escape wraps; the numbers are ints and floats."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
+from html import escape
 
 from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from classroom.progress import AssignmentProgress
@@ -23,19 +23,25 @@ def _plural(count: int) -> str:
     return "" if count == 1 else "s"  # the pluralize filter's rule
 
 
-def _dates(assignments: Iterable[AssignmentProgress]) -> dict[datetime, str]:
+def _dates(context: template.Context, assignments: Iterable[AssignmentProgress]) -> dict[datetime, str]:
     """Each due date as the `date:"j M Y"` filter shows it (local time), formatted once a day
-    (the filter's own formatter, without its look-up of "j M Y" among the named formats)."""
-    days = {due: timezone.localtime(due).date() for due in {a.due_at for a in assignments}}
-    shown = {day: date_format(day, "j M Y") for day in set(days.values())}
-    return {due: shown[day] for due, day in days.items()}
+    for the whole page (the filter's own formatter, without its look-up of "j M Y" among the
+    named formats)."""
+    days: dict[date, str] = context.render_context.setdefault("department_due_days", {})
+    shown = {}
+    for due in {a.due_at for a in assignments}:
+        day = timezone.localtime(due).date()
+        if day not in days:
+            days[day] = date_format(day, "j M Y")
+        shown[due] = days[day]
+    return shown
 
 
-@register.simple_tag
-def marking_progress_rows(assignments: list[AssignmentProgress]) -> SafeString:
+@register.simple_tag(takes_context=True)
+def marking_progress_rows(context: template.Context, assignments: list[AssignmentProgress]) -> SafeString:
     """One teacher's table body: per assignment, the pupils expected, handed in, marked and
     released, and the mean of the released marks with the pupils it rests on."""
-    dates = _dates(assignments)
+    dates = _dates(context, assignments)
     rows = []
     for a in assignments:
         released = f"{a.released} pupil{_plural(a.released)}"
