@@ -612,6 +612,28 @@ def test_overview_shows_standardisation_and_moderation_status(client, teacher, o
 
 
 @pytest.mark.django_db
+def test_overview_tables_escape_names_and_show_local_due_dates(client, teacher, head):
+    school_class = SchoolClassFactory(name="<b>10X</b> & co", teachers=[teacher])
+    pupil = StudentFactory()
+    school_class.enrol(pupil)
+    due = datetime.datetime(2026, 6, 30, 23, 30, tzinfo=datetime.UTC)  # 1 July in London (BST)
+    prompt = EssayPromptFactory(mark_scheme=marking_scheme())
+    marked = AssignmentFactory(school_class=school_class, prompt=prompt, title="Hotline <i>essay</i>")
+    day = datetime.timedelta(days=1)
+    AssignmentFactory(school_class=school_class, prompt=prompt, title="Détente", due_at=due, opens_at=due - day)
+    give_mark(hand_in(marked, pupil), teacher, 2, 3)  # 5/10 released
+    client.force_login(head)
+    html = client.get(reverse("classroom:department_overview")).content.decode()
+    assert "<b>10X</b>" not in html and "<i>essay</i>" not in html
+    assert '<td>&lt;b&gt;10X&lt;/b&gt; &amp; co</td><th scope="row">Hotline &lt;i&gt;essay&lt;/i&gt;</th>' in html
+    assert "<td>1 Jul 2026</td><td>1</td><td>0</td><td>0</td><td>0</td><td>–</td>" in html  # one pupil expected
+    assert '50.0% <span class="small text-body-secondary">(1 pupil)</span>' in html
+    title = "Hotline &lt;i&gt;essay&lt;/i&gt;"
+    assert f'<li>{title}: 50.0% <span class="small text-body-secondary">(1 of 1 pupil)</span></li>' in html
+    assert '<li>Détente: <span class="small text-body-secondary">no released marks (1 pupil)</span></li>' in html
+
+
+@pytest.mark.django_db
 def test_overview_with_nothing_yet(client, head):
     client.force_login(head)
     html = client.get(reverse("classroom:department_overview")).content.decode()

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 from html import escape
 
 from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from classroom.progress import AssignmentProgress
 
@@ -23,25 +25,24 @@ def _plural(count: int) -> str:
     return "" if count == 1 else "s"  # the pluralize filter's rule
 
 
-def _dates(context: template.Context, assignments: Iterable[AssignmentProgress]) -> dict[datetime, str]:
-    """Each due date as the `date:"j M Y"` filter shows it (local time), formatted once a day
-    for the whole page (the filter's own formatter, without its look-up of "j M Y" among the
-    named formats)."""
-    days: dict[date, str] = context.render_context.setdefault("department_due_days", {})
-    shown = {}
-    for due in {a.due_at for a in assignments}:
-        day = timezone.localtime(due).date()
-        if day not in days:
-            days[day] = date_format(day, "j M Y")
-        shown[due] = days[day]
-    return shown
+@lru_cache(maxsize=1024)
+def _day(day: date, language: str) -> str:
+    """A day as the `date:"j M Y"` filter shows it in the language (its own formatter, without
+    its look-up of "j M Y" among the named formats)."""
+    return date_format(day, "j M Y")
 
 
-@register.simple_tag(takes_context=True)
-def marking_progress_rows(context: template.Context, assignments: list[AssignmentProgress]) -> SafeString:
+def _dates(assignments: Iterable[AssignmentProgress]) -> dict[datetime, str]:
+    """Each due date as the filter shows it (local time)."""
+    language = get_language()
+    return {due: _day(timezone.localtime(due).date(), language) for due in {a.due_at for a in assignments}}
+
+
+@register.simple_tag
+def marking_progress_rows(assignments: list[AssignmentProgress]) -> SafeString:
     """One teacher's table body: per assignment, the pupils expected, handed in, marked and
     released, and the mean of the released marks with the pupils it rests on."""
-    dates = _dates(context, assignments)
+    dates = _dates(assignments)
     rows = []
     for a in assignments:
         released = f"{a.released} pupil{_plural(a.released)}"
