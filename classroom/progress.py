@@ -52,6 +52,7 @@ from django.db.models import (
     Avg,
     Case,
     Count,
+    Exists,
     F,
     FilteredRelation,
     FloatField,
@@ -62,6 +63,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
     Window,
@@ -76,12 +78,14 @@ from classroom.models import (
     Assignment,
     CriterionMark,
     Enrolment,
+    Exemption,
     Mark,
     ModerationSample,
     ReviewMark,
     SchoolClass,
     Standardisation,
     StrandTick,
+    Submission,
     User,
 )
 from classroom.status import (
@@ -1144,6 +1148,7 @@ class DepartmentRow:
     marks: int
     mean_percent: float | None
     criteria: dict[str, tuple[float | None, float | None]]  # code → (mean marks, mean %)
+    cells: list[tuple[float | None, float | None] | None] = field(default_factory=list)  # criteria, in `codes` order
 
 
 @dataclass
@@ -1209,6 +1214,8 @@ def department(prompt_id: int | None, now: datetime | None = None) -> Department
         if row is not None:
             row.criteria[c["criterion__code"]] = (round_half_up(c["mean_marks"], 2), round_half_up(c["mean_pct"], 1))
     codes = sorted({*codes_max, *(code for row in rows.values() for code in row.criteria)}, key=criterion_sort_key)
+    for row in rows.values():
+        row.cells = [row.criteria.get(code) for code in codes]
     return DepartmentView(prompts, prompt, codes, list(rows.values()), codes_max)
 
 
@@ -1286,17 +1293,45 @@ class DepartmentOverview:
     samples: list[SampleStatus]
 
 
-def _overview_grid(class_ids: list[int], now: datetime):
-    """The markbook's grid for these classes' opened, unarchived assignments (annotations, so
-    the filters reuse the grid's join to the assignment)."""
-    return (
-        _grid(class_ids, now)
-        .annotate(
-            a_archived_at=F("school_class__assignments__archived_at"),
-            a_opens_at=F("school_class__assignments__opens_at"),
+def _overview_assignments(now: datetime, prefix: str = "") -> Q:
+    """The assignments the overview counts, given their classes: opened and not archived
+    (`prefix`: the path to the assignment, as "assignment__")."""
+    return Q(**{f"{prefix}archived_at__isnull": True, f"{prefix}opens_at__lte": now})
+
+
+def _current_pupil(student: str, school_class: str) -> Exists:
+    """Whether the student is one of the class's current pupils (both OuterRef paths)."""
+    return Exists(
+        Enrolment.objects.filter(
+            student_id=OuterRef(student), school_class_id=OuterRef(school_class), removed_at__isnull=True
         )
-        .filter(a_archived_at__isnull=True, a_opens_at__lte=now)
     )
+
+
+def _exempt_pupils(now: datetime) -> Coalesce:
+    """The assignment's (OuterRef "pk") current pupils whose status is "exempt" (status_case)."""
+    submission = Submission.objects.filter(assignment_id=OuterRef("assignment_id"), student_id=OuterRef("student_id"))
+    exempt = (
+        Exemption.objects.filter(assignment_id=OuterRef("pk"))
+        .filter(_current_pupil("student_id", "assignment__school_class_id"))
+        .annotate(sub_state=Subquery(submission.values("state")), sub_late=Subquery(submission.values("is_late")))
+        .annotate(
+            kind=status_case(
+                state="sub_state",
+                is_late="sub_late",
+                due="assignment__due_at",
+                release="assignment__feedback_release",
+                release_at="assignment__feedback_release_at",
+                now=now,
+                exemption="pk",
+            )
+        )
+        .filter(kind="exempt")
+        .values("assignment_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(exempt), 0)
 
 
 def _standardisation_status(standardisations: list[Standardisation]) -> list[StandardisationStatus]:
@@ -1344,59 +1379,90 @@ def _standardisation_status(standardisations: list[Standardisation]) -> list[Sta
 
 def department_overview(now: datetime | None = None) -> DepartmentOverview:
     """The head's overview (see the notes above). Eight queries whatever the numbers of
-    classes, teachers, pupils and scripts: classes, their teachers, figures per assignment,
-    figures per class, standardisations, their agreed and trial marks, markers' names,
-    moderation samples."""
+    classes, teachers, pupils and scripts: classes (with their pupils, and those with a
+    released mark), their teachers, the assignments (with their exempt pupils), figures per
+    assignment, standardisations, their agreed and trial marks, markers' names, moderation
+    samples. The figures count submissions (a pupil who has none is neither handed in nor
+    marked) rather than the markbook's grid of every pupil and assignment: the same
+    statuses (status_case), in a fraction of the rows."""
     now = now or timezone.now()
+    released_here = Submission.objects.filter(
+        _overview_assignments(now, "assignment__"),
+        feedback_visible_q("", "assignment__", now),
+        student_id=OuterRef("enrolments__student_id"),
+        assignment__school_class_id=OuterRef("pk"),
+    )
+    current = Q(enrolments__removed_at__isnull=True)
     classes = list(
         SchoolClass.objects.active()
-        .annotate(pupils=Count("enrolments", filter=Q(enrolments__removed_at__isnull=True), distinct=True))
+        .annotate(
+            pupils=Count("enrolments", filter=current, distinct=True),
+            pupils_with_marks=Count("enrolments", filter=current & Q(Exists(released_here)), distinct=True),
+        )
         .prefetch_related("teachers")
         .order_by("name", "pk")
     )
-    by_class = {c.pk: ClassResults(c, list(c.teachers.all()), c.pupils) for c in classes}
-    grid = _overview_grid(list(by_class), now)
-    assignments = []
-    for r in (
-        grid.values("a_id", "school_class_id")
-        .annotate(
-            a_title=F("school_class__assignments__title"),
-            a_due_at=F("school_class__assignments__due_at"),
-            n_pupils=Count("pk", filter=~Q(kind="exempt")),
-            n_handed_in=Count("pk", filter=Q(kind__in=HANDED_IN_KEYS)),
-            n_marked=Count("pk", filter=Q(kind__in=("marked", "released"))),
-            n_released=Count("pk", filter=Q(kind="released")),
-            mean_pct=Avg("pct", filter=Q(kind="released")),
-        )
+    by_class = {c.pk: ClassResults(c, list(c.teachers.all()), c.pupils, c.pupils_with_marks) for c in classes}
+    # The markbook's grid has a row per current pupil and assignment: a class without pupils has none.
+    class_ids = [pk for pk, results in by_class.items() if results.pupils]
+    items: dict[int, AssignmentProgress] = {}
+    for a in (
+        Assignment.objects.filter(_overview_assignments(now), school_class_id__in=class_ids)
+        .annotate(n_exempt=_exempt_pupils(now))
+        .values_list("pk", "title", "school_class_id", "due_at", "n_exempt")
         .order_by()
     ):
-        school_class = by_class[r["school_class_id"]]
-        item = AssignmentProgress(
-            pk=r["a_id"],
-            title=r["a_title"],
-            class_id=school_class.school_class.pk,
+        school_class = by_class[a[2]]
+        items[a[0]] = AssignmentProgress(
+            pk=a[0],
+            title=a[1],
+            class_id=a[2],
             class_name=school_class.school_class.name,
-            due_at=r["a_due_at"],
-            pupils=r["n_pupils"],
-            handed_in=r["n_handed_in"],
-            marked=r["n_marked"],
-            released=r["n_released"],
-            mean_percent=round_half_up(r["mean_pct"], 1),
+            due_at=a[3],
+            pupils=school_class.pupils - a[4],
         )
-        school_class.assignments.append(item)
-        assignments.append(item)
-    for r in (
-        grid.values("school_class_id")
+        school_class.assignments.append(items[a[0]])
+    # One row per assignment, status and whether the pupil is current: the CASE worked out once a
+    # submission, not once a figure, and the check on the pupil grouped by rather than filtered on,
+    # which PostgreSQL answers from one hashed look-up table of the enrolments instead of a probe
+    # of the submissions for each pupil of each class.
+    sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])  # class → [sum of %, marks with a %]
+    for assignment_id, kind, is_pupil, n, n_pct, sum_pct in (
+        Submission.objects.filter(_overview_assignments(now, "assignment__"), assignment__school_class_id__in=class_ids)
         .annotate(
-            n_marks=Count("pk", filter=Q(kind="released")),
-            n_pupils=Count("student_id", filter=Q(kind="released"), distinct=True),
-            mean_pct=Avg("pct", filter=Q(kind="released")),
+            kind=status_case(
+                state="state",
+                is_late="is_late",
+                due="assignment__due_at",
+                release="assignment__feedback_release",
+                release_at="assignment__feedback_release_at",
+                now=now,
+            ),
+            current=_current_pupil("student_id", "assignment__school_class_id"),
+            pct=stored_percent("mark__total", "mark__max_total"),
         )
+        .values("assignment_id", "kind", "current")
+        .annotate(n=Count("pk"), n_pct=Count("pct"), sum_pct=Sum("pct"))
+        .values_list("assignment_id", "kind", "current", "n", "n_pct", "sum_pct")
         .order_by()
     ):
-        results = by_class[r["school_class_id"]]
-        results.marks, results.pupils_with_marks = r["n_marks"], r["n_pupils"]
-        results.mean_percent = round_half_up(r["mean_pct"], 1)
+        if not is_pupil:
+            continue  # a former pupil's essay: not in the markbook's grid
+        item = items[assignment_id]
+        if kind in HANDED_IN_KEYS:
+            item.handed_in += n
+        if kind in ("marked", "released"):
+            item.marked += n
+        if kind == "released":
+            item.released = n
+            # The mean of the released marks that have a percentage, as Avg would give it.
+            item.mean_percent = round_half_up(sum_pct / n_pct, 1) if n_pct else None
+            by_class[item.class_id].marks += n
+            if n_pct:
+                sums[item.class_id][0] += sum_pct
+                sums[item.class_id][1] += n_pct
+    for pk, (total, count) in sums.items():
+        by_class[pk].mean_percent = round_half_up(total / count, 1)
     teachers: dict[int, TeacherProgress] = {}
     for results in by_class.values():
         results.assignments.sort(key=lambda a: (a.due_at, a.pk), reverse=True)

@@ -8,6 +8,7 @@ come from, the pages, who sees what, the CSV, and the query budgets at two data 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import random
 
@@ -33,6 +34,7 @@ from classroom.models import (
     Standardisation,
     StandardisationScript,
 )
+from classroom.status import HANDED_IN_KEYS
 from tests.factories import (
     AssignmentFactory,
     EssayPromptFactory,
@@ -41,7 +43,7 @@ from tests.factories import (
     TeacherFactory,
     marking_scheme,
 )
-from tests.helpers import give_mark, hand_in
+from tests.helpers import draft, give_mark, hand_in
 
 TOLERANCE = 1e-9
 CRITERIA = ("AO1", "AO2", "AO3")
@@ -535,6 +537,53 @@ def test_overview_counts_marking_progress_and_results(teacher, other_teacher, he
 
 
 @pytest.mark.django_db
+def test_overview_figures_agree_with_the_markbook_statuses(teacher, head, school_class):
+    """The overview counts submissions; the markbook's grid has every pupil and assignment. They
+    must agree: exempt pupils (with nothing, a draft, or work handed in anyway), a pupil who left
+    the class (their marks no longer count), late and returned work, marks shown by date."""
+    prompt = EssayPromptFactory(mark_scheme=marking_scheme())
+    ten_days_ago = timezone.now() - datetime.timedelta(days=10)
+    past_due = AssignmentFactory(school_class=school_class, prompt=prompt, opens_at=ten_days_ago)
+    by_date = AssignmentFactory(
+        school_class=school_class, prompt=prompt, feedback_release="at_date", feedback_release_at=timezone.now()
+    )
+    pupils = [StudentFactory() for _ in range(8)]
+    for pupil in pupils:
+        school_class.enrol(pupil)
+    for assignment in (past_due, by_date):
+        give_mark(hand_in(assignment, pupils[0]), teacher, 2, 3)
+        give_mark(hand_in(assignment, pupils[1]), teacher, 4, 6, release=False)
+        hand_in(assignment, pupils[2]).return_for_redraft(by=teacher)
+        draft(assignment, pupils[3])
+        assignment.exempt(pupils[3], by=teacher)  # a draft: exempt
+        assignment.exempt(pupils[4], by=teacher)  # nothing: exempt
+        give_mark(hand_in(assignment, pupils[5]), teacher, 1, 1)
+        assignment.exempt(pupils[5], by=teacher)  # handed in and marked anyway: counts
+        give_mark(hand_in(assignment, pupils[6]), teacher, 4, 3)
+    hand_in(past_due, pupils[7])  # late
+    school_class.enrolments.get(student=pupils[6]).remove()  # left, with two released marks
+    SchoolClassFactory().enrol(StudentFactory())  # a class with no assignments
+    AssignmentFactory(school_class=SchoolClassFactory())  # an assignment in a class with no pupils
+    book = progress.markbook(school_class)
+    view = progress.department_overview()
+    [results] = [c for c in view.classes if c.school_class == school_class]
+    assert [a.pk for c in view.classes for a in c.assignments] == [by_date.pk, past_due.pk]  # due last first
+    released_pupils = set()
+    for i, column in enumerate(book.columns):
+        kinds = [row.cells[i].kind for row in book.rows]
+        [item] = [a for a in results.assignments if a.pk == column.assignment_id]
+        assert item.pupils == len(kinds) - kinds.count("exempt") == 6  # the cast's pupil, seven of ours, two exempt
+        assert item.handed_in == sum(kind in HANDED_IN_KEYS for kind in kinds)
+        assert item.marked == sum(kind in ("marked", "released") for kind in kinds)
+        assert item.released == kinds.count("released")
+        assert item.mean_percent == column.mean_percent
+        released_pupils |= {row.student_id for row in book.rows if row.cells[i].kind == "released"}
+    assert [(a.handed_in, a.marked, a.released) for a in results.assignments] == [(3, 3, 3), (4, 3, 2)]
+    assert (results.pupils, results.pupils_with_marks, results.marks) == (8, len(released_pupils), 5)
+    assert results.mean_percent == book.class_mean_percent
+
+
+@pytest.mark.django_db
 def test_overview_shows_standardisation_and_moderation_status(client, teacher, other_teacher, head):
     third = TeacherFactory(first_name="Tom", last_name="Third")
     TeacherFactory(first_name="Fran", last_name="Fourth")
@@ -560,6 +609,28 @@ def test_overview_shows_standardisation_and_moderation_status(client, teacher, o
     html = client.get(reverse("classroom:department_overview")).content.decode()
     assert "1: Tess Teacher" in html and "1: Otto Other" in html and "2 of 3" in html and "1 of 3" in html
     assert reverse("classroom:agreement") in html and reverse("classroom:department_progress") in html
+
+
+@pytest.mark.django_db
+def test_overview_tables_escape_names_and_show_local_due_dates(client, teacher, head):
+    school_class = SchoolClassFactory(name="<b>10X</b> & co", teachers=[teacher])
+    pupil = StudentFactory()
+    school_class.enrol(pupil)
+    due = datetime.datetime(2026, 6, 30, 23, 30, tzinfo=datetime.UTC)  # 1 July in London (BST)
+    prompt = EssayPromptFactory(mark_scheme=marking_scheme())
+    marked = AssignmentFactory(school_class=school_class, prompt=prompt, title="Hotline <i>essay</i>")
+    day = datetime.timedelta(days=1)
+    AssignmentFactory(school_class=school_class, prompt=prompt, title="Détente", due_at=due, opens_at=due - day)
+    give_mark(hand_in(marked, pupil), teacher, 2, 3)  # 5/10 released
+    client.force_login(head)
+    html = client.get(reverse("classroom:department_overview")).content.decode()
+    assert "<b>10X</b>" not in html and "<i>essay</i>" not in html
+    assert '<td>&lt;b&gt;10X&lt;/b&gt; &amp; co</td><th scope="row">Hotline &lt;i&gt;essay&lt;/i&gt;</th>' in html
+    assert "<td>1 Jul 2026</td><td>1</td><td>0</td><td>0</td><td>0</td><td>–</td>" in html  # one pupil expected
+    assert '50.0% <span class="small text-body-secondary">(1 pupil)</span>' in html
+    title = "Hotline &lt;i&gt;essay&lt;/i&gt;"
+    assert f'<li>{title}: 50.0% <span class="small text-body-secondary">(1 of 1 pupil)</span></li>' in html
+    assert '<li>Détente: <span class="small text-body-secondary">no released marks (1 pupil)</span></li>' in html
 
 
 @pytest.mark.django_db

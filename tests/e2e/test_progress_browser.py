@@ -85,6 +85,9 @@ def test_teacher_opens_a_students_progress_from_the_markbook(page, live_server, 
 def test_head_compares_classes_on_one_question(page, live_server, known, head):
     log_in(page, live_server, "head.of.dept", PASSWORD)
     page.get_by_role("link", name="Department", exact=True).click()
+    progress_table = page.get_by_role("table", name=re.compile("Marking progress of"))
+    expect(progress_table.first.get_by_role("rowheader").first).to_be_visible()
+    assert_accessible(page, "department overview")
     page.get_by_role("link", name="Results by essay question").click()
     page.get_by_label("Essay question").select_option(str(known["prompt"].pk))
     page.get_by_role("button", name="Show").click()
