@@ -1432,14 +1432,9 @@ class Submission(Versioned):
         self.refresh_from_db()
         return self
 
-    def _snapshot(self, reason: str, at: datetime, throttle: bool = False) -> SubmissionRevision | None:
-        """Keep a copy of the text; autosaves only when it changed and not within the interval."""
-        if throttle:
-            last = self.revisions.order_by("-created_at", "-pk").first()
-            if last is not None and (last.text == self.text or at - last.created_at < REVISION_INTERVAL):
-                return None
-            if last is None and not self.text.strip():
-                return None
+    def _snapshot(self, reason: str, at: datetime) -> SubmissionRevision:
+        """Keep a copy of the text as handed in or returned (an autosave's copy is kept by
+        classroom/essay_save.py, when _keeps_revision says)."""
         return SubmissionRevision.objects.create(
             submission=self,
             text=self.text,
