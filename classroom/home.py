@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from classroom import permissions, progress
 from classroom import status as status_rules
-from classroom.compiled import CompiledQuery
 from classroom.models import Assignment, AssignmentChange, SchoolClass, Submission, User
 from classroom.status import (
     HANDED_IN_KEYS,
@@ -229,10 +228,6 @@ def _figures(class_ids: list[int], now: datetime):
     )
 
 
-# Compiled once: its CASE expressions cost the ORM more to compile than PostgreSQL to answer.
-_figures_compiled = CompiledQuery(_figures)
-
-
 def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTodo]:
     """Each live assignment of the classes with its to-do figures, in one grouped query
     (titles and due dates come with the next links: see `_describe`)."""
@@ -251,7 +246,7 @@ def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTo
             responses=r["n_responses"],
             archived=r["a_archived_at"] is not None,
         )
-        for r in _figures_compiled.rows(class_ids=class_ids, now=now)
+        for r in _figures(class_ids=class_ids, now=now)
     ]
 
 
