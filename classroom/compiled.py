@@ -9,6 +9,12 @@ The values may be ids (int or None), lists of ids, and datetimes. A pattern of v
 changes the SQL's shape (None, a list's length) is compiled on its own. Where a value does
 not reach the SQL as a parameter of its own (a backend that adapts it first, an empty list),
 the queryset is simply run as built: slower, never different.
+
+A build must make its SQL from its values and constants alone. Each shape is therefore built
+twice, with two sets of stand-ins, and kept only if the two agree everywhere but in the
+stand-ins' places: a value that reaches the SQL changed (`now - a week`), a time read inside
+the build (`timezone.now()`), or a query run while building (rows frozen into the SQL) makes
+them disagree, or is caught, and that shape is run as built every time.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ Value = int | datetime | list[int] | None
 # Stand-ins no row's id or date is, and unlike any constant a query uses.
 _ID = -7_300_001
 _WHEN = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
+_SECOND = 500  # the second set of stand-ins starts here
 
 
 @dataclass
@@ -41,10 +48,11 @@ class _Compiled:
     names: tuple[str, ...] = ()  # a values() queryset's keys
 
 
-def _stand_ins(values: dict[str, Value]) -> tuple[dict[str, Value], dict[object, tuple[str, int]]]:
+def _stand_ins(values: dict[str, Value], start: int = 0) -> tuple[dict[str, Value], dict[object, tuple[str, int]]]:
+    """Stand-ins for `values`, numbered from `start`, and which value (and list index) each is."""
     built: dict[str, Value] = {}
     where: dict[object, tuple[str, int]] = {}
-    counter = 0
+    counter = start
     for name, value in values.items():
         if isinstance(value, list):
             stand_in: Value = [_ID - (counter := counter + 1) for _ in value]
@@ -90,20 +98,42 @@ class CompiledQuery(Generic[_M]):
         return compiled
 
     def _compile(self, values: dict[str, Value]) -> _Compiled:
-        built, where = _stand_ins(values)
-        queryset = self.build(**built)
-        compiler = queryset.query.get_compiler(using=queryset.db)
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:
+        first, second = self._build(values, 0), self._build(values, _SECOND)
+        if first is None or second is None:
             return _Compiled(None)
-        slots = tuple(where.get(_key(param)) for param in params)
-        if {slot for slot in slots if slot is not None} != set(where.values()):
-            return _Compiled(None)  # a value was adapted or left out: no safe binding
+        (queryset, compiler, sql, params, slots), (_, _, sql_2, params_2, slots_2) = first, second
+        if sql != sql_2 or slots != slots_2:
+            return _Compiled(None)  # the values change the SQL's shape beyond None and length
+        if any(slot is None and a != b for a, b, slot in zip(params, params_2, slots, strict=True)):
+            return _Compiled(None)  # a parameter comes from a value changed, or from the clock
         query = queryset.query
         # As ValuesIterable names a row's columns.
         names = tuple(query.selected or (*query.extra_select, *query.values_select, *query.annotation_select))
         return _Compiled(compiler, sql, tuple(params), slots, names)
+
+    def _build(self, values: dict[str, Value], start: int) -> tuple[Any, SQLCompiler, str, list, tuple] | None:
+        """The build with stand-ins numbered from `start`: its queryset, compiler, SQL,
+        parameters and each parameter's slot; None if the values cannot all be bound."""
+        built, where = _stand_ins(values, start)
+        queried: list[str] = []
+
+        def no_queries(execute, sql, params, many, context):  # rows read now would be frozen in
+            queried.append(sql)
+            return execute(sql, params, many, context)
+
+        with connections[DEFAULT_DB_ALIAS].execute_wrapper(no_queries):
+            queryset = self.build(**built)
+            compiler = queryset.query.get_compiler(using=queryset.db)
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:
+                return None
+        if queried:
+            return None
+        slots = tuple(where.get(_key(param)) for param in params)
+        if {slot for slot in slots if slot is not None} != set(where.values()):
+            return None  # a value was adapted or left out: no safe binding
+        return queryset, compiler, sql, list(params), slots
 
     def _bind(self, compiled: _Compiled, values: dict[str, Value]) -> list[Any]:
         bound: list[Any] = []

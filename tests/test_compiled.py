@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from classroom.compiled import CompiledQuery
 from classroom.models import Assignment, Submission
+from tests.factories import AssignmentFactory
+
+DAY = timedelta(days=1)
 
 
 def _assignments(class_ids: list[int], due_before, prompt: int | None):
@@ -49,3 +54,82 @@ def test_objects_come_back_as_model_instances(marking_assignment):
     compiled = CompiledQuery(lambda pk: Assignment.objects.filter(pk=pk))
     assert compiled.objects(pk=marking_assignment.pk) == [marking_assignment]
     assert compiled.objects(pk=-5) == []
+
+
+def _due_within_a_week(class_id: int, now):
+    # A value changed before it reaches the SQL: the stand-in never appears there as given.
+    return Assignment.objects.filter(school_class_id=class_id, due_at__lt=now + timedelta(days=7)).values("pk")
+
+
+def _due_by_now_and_before(class_id: int, now):
+    # `now` reaches the SQL both as given and changed: binding only the first would be wrong.
+    return Assignment.objects.filter(
+        school_class_id=class_id, opens_at__lte=now, due_at__lt=now + timedelta(days=7)
+    ).values("pk")
+
+
+def _due_before_the_clock(class_id: int):
+    # The time is read inside the build: compiled once, it would be frozen.
+    return Assignment.objects.filter(school_class_id=class_id, due_at__lt=timezone.now()).values("pk")
+
+
+def _due_last(class_id: int):
+    # A query run while building: its answer would be frozen into the SQL.
+    last = Assignment.objects.order_by("-due_at").values_list("due_at", flat=True).first()
+    return Assignment.objects.filter(school_class_id=class_id, due_at__gte=last).values("pk")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("build", [_due_within_a_week, _due_by_now_and_before])
+def test_a_value_changed_inside_the_build_is_never_bound_as_compiled(build, marking_assignment):
+    compiled = CompiledQuery(build)
+    class_id = marking_assignment.school_class_id
+    due = marking_assignment.due_at
+    for now in (due - timedelta(days=1), due - timedelta(days=30), due - timedelta(days=1)):
+        now = max(now, marking_assignment.opens_at)
+        assert compiled.rows(class_id=class_id, now=now) == list(build(class_id=class_id, now=now))
+    assert compiled.rows(class_id=class_id, now=due - timedelta(days=1)) == [{"pk": marking_assignment.pk}]
+    assert compiled._compiled({"class_id": class_id, "now": due}).compiler is None
+
+
+@pytest.mark.django_db
+def test_the_clock_read_inside_the_build_is_not_frozen(marking_assignment):
+    compiled = CompiledQuery(_due_before_the_clock)
+    class_id = marking_assignment.school_class_id
+    Assignment.objects.filter(pk=marking_assignment.pk).update(due_at=timezone.now() + timedelta(milliseconds=50))
+    assert compiled.rows(class_id=class_id) == []  # not yet due
+    assert compiled._compiled({"class_id": class_id}).compiler is None
+    time.sleep(0.1)
+    assert compiled.rows(class_id=class_id) == [{"pk": marking_assignment.pk}]  # due now: the clock is read again
+
+
+@pytest.mark.django_db
+def test_a_query_run_while_building_is_not_frozen_into_the_sql(marking_assignment):
+    compiled = CompiledQuery(_due_last)
+    class_id = marking_assignment.school_class_id
+    assert compiled.rows(class_id=class_id) == [{"pk": marking_assignment.pk}]
+    assert compiled._compiled({"class_id": class_id}).compiler is None
+    later = AssignmentFactory(school_class=marking_assignment.school_class, due_at=marking_assignment.due_at + DAY)
+    assert compiled.rows(class_id=class_id) == [{"pk": later.pk}]
+
+
+@pytest.mark.django_db
+def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
+    """Each CompiledQuery the app uses is compiled (not run as built) where it can be."""
+    from classroom import department, permissions, progress
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite adapts datetimes itself: those shapes are run as built")
+    class_id, now = marking_assignment.school_class_id, timezone.now()
+    shapes = [
+        (progress._attention_compiled, {"class_id": class_id, "now": now}),
+        (progress._counted_compiled, {"class_id": class_id, "now": now}),
+        (progress._latest_two_compiled, {"class_id": class_id, "now": now}),
+        (progress._criterion_marks_compiled, {"pair": [1, 2], "class_id": class_id, "now": now}),
+        (progress._strand_ratings_compiled, {"pair": [1], "class_id": class_id, "now": now}),
+        (department._untried_required_compiled, {"prompt": 1, "original": None, "marker": teacher.pk}),
+        (department._untried_required_compiled, {"prompt": 1, "original": 2, "marker": teacher.pk}),
+        (permissions._writer_essay, {"student": 1, "assignment": marking_assignment.pk, "now": now}),
+    ]
+    for query, values in shapes:
+        assert query._compiled(values).compiler is not None, query.build.__name__
