@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="Comma-separated page names (default: all).")
     parser.add_argument("--repeat", type=int, default=30, help="Requests a page (default 30).")
     parser.add_argument("--profile", type=int, default=0, help="Print the N costliest functions of each page.")
-    parser.add_argument("--sql", action="store_true", help="Also print the milliseconds the queries took.")
+    parser.add_argument("--sql", action="store_true", help="Also print the milliseconds the queries took, and each query of the last request.")
     args = parser.parse_args()
     served.require_postgres()
     static_root = production_settings()
@@ -92,6 +92,9 @@ def main() -> None:
                 f"{page.name:<30} {statistics.median(walls):8.1f} {min(walls):6.1f} "
                 f"{statistics.median(cpus):7.1f} {queries:8d} {sql}"
             )
+            if args.sql:  # each query of the last request: milliseconds and its start
+                for query in captured.captured_queries:
+                    print(f"    {float(query['time']) * 1000:6.1f} ms  {query['sql'][:110]}")
             if args.profile:
                 profiler = cProfile.Profile()
                 profiler.enable()

@@ -33,6 +33,9 @@ _M = TypeVar("_M", bound=models.Model)
 
 Value = int | datetime | list[int] | None
 
+# Shapes kept a thread for one query, at most.
+MAX_SHAPES = 200
+
 # Stand-ins no row's id or date is, and unlike any constant a query uses.
 _ID = -7_300_001
 _WHEN = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
@@ -94,6 +97,8 @@ class CompiledQuery(Generic[_M]):
         cache: dict[object, _Compiled] = self._local.__dict__.setdefault("cache", {})
         compiled = cache.get(shape)
         if compiled is None:
+            if len(cache) >= MAX_SHAPES:  # lists of many lengths: start again rather than grow
+                cache.clear()
             compiled = cache[shape] = self._compile(values)
         return compiled
 

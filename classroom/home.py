@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from classroom import permissions, progress
 from classroom import status as status_rules
+from classroom.compiled import CompiledQuery
 from classroom.models import Assignment, AssignmentChange, SchoolClass, Submission, User
 from classroom.status import (
     HANDED_IN_KEYS,
@@ -228,6 +229,10 @@ def _figures(class_ids: list[int], now: datetime):
     )
 
 
+# Compiled once: its CASE expressions cost the ORM more to compile than PostgreSQL to answer.
+_figures_compiled = CompiledQuery(_figures)
+
+
 def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTodo]:
     """Each live assignment of the classes with its to-do figures, in one grouped query
     (titles and due dates come with the next links: see `_describe`)."""
@@ -246,7 +251,7 @@ def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTo
             responses=r["n_responses"],
             archived=r["a_archived_at"] is not None,
         )
-        for r in _figures(class_ids=class_ids, now=now)
+        for r in _figures_compiled.rows(class_ids=class_ids, now=now)
     ]
 
 
@@ -274,26 +279,39 @@ def _next_in_queue(condition: Q, wanted: list[int]) -> Case:
     return Case(When(pk__in=wanted, then=in_order), default=None)
 
 
+def _to_do(waiting: list[int], class_ids: list[int], now: datetime, scripts: list[int], responses: list[int]):
+    """_describe's query: the assignments `waiting` and any live one of `class_ids` not yet due,
+    with the next script of those in `scripts` and the next response of those in `responses`."""
+    # "To mark" is status "submitted"/"late": the stored state SUBMITTED (classroom/status.py).
+    return (
+        Assignment.objects.filter(
+            Q(pk__in=waiting) | Q(school_class_id__in=class_ids, due_at__gt=now, archived_at__isnull=True)
+        )
+        .annotate(
+            next_script=_next_in_queue(Q(state=State.SUBMITTED), scripts),
+            next_response=_next_in_queue(response_waiting_q("mark__dirt__"), responses),
+        )
+        .values("pk", "school_class_id", "title", "due_at", "archived_at", "next_script", "next_response")
+    )
+
+
+# Compiled once for each length of its lists: its subqueries cost the ORM more than PostgreSQL.
+_to_do_compiled = CompiledQuery(_to_do)
+
+
 def _describe(items: dict[int, AssignmentTodo], class_ids: list[int], now: datetime) -> list[AssignmentTodo]:
     """The to-do's assignments, in one query: those of `items` with something to do (archived
     or not) and any live one of `class_ids` not yet due, with their titles, due dates, next
     script and next response. Work waiting first (oldest due first), then deadlines to come
     (soonest first)."""
-    waiting = [pk for pk, item in items.items() if item.needs_action]
     if not class_ids:
         return []
-    # "To mark" is status "submitted"/"late": the stored state SUBMITTED (classroom/status.py).
-    script = Q(state=State.SUBMITTED)
-    response = response_waiting_q("mark__dirt__")
-    rows = (
-        Assignment.objects.filter(
-            Q(pk__in=waiting) | Q(school_class_id__in=class_ids, due_at__gt=now, archived_at__isnull=True)
-        )
-        .annotate(
-            next_script=_next_in_queue(script, [pk for pk, item in items.items() if item.to_mark]),
-            next_response=_next_in_queue(response, [pk for pk, item in items.items() if item.responses]),
-        )
-        .values("pk", "school_class_id", "title", "due_at", "archived_at", "next_script", "next_response")
+    rows = _to_do_compiled.rows(
+        waiting=[pk for pk, item in items.items() if item.needs_action],
+        class_ids=class_ids,
+        now=now,
+        scripts=[pk for pk, item in items.items() if item.to_mark],
+        responses=[pk for pk, item in items.items() if item.responses],
     )
     listed = []
     for r in rows:

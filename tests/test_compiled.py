@@ -116,7 +116,7 @@ def test_a_query_run_while_building_is_not_frozen_into_the_sql(marking_assignmen
 @pytest.mark.django_db
 def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
     """Each CompiledQuery the app uses is compiled (not run as built) where it can be."""
-    from classroom import department, permissions, progress
+    from classroom import department, home, permissions, progress
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite adapts datetimes itself: those shapes are run as built")
@@ -129,6 +129,8 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (progress._strand_ratings_compiled, {"pair": [1], "class_id": class_id, "now": now}),
         (department._untried_required_compiled, {"prompt": 1, "original": None, "marker": teacher.pk}),
         (department._untried_required_compiled, {"prompt": 1, "original": 2, "marker": teacher.pk}),
+        (home._figures_compiled, {"class_ids": [class_id, class_id + 1], "now": now}),
+        (home._to_do_compiled, {"waiting": [1], "class_ids": [class_id], "now": now, "scripts": [1], "responses": []}),
         (permissions._writer_essay, {"student": 1, "assignment": marking_assignment.pk, "now": now}),
     ]
     for query, values in shapes:
