@@ -48,7 +48,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="Comma-separated page names (default: all).")
     parser.add_argument("--repeat", type=int, default=30, help="Requests a page (default 30).")
     parser.add_argument("--profile", type=int, default=0, help="Print the N costliest functions of each page.")
-    parser.add_argument("--sql", action="store_true", help="Also print query milliseconds, and each query of the last request.")
+    parser.add_argument(
+        "--sql", action="store_true", help="Also print query milliseconds, and each query of the last request."
+    )
     args = parser.parse_args()
     served.require_postgres()
     static_root = production_settings()
