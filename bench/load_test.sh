@@ -94,6 +94,10 @@ app_env=(
   "VAR_DIR=$work/var" "STATIC_ROOT=$work/staticfiles"
   "GUNICORN_BIND=127.0.0.1:$port" "GUNICORN_WORKERS=$workers"
 )
+# gunicorn settings to compare, if given (deploy/gunicorn.conf.py's defaults otherwise).
+for name in GUNICORN_THREADS GUNICORN_MAX_REQUESTS GUNICORN_PRELOAD GUNICORN_KEEPALIVE_REQUESTS; do
+  if [ -n "${!name:-}" ]; then app_env+=("$name=${!name}"); fi
+done
 manage() { "${app_env[@]}" "$PY" manage.py "$@"; }
 
 say "fresh database $(pg_db_name "$DB_URL")"

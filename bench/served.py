@@ -98,7 +98,8 @@ def _start(app: str | None, port: int, workers: int, static_root: str, log: Path
     }
     # GUNICORN_MAX_REQUESTS: the shipped 1,000 recycles a hello-world worker every second or
     # so, which holds hello-world's rate well down; set it high to see the rates without.
-    for name in ("CACHE_URL", "CONN_MAX_AGE", "DB_POOL_MAX_SIZE", "GUNICORN_THREADS", "GUNICORN_MAX_REQUESTS"):
+    passed = ("CACHE_URL", "CONN_MAX_AGE", "DB_POOL_MAX_SIZE", "GUNICORN_THREADS", "GUNICORN_MAX_REQUESTS")
+    for name in (*passed, "GUNICORN_PRELOAD", "GUNICORN_KEEPALIVE_REQUESTS"):
         if name in os.environ:
             env[name] = os.environ[name]
     gunicorn = str(Path(sys.executable).parent / "gunicorn")

@@ -49,10 +49,34 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # nginx keeps upstream connections open (keepalive in its upstream block).
 keepalive = 5
 
+# The master loads the app once and each worker starts as a copy of it (fork): replacing a
+# worker (below) then costs a fork, not a fresh import of Django and the app (most of a
+# second of CPU, which the other worker's requests wait through on a small server), and the
+# workers share the loaded code's memory. Nothing connects to the database or the cache
+# while loading, so no connection is shared. Because the code is loaded once,
+# `systemctl reload` starts new workers from the code already loaded: after an upgrade,
+# `systemctl restart` (docs/self-hosting.md, "Upgrades"). GUNICORN_PRELOAD=0 turns it off.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
+
 # Replace each worker after about a thousand requests (jittered so they do not all restart
 # together): a cheap guard against slow memory growth during a long term.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = max(1, max_requests // 10)
+
+# A kept-alive connection stays with the worker that accepted it, and a replaced worker's
+# connections all reconnect to the others; left alone, one worker ends up holding most of
+# nginx's kept-alive connections (or a load tester's) while another waits idle. Ending each
+# connection after this many requests sends the next one back to the listening socket,
+# where whichever worker is free first accepts it. A new connection on the same machine
+# costs a fraction of a millisecond.
+keepalive_requests = _int("GUNICORN_KEEPALIVE_REQUESTS", 100)
+
+
+def pre_request(worker: object, req: object) -> None:
+    """Gunicorn's hook before each request: the last request a connection may carry closes it."""
+    if getattr(req, "req_number", 1) >= keepalive_requests:
+        req.must_close = True  # type: ignore[attr-defined]
+
 
 # The heartbeat file must live in memory, not on disk, or a busy disk stalls workers.
 # systemd gives the service /run/crisis-classroom (RuntimeDirectory=) for it.
