@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
-PROBE = '''
+PROBE = """
 import os
 
 LOADED_BY = os.getpid()
@@ -26,7 +26,7 @@ def application(environ, start_response):
     body = f"{LOADED_BY} {os.getpid()}".encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
-'''
+"""
 
 
 def _free_port() -> int:
