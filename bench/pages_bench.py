@@ -14,9 +14,9 @@ is taken there), then wrk runs --duration seconds with --connections connections
 a session cookie made for the page's user (as after signing in) and the X-Forwarded-Proto
 header the shipped nginx config sends, --runs times; the best run counts. (wrk's keep-alive
 connections are shared out between the gunicorn workers as they connect, and when a worker
-is recycled after max_requests its connections move to the other: a run can measure one
-worker, about half the rate. The best of several short runs is the rate with both at
-work.) Hello-world is measured before, between and after the pages; "share" is a page's
+is replaced its connections move to the others: a run can measure one worker at about half
+the rate. The best of several short runs is the rate with both at work.) Hello-world is
+measured before, between and after the pages; "share" is a page's
 requests per second over hello-world's median. Nothing here writes to the database except
 the benchmark's own sessions, which are deleted at the end.
 """

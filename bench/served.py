@@ -96,8 +96,7 @@ def _start(app: str | None, port: int, workers: int, static_root: str, log: Path
         "GUNICORN_WORKERS": str(workers),
         "GUNICORN_LOG_LEVEL": "warning",
     }
-    # GUNICORN_MAX_REQUESTS: the shipped 1,000 recycles a hello-world worker every second or
-    # so, which holds hello-world's rate well down; set it high to see the rates without.
+    # Passed on when set, to compare gunicorn settings (deploy/gunicorn.conf.py's defaults otherwise).
     passed = ("CACHE_URL", "CONN_MAX_AGE", "DB_POOL_MAX_SIZE", "GUNICORN_THREADS", "GUNICORN_MAX_REQUESTS")
     for name in (*passed, "GUNICORN_PRELOAD", "GUNICORN_KEEPALIVE_REQUESTS"):
         if name in os.environ:

@@ -14,7 +14,9 @@ A build must make its SQL from its values and constants alone. Each shape is the
 twice, with two sets of stand-ins, and kept only if the two agree everywhere but in the
 stand-ins' places: a value that reaches the SQL changed (`now - a week`), a time read inside
 the build (`timezone.now()`), or a query run while building (rows frozen into the SQL) makes
-them disagree, or is caught, and that shape is run as built every time.
+them disagree, or is caught, and that shape is run as built every time. (What a build reads
+without a query, from a cache or rows already in memory, is not caught: builds read nothing.)
+Values of other kinds (a bool, a text) are refused with TypeError rather than compiled in.
 """
 
 from __future__ import annotations
@@ -33,13 +35,17 @@ _M = TypeVar("_M", bound=models.Model)
 
 Value = int | datetime | list[int] | None
 
-# Shapes kept a thread for one query, at most.
+# At most this many shapes per query and thread.
 MAX_SHAPES = 200
 
-# Stand-ins no row's id or date is, and unlike any constant a query uses.
-_ID = -7_300_001
-_WHEN = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
-_SECOND = 500  # the second set of stand-ins starts here
+# Two sets of stand-ins no row's id or date is, unlike any constant a query uses, and unlike
+# each other in every part (sign and size of the ids; year, month, day, weekday, hour, minute,
+# second and microsecond of the times), so a build that rounds, truncates or branches on a
+# value gives two different answers and is refused.
+_STAND_INS = (
+    (-7_300_001, datetime(1901, 2, 3, 4, 5, 6, 100, tzinfo=UTC)),
+    (1_913_000_007, datetime(2187, 9, 28, 19, 51, 37, 500_000, tzinfo=UTC)),
+)
 
 
 @dataclass
@@ -51,21 +57,36 @@ class _Compiled:
     names: tuple[str, ...] = ()  # a values() queryset's keys
 
 
-def _stand_ins(values: dict[str, Value], start: int = 0) -> tuple[dict[str, Value], dict[object, tuple[str, int]]]:
-    """Stand-ins for `values`, numbered from `start`, and which value (and list index) each is."""
+def _check(values: dict[str, Value]) -> None:
+    """Only the values a stand-in can take the place of: any other (a bool, a text, a date)
+    would reach the build unchanged and be compiled into the SQL for every later call."""
+    for name, value in values.items():
+        if value is None or isinstance(value, datetime):
+            continue
+        if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            continue
+        raise TypeError(f"CompiledQuery value {name}={value!r}: only ids, lists of ids, datetimes and None")
+
+
+def _stand_ins(values: dict[str, Value], which: int) -> tuple[dict[str, Value], dict[object, tuple[str, int]]]:
+    """Stand-ins for `values` from set `which`, and which value (and list index) each is."""
+    base_id, base_when = _STAND_INS[which]
+    step = 1 if base_id > 0 else -1
     built: dict[str, Value] = {}
     where: dict[object, tuple[str, int]] = {}
-    counter = start
+    counter = 0
     for name, value in values.items():
         if isinstance(value, list):
-            stand_in: Value = [_ID - (counter := counter + 1) for _ in value]
+            stand_in: Value = [base_id + step * (counter := counter + 1) for _ in value]
             assert isinstance(stand_in, list)
             where.update({(int, s): (name, index) for index, s in enumerate(stand_in)})
         elif isinstance(value, datetime):
-            stand_in = _WHEN + timedelta(microseconds=(counter := counter + 1))
+            stand_in = base_when + timedelta(microseconds=(counter := counter + 1))
             where[(datetime, stand_in)] = (name, -1)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            stand_in = _ID - (counter := counter + 1) * 1000
+        elif isinstance(value, int):
+            stand_in = base_id + step * (counter := counter + 1)
             where[(int, stand_in)] = (name, -1)
         else:
             stand_in = value
@@ -91,6 +112,7 @@ class CompiledQuery(Generic[_M]):
         self._local = threading.local()
 
     def _compiled(self, values: dict[str, Value]) -> _Compiled:
+        _check(values)
         shape = tuple(
             (name, len(value) if isinstance(value, list) else value is None) for name, value in sorted(values.items())
         )
@@ -103,7 +125,7 @@ class CompiledQuery(Generic[_M]):
         return compiled
 
     def _compile(self, values: dict[str, Value]) -> _Compiled:
-        first, second = self._build(values, 0), self._build(values, _SECOND)
+        first, second = self._build(values, 0), self._build(values, 1)
         if first is None or second is None:
             return _Compiled(None)
         (queryset, compiler, sql, params, slots), (_, _, sql_2, params_2, slots_2) = first, second
@@ -116,10 +138,10 @@ class CompiledQuery(Generic[_M]):
         names = tuple(query.selected or (*query.extra_select, *query.values_select, *query.annotation_select))
         return _Compiled(compiler, sql, tuple(params), slots, names)
 
-    def _build(self, values: dict[str, Value], start: int) -> tuple[Any, SQLCompiler, str, list, tuple] | None:
-        """The build with stand-ins numbered from `start`: its queryset, compiler, SQL,
-        parameters and each parameter's slot; None if the values cannot all be bound."""
-        built, where = _stand_ins(values, start)
+    def _build(self, values: dict[str, Value], which: int) -> tuple[Any, SQLCompiler, str, list, tuple] | None:
+        """The build with stand-in set `which`: its queryset, compiler, SQL, parameters and
+        each parameter's slot; None if the values cannot all be bound."""
+        built, where = _stand_ins(values, which)
         queried: list[str] = []
 
         def no_queries(execute, sql, params, many, context):  # rows read now would be frozen in

@@ -58,22 +58,27 @@ keepalive = 5
 # `systemctl restart` (docs/self-hosting.md, "Upgrades"). GUNICORN_PRELOAD=0 turns it off.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
 
-# Replace each worker after about a thousand requests (jittered so they do not all restart
-# together): a cheap guard against slow memory growth during a long term.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = max(1, max_requests // 10)
+# Replace each worker after 10,000 to 15,000 requests (spread so that workers do not restart
+# together): a cheap guard against slow memory growth during a long term. Not much more often:
+# a replaced worker stops taking requests up to two seconds before it exits (for requests
+# already on their way over its kept-alive connections), and on a small server with few
+# workers the others take its share meanwhile. At 1,000, a school-wide load test replaced
+# a worker every 15 s, and the slowest requests were those waiting for one.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10_000)
+max_requests_jitter = max(1, max_requests // 2)
 
 # A kept-alive connection stays with the worker that accepted it, and a replaced worker's
 # connections all reconnect to the others; left alone, one worker ends up holding most of
 # nginx's kept-alive connections (or a load tester's) while another waits idle. Ending each
 # connection after this many requests sends the next one back to the listening socket,
-# where whichever worker is free first accepts it. A new connection on the same machine
+# where whichever worker's loop gets to it first accepts it. A new connection on the same machine
 # costs a fraction of a millisecond.
 keepalive_requests = _int("GUNICORN_KEEPALIVE_REQUESTS", 100)
 
 
 def pre_request(worker: object, req: object) -> None:
     """Gunicorn's hook before each request: the last request a connection may carry closes it."""
+    worker.log.debug("%s %s", req.method, req.path)  # type: ignore[attr-defined] # as gunicorn's own hook
     if getattr(req, "req_number", 1) >= keepalive_requests:
         req.must_close = True  # type: ignore[attr-defined]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -93,14 +92,51 @@ def test_a_value_changed_inside_the_build_is_never_bound_as_compiled(build, mark
 
 
 @pytest.mark.django_db
-def test_the_clock_read_inside_the_build_is_not_frozen(marking_assignment):
+def test_the_clock_read_inside_the_build_is_not_frozen(marking_assignment, monkeypatch):
     compiled = CompiledQuery(_due_before_the_clock)
     class_id = marking_assignment.school_class_id
-    Assignment.objects.filter(pk=marking_assignment.pk).update(due_at=timezone.now() + timedelta(milliseconds=50))
+    clock = {"at": marking_assignment.due_at - DAY, "ticks": 0}
+
+    def now():  # a clock that moves on between reads, as the real one does
+        clock["ticks"] += 1
+        return clock["at"] + timedelta(microseconds=clock["ticks"])
+
+    monkeypatch.setattr(timezone, "now", now)
     assert compiled.rows(class_id=class_id) == []  # not yet due
     assert compiled._compiled({"class_id": class_id}).compiler is None
-    time.sleep(0.1)
+    clock["at"] = marking_assignment.due_at + DAY
     assert compiled.rows(class_id=class_id) == [{"pk": marking_assignment.pk}]  # due now: the clock is read again
+
+
+def _due_by_the_start_of_the_day(class_id: int, now):
+    # `now` reaches the SQL as given, and rounded down to its day.
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return Assignment.objects.filter(school_class_id=class_id, opens_at__lte=now, due_at__lt=day).values("pk")
+
+
+def _open_or_due_by_term(class_id: int, now):
+    # A branch on the value: which rule applies depends on the month.
+    if now.month >= 9:
+        return Assignment.objects.filter(school_class_id=class_id, opens_at__lte=now).values("pk")
+    return Assignment.objects.filter(school_class_id=class_id, due_at__lte=now).values("pk")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("build", [_due_by_the_start_of_the_day, _open_or_due_by_term])
+def test_a_build_that_rounds_or_branches_on_a_value_is_not_compiled(build, marking_assignment):
+    compiled = CompiledQuery(build)
+    class_id = marking_assignment.school_class_id
+    assert compiled._compiled({"class_id": class_id, "now": timezone.now()}).compiler is None
+    for now in (marking_assignment.due_at + DAY, marking_assignment.due_at - 400 * DAY, marking_assignment.due_at):
+        assert compiled.rows(class_id=class_id, now=now) == list(build(class_id=class_id, now=now))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [True, "10", 1.5, [1, True], timezone.now().date()])
+def test_a_value_no_stand_in_can_replace_is_refused(value, marking_assignment):
+    compiled = CompiledQuery(lambda pk: Assignment.objects.filter(pk=pk))
+    with pytest.raises(TypeError, match="only ids, lists of ids, datetimes and None"):
+        compiled.rows(pk=value)
 
 
 @pytest.mark.django_db

@@ -119,3 +119,32 @@ def test_a_bad_setting_stops_gunicorn_with_a_clear_message(tmp_path):
     )
     assert result.returncode != 0
     assert "GUNICORN_KEEPALIVE_REQUESTS must be a whole number, not 'lots'." in result.stdout + result.stderr
+
+
+def test_loading_the_app_opens_no_connection_a_worker_would_share(tmp_path):
+    """The master loads crisis.wsgi before it forks the workers: with the database and the cache
+    both unreachable, loading it (every view included) still succeeds, and starts no thread."""
+    probe = (
+        "import threading, crisis.wsgi, sys\n"
+        "from django.urls import get_resolver\n"
+        "assert 'classroom.views.marking' in sys.modules, 'the views are loaded'\n"
+        "print(sorted(t.name for t in threading.enumerate()))\n"
+    )
+    closed = _free_port()  # nothing listens there
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DJANGO_SETTINGS_MODULE": "crisis.settings",
+        "DEBUG": "False",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"postgres://nobody@127.0.0.1:{closed}/nothing",
+        "DB_POOL_MAX_SIZE": "2",
+        "CACHE_URL": f"redis://127.0.0.1:{closed}/0",
+        "VAR_DIR": str(tmp_path / "var"),
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    result = subprocess.run(  # noqa: S603 - our own interpreter and app
+        [sys.executable, "-W", "ignore", "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "['MainThread']"
