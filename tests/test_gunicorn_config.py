@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -148,3 +149,16 @@ def test_loading_the_app_opens_no_connection_a_worker_would_share(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "['MainThread']"
+
+
+def test_nginx_closes_idle_upstream_connections_before_gunicorn_does():
+    """A request nginx sends on a kept-alive connection gunicorn has just closed fails (a POST
+    is not retried): nginx's upstream keepalive_timeout must be the shorter."""
+    config = (ROOT / "deploy" / "nginx-crisis-classroom.conf").read_text()
+    upstream = re.search(r"upstream crisis_classroom \{(.*?)\}", config, re.S)
+    assert upstream is not None
+    nginx_timeout = re.search(r"^\s*keepalive_timeout (\d+)s;", upstream[1], re.M)
+    assert nginx_timeout is not None, "the upstream block sets keepalive_timeout"
+    settings: dict[str, object] = {}
+    exec((ROOT / "deploy" / "gunicorn.conf.py").read_text(), settings)  # noqa: S102 - our own config file
+    assert int(nginx_timeout[1]) < settings["keepalive"]
