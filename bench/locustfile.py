@@ -87,6 +87,11 @@ class Teacher(HttpUser):
     @task
     def marking_round(self) -> None:
         school_class = next(self.classes)
+        # A round starts on a new connection. After a 5-15 s pause, a kept-alive one may be
+        # closed by gunicorn as idle (after 5 s) just as the request goes out on it. Browsers
+        # resend a GET that meets that; nginx, which stands between them and gunicorn in
+        # production, closes idle connections before gunicorn does.
+        self.client.close()
         self.client.get(f"/classroom/assignments/{school_class['assignment']}/marking/", name="marking queue")
         essay = school_class["to_mark"][next(self.remarks) % len(school_class["to_mark"])]
         page = self.client.get(f"/classroom/submissions/{essay}/mark/", name="marking page")

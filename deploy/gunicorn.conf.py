@@ -46,12 +46,13 @@ threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 # On restart or stop, requests in flight (an essay being submitted) get this long to finish.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-# nginx keeps upstream connections open (keepalive in its upstream block) and closes an idle
-# one after its keepalive_timeout (60 s). Gunicorn must wait longer than that: if it closed an
-# idle connection first, a request nginx sent on it at that moment would fail (a POST, such as
-# an autosave, is not retried: the pupil gets a 502). An idle connection costs a worker a
-# socket, not a thread.
-keepalive = _int("GUNICORN_KEEPALIVE", 75)
+# nginx keeps upstream connections open (keepalive in its upstream block). Idle ones are
+# closed after this many seconds; nginx's own upstream keepalive_timeout is shorter (4 s in
+# deploy/nginx-crisis-classroom.conf), so nginx always closes first: if gunicorn closed an
+# idle connection first, a request nginx sent on it at that moment would fail, and a POST
+# (an autosave) is not resent. Not much longer: a kept-alive connection stays with its
+# worker, and short-lived ones spread the load over the workers.
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
 
 # The master loads the app once and each worker starts as a copy of it (fork): replacing a
 # worker (below) then costs a fork, not a fresh import of Django and the app (most of a
