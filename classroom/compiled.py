@@ -22,6 +22,7 @@ Values of other kinds (a bool, a text) are refused with TypeError rather than co
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +47,19 @@ _STAND_INS = (
     (-7_300_001, datetime(1901, 2, 3, 4, 5, 6, 100, tzinfo=UTC)),
     (1_913_000_007, datetime(2187, 9, 28, 19, 51, 37, 500_000, tzinfo=UTC)),
 )
+
+
+# Every CompiledQuery made, for forget_all().
+_EVERY: weakref.WeakSet[CompiledQuery[Any]] = weakref.WeakSet()
+
+
+def forget_all() -> None:
+    """Drop every CompiledQuery's compiled SQL. The SQL is built from the code as it stands
+    when first run; a test that changes that code (monkeypatching the definition a query is
+    built from, as Submission.marking_order) must not meet SQL compiled before it, nor leave
+    its own to later tests: tests/conftest.py calls this before each test."""
+    for query in list(_EVERY):
+        query.forget()
 
 
 @dataclass
@@ -109,6 +123,11 @@ class CompiledQuery(Generic[_M]):
 
     def __init__(self, build: Callable[..., models.QuerySet[_M, Any]]) -> None:
         self.build = build
+        self._local = threading.local()
+        _EVERY.add(self)
+
+    def forget(self) -> None:
+        """Drop the SQL compiled so far, in every thread: the next run builds afresh."""
         self._local = threading.local()
 
     def _compiled(self, values: dict[str, Value]) -> _Compiled:

@@ -171,3 +171,24 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
     ]
     for query, values in shapes:
         assert query._compiled(values).compiler is not None, query.build.__name__
+
+
+_ORDER = ["pk"]
+
+
+def _in_order(class_id: int):
+    return Assignment.objects.filter(school_class_id=class_id).order_by(*_ORDER).values("pk")
+
+
+@pytest.mark.django_db
+def test_forget_all_drops_sql_compiled_from_a_definition_since_changed(marking_assignment, monkeypatch):
+    from classroom.compiled import forget_all
+
+    later = AssignmentFactory(school_class=marking_assignment.school_class)
+    compiled = CompiledQuery(_in_order)
+    class_id = marking_assignment.school_class_id
+    assert [r["pk"] for r in compiled.rows(class_id=class_id)] == [marking_assignment.pk, later.pk]
+    monkeypatch.setattr(f"{__name__}._ORDER", ["-pk"])  # the definition changes, as a test may change one
+    assert [r["pk"] for r in compiled.rows(class_id=class_id)] == [marking_assignment.pk, later.pk]  # compiled
+    forget_all()
+    assert [r["pk"] for r in compiled.rows(class_id=class_id)] == [later.pk, marking_assignment.pk]
