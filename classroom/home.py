@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
 from classroom import permissions, progress
@@ -209,22 +209,18 @@ class TeacherHome:
 
 
 def _figures(class_ids: list[int], now: datetime):
-    """assignment_figures' grouped query."""
+    """assignment_figures' grouped query: the grid's cells counted by assignment, kind and
+    whether a response waits. Grouped by kind rather than one filtered count for each figure,
+    so the status CASE is written (and planned, and worked out) once a cell, not once a figure."""
     return (
         progress._grid(class_ids, now)
         # (An annotation, so it reuses the grid's join to the assignment rather than a second.)
-        .annotate(a_archived_at=F("school_class__assignments__archived_at"))
-        .values("a_id", "school_class_id", "a_archived_at")
         .annotate(
-            n_pupils=Count("pk", filter=~Q(kind="exempt")),
-            n_handed_in=Count("pk", filter=Q(kind__in=HANDED_IN_KEYS)),
-            n_to_mark=Count("pk", filter=Q(kind__in=TO_MARK_KEYS)),
-            n_late=Count("pk", filter=Q(kind="late")),
-            n_to_release=Count("pk", filter=Q(kind="marked")),
-            # Archived: closed to pupils, so nothing is missing any more (see the notes above).
-            n_missing=Count("pk", filter=Q(kind="missing", a_archived_at__isnull=True)),
-            n_responses=Count("pk", filter=response_waiting_q("sub__mark__dirt__")),
+            a_archived_at=F("school_class__assignments__archived_at"),
+            waiting=ExpressionWrapper(response_waiting_q("sub__mark__dirt__"), output_field=BooleanField()),
         )
+        .values("a_id", "school_class_id", "a_archived_at", "kind", "waiting")
+        .annotate(n=Count("pk"))
         .order_by("a_id")
     )
 
@@ -238,21 +234,29 @@ def assignment_figures(class_ids: list[int], now: datetime) -> list[AssignmentTo
     (titles and due dates come with the next links: see `_describe`)."""
     if not class_ids:
         return []
-    return [
-        AssignmentTodo(
-            pk=r["a_id"],
-            class_id=r["school_class_id"],
-            pupils=r["n_pupils"],
-            handed_in=r["n_handed_in"],
-            to_mark=r["n_to_mark"],
-            late=r["n_late"],
-            to_release=r["n_to_release"],
-            missing=r["n_missing"],
-            responses=r["n_responses"],
-            archived=r["a_archived_at"] is not None,
-        )
-        for r in _figures_compiled.rows(class_ids=class_ids, now=now)
-    ]
+    items: dict[int, AssignmentTodo] = {}
+    for r in _figures_compiled.rows(class_ids=class_ids, now=now):
+        item = items.get(r["a_id"])
+        if item is None:
+            item = items[r["a_id"]] = AssignmentTodo(
+                pk=r["a_id"], class_id=r["school_class_id"], archived=r["a_archived_at"] is not None
+            )
+        kind, n = r["kind"], r["n"]
+        if kind != "exempt":
+            item.pupils += n
+        if kind in HANDED_IN_KEYS:
+            item.handed_in += n
+        if kind in TO_MARK_KEYS:
+            item.to_mark += n
+        if kind == "late":
+            item.late += n
+        if kind == "marked":
+            item.to_release += n
+        if kind == "missing" and not item.archived:  # archived: closed to pupils (see the notes above)
+            item.missing += n
+        if r["waiting"]:
+            item.responses += n
+    return list(items.values())
 
 
 def _first_in_queue(condition: Q, by_number: bool) -> Subquery:

@@ -130,7 +130,7 @@ def test_deploy_check_passes_with_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_database_url_selects_postgres_with_jit_off():
+def test_database_url_selects_postgres_with_jit_off_and_random_reads_costed_for_memory():
     code = (
         "from django.conf import settings; d = settings.DATABASES['default']; "
         "print(d['ENGINE'], d['OPTIONS']['options'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
@@ -148,7 +148,19 @@ def test_database_url_selects_postgres_with_jit_off():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.postgresql", "-c", "jit=off", "600", "True"]
+    expected = ["django.db.backends.postgresql", "-c", "jit=off", "-c", "random_page_cost=1.1", "600", "True"]
+    assert result.stdout.split() == expected
+
+
+@pytest.mark.django_db
+def test_postgres_sessions_really_run_with_those_settings():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner settings")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('random_page_cost')")
+        assert cursor.fetchone() == ("off", "1.1")
 
 
 def test_defaults_are_british_and_mail_stays_on_the_console():

@@ -117,7 +117,7 @@ def test_settings_read_cache_url_and_the_pool_from_the_environment():
     assert pooled["cache"]["LOCATION"] == "redis://127.0.0.1:6379/3"
     assert pooled["age"] == 0
     assert pooled["options"]["pool"] == {"min_size": 2, "max_size": 6, "timeout": 10}
-    assert pooled["options"]["options"] == "-c jit=off"
+    assert pooled["options"]["options"] == "-c jit=off -c random_page_cost=1.1"
     assert pooled["cursors"] is True
 
 

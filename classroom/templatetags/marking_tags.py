@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 from django import template
 from django.template.context import Context
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from classroom.models import Mark
+from classroom.templatetags.url_tags import url_pattern
 
 register = template.Library()
 
@@ -33,11 +33,6 @@ ACKNOWLEDGE = (
     ' Submitted <button type="submit" class="btn btn-sm btn-outline-primary">Acknowledge'
     '<span class="visually-hidden"> the response of {}</span></button></form>'
 )
-
-
-def url_pattern(name: str) -> str:
-    """`name`'s URL with `{}` where the object's id goes: reversed once for all the rows."""
-    return reverse(name, args=[0]).replace("/0/", "/{}/")
 
 
 @register.simple_tag(takes_context=True)

@@ -8,10 +8,10 @@ from functools import cache
 from html import escape
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from classroom.status import STATUSES
+from classroom.templatetags.url_tags import url_pattern
 
 register = template.Library()
 
@@ -53,7 +53,7 @@ def markbook_cell(cell) -> SafeString:
 @register.simple_tag
 def markbook_rows(book) -> SafeString:
     """The markbook's body rows: the pupil (a link to their progress), their average, their cells."""
-    progress_url = escape(reverse("classroom:student_progress", args=[0]).replace("/0/", "/{}/"))
+    progress_url = escape(url_pattern("classroom:student_progress"))
     no_marks = '<span class="text-body-secondary">no marks</span>'
     rows = []
     for row in book.rows:
