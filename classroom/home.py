@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
+from django.db import connection
 from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
@@ -25,6 +27,10 @@ from classroom.status import (
     feedback_date_passed,
     response_waiting_q,
 )
+from crisis.models import EssayPrompt
+
+if TYPE_CHECKING:
+    from classroom.models import AssignmentWithStatus
 
 
 @dataclass
@@ -71,14 +77,22 @@ class StudentAssignment:
         return changed
 
 
-def student_assignments(student: User) -> tuple[list[StudentAssignment], list[StudentAssignment]]:
-    """The student's open and closed assignments, in one query whatever their number."""
-    rows = []
-    now = timezone.now()
-    queryset = (
-        Assignment.objects.visible_to(student)
-        .with_status_for(student)
-        .select_related("school_class", "prompt")
+_ASSIGNMENT_FIELDS = [f.attname for f in Assignment._meta.concrete_fields]
+_CLASS_FIELDS = [f.attname for f in SchoolClass._meta.concrete_fields]
+_PROMPT_FIELDS = [f.attname for f in EssayPrompt._meta.concrete_fields]
+_PUPIL_FIELDS = (  # Assignment.objects.with_status_for's, and the last change's
+    *("ext_due_at", "ext_cutoff", "my_state", "my_word_count", "my_is_late", "my_submitted_at"),
+    *("my_updated_at", "my_started_at", "my_cutoff", "my_exempt", "my_joined_at"),
+)
+
+
+def _pupil_assignments(student: int, now: datetime):
+    """student_assignments' query: the assignments the pupil sees, with their class, question,
+    standing and essay, oldest due first."""
+    pupil = User(pk=student, role=User.Role.STUDENT)  # visible_to and with_status_for read only the id and the role
+    return (
+        Assignment.objects.visible_to(pupil, now=now)
+        .with_status_for(pupil)
         .annotate(
             last_change_fields=Subquery(
                 AssignmentChange.objects.filter(assignment=OuterRef("pk"))
@@ -86,8 +100,46 @@ def student_assignments(student: User) -> tuple[list[StudentAssignment], list[St
                 .values("fields")[:1]
             )
         )
+        .order_by("due_at", "pk")
+        .values(
+            *_ASSIGNMENT_FIELDS,
+            *(f"school_class__{name}" for name in _CLASS_FIELDS),
+            *(f"prompt__{name}" for name in _PROMPT_FIELDS),
+            *_PUPIL_FIELDS,
+            "last_change_fields",
+        )
     )
-    for assignment in queryset.order_by("due_at", "pk"):
+
+
+# Compiled once: the pages every pupil opens build it on each request.
+_pupil_assignments_compiled = CompiledQuery(_pupil_assignments)
+
+
+def _pupil_assignment_rows(student: User, now: datetime) -> list[tuple[AssignmentWithStatus, str]]:
+    """The assignments of `_pupil_assignments`, each with its class and question loaded and
+    the pupil's figures set, as `visible_to(...).with_status_for(...).select_related(...)`
+    gives them; and with the fields its teacher's last change changed, in words ("" if none)."""
+    alias = connection.alias
+    assignments = []
+    for row in _pupil_assignments_compiled.rows(student=student.pk, now=now):
+        assignment = Assignment.from_db(alias, _ASSIGNMENT_FIELDS, [row[name] for name in _ASSIGNMENT_FIELDS])
+        assignment.school_class = SchoolClass.from_db(
+            alias, _CLASS_FIELDS, [row[f"school_class__{name}"] for name in _CLASS_FIELDS]
+        )
+        assignment.prompt = EssayPrompt.from_db(
+            alias, _PROMPT_FIELDS, [row[f"prompt__{name}"] for name in _PROMPT_FIELDS]
+        )
+        for name in _PUPIL_FIELDS:
+            setattr(assignment, name, row[name])
+        assignments.append((cast("AssignmentWithStatus", assignment), row["last_change_fields"] or ""))
+    return assignments
+
+
+def student_assignments(student: User) -> tuple[list[StudentAssignment], list[StudentAssignment]]:
+    """The student's open and closed assignments, in one query whatever their number."""
+    rows = []
+    now = timezone.now()
+    for assignment, change_fields in _pupil_assignment_rows(student, now):
         due = assignment.ext_due_at or assignment.due_at
         date_passed = feedback_date_passed(assignment.feedback_release, assignment.feedback_release_at, now)
         mine = Status.of(
@@ -109,7 +161,7 @@ def student_assignments(student: User) -> tuple[list[StudentAssignment], list[St
                 last_worked_at=max(
                     (t for t in (assignment.my_updated_at, assignment.my_started_at) if t is not None), default=None
                 ),
-                change_fields=assignment.last_change_fields or "",
+                change_fields=change_fields,
             )
         )
     open_rows = [row for row in rows if row.is_open]
