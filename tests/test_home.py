@@ -37,6 +37,43 @@ def test_student_home_shows_their_work_not_teacher_tools(client, cast, school_cl
     assert "My classes</a>" not in html
 
 
+def test_a_pupils_home_lists_their_open_assignments_not_other_classes(cast, school_class, other_class):
+    from django.utils import timezone
+
+    from classroom.home import student_assignments
+    from tests.factories import AssignmentFactory
+
+    mine = AssignmentFactory(school_class=school_class, title="Mine")
+    AssignmentFactory(school_class=other_class, title="Theirs")
+    AssignmentFactory(
+        school_class=school_class, title="Not open yet", opens_at=timezone.now() + timezone.timedelta(days=1)
+    )
+    open_rows, closed_rows = student_assignments(cast["student"])
+    assert [row.assignment.pk for row in open_rows] == [mine.pk] and closed_rows == []
+    row = open_rows[0]
+    assert row.assignment.school_class.name == school_class.name and row.assignment.prompt.pk == mine.prompt_id
+    assert row.status == "not_started" and row.word_count == 0
+
+
+def test_an_it_account_with_a_pupils_role_still_sees_every_class_as_before(school_class, other_class):
+    """createsuperuser makes an account with the default role, a pupil's: visible_to lets a
+    superuser see every class, opened or not."""
+    from django.utils import timezone
+
+    from classroom.home import student_assignments
+    from tests.factories import AssignmentFactory
+
+    admin = StudentFactory(username="it.admin", is_superuser=True, is_staff=True)
+    titles = {"Mine", "Theirs", "Not open yet"}
+    AssignmentFactory(school_class=school_class, title="Mine")
+    AssignmentFactory(school_class=other_class, title="Theirs")
+    AssignmentFactory(
+        school_class=school_class, title="Not open yet", opens_at=timezone.now() + timezone.timedelta(days=1)
+    )
+    open_rows, closed_rows = student_assignments(admin)
+    assert {row.assignment.title for row in open_rows + closed_rows} == titles
+
+
 def test_shell_has_language_skip_link_and_role_badge(client, cast):
     client.force_login(cast["student"])
     html = client.get(reverse("home")).content.decode()
