@@ -59,3 +59,79 @@ def test_the_lean_markup_differs_from_a_wrong_one():
     """The comparison above can fail: a missing label class is noticed."""
     html = lean_crispy(PlainForm()).replace('class="form-label requiredField"', 'class="form-label"', 1)
     assert parse_html(html) != parse_html(as_crispy_form(PlainForm()))
+
+
+# --- the knowledge check ---------------------------------------------------------------------
+
+# The template the lesson page used before `knowledge_check_fields`: the markup it must keep.
+KNOWLEDGE_CHECK_TEMPLATE = """{% for field in form %}{% with errors=field.errors %}
+<div id="div_{{ field.auto_id }}" class="mb-3"><fieldset{% if field.aria_describedby %} aria-describedby="{{ field.aria_describedby }}"{% endif %}>
+<legend class="form-label requiredField fs-6">{{ field.label }}<span class="asteriskField">*</span></legend>
+<div>{% for option in field.subwidgets %}
+<div class="form-check"><input type="radio" class="form-check-input{% if errors %} is-invalid{% endif %}" name="{{ field.html_name }}" value="{{ option.data.value }}" id="{{ option.data.attrs.id }}" required{% if errors %} aria-invalid="true"{% endif %}{% if option.data.selected %} checked{% endif %}><label for="{{ option.data.attrs.id }}" class="form-check-label">{{ option.choice_label }}</label>{% if errors and forloop.last %}
+<div id="{{ field.auto_id }}_error" class="invalid-feedback">{% for error in errors %}<p id="error_{{ forloop.counter }}_{{ field.auto_id }}"><strong>{{ error }}</strong></p>{% endfor %}</div>{% endif %}</div>{% endfor %}
+</div>{% if field.help_text %}
+<div id="{{ field.auto_id }}_helptext" class="form-text">{{ field.help_text }}</div>{% endif %}
+</fieldset></div>{% endwith %}{% endfor %}"""  # noqa: E501
+
+
+def _questions():
+    from crisis.models import KnowledgeQuestion, Lesson
+
+    earlier = Lesson(pk=3, title='Thirteen days & "after"')
+    here = Lesson(pk=4, title="Back channels")
+    asked = [
+        KnowledgeQuestion(
+            pk=11,
+            lesson=here,
+            question="Who sent the letter of 26 <October>?",
+            choices=["Khrushchev", "Kennedy & Rusk", "U Thant"],
+            answer=0,
+        ),
+        KnowledgeQuestion(
+            pk=12, lesson=here, question="Where were the Jupiters?", choices=["Turkey", "Italy"], answer=0
+        ),
+        KnowledgeQuestion(
+            pk=7,
+            lesson=earlier,
+            question="What was ExComm?",
+            choices=["A <committee>", "A ship", "A treaty", "A missile"],
+            answer=0,
+        ),
+    ]
+    for question in asked:
+        question.is_review = question.lesson is earlier
+    return asked
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, {"q11": "1", "q12": "0", "q7": "3"}, {"q11": "2"}, {"q11": "9", "q12": "x"}, {}],
+    ids=["unanswered", "all answered", "some missing", "out of range", "none sent"],
+)
+def test_the_knowledge_check_keeps_the_markup_of_its_template(data):
+    from django.template import Context, Template
+
+    from classroom.templatetags.form_tags import knowledge_check_fields
+    from crisis.forms import KnowledgeCheckForm
+
+    ours = KnowledgeCheckForm(_questions(), data)
+    theirs = KnowledgeCheckForm(_questions(), data)
+    if data is not None:
+        assert ours.is_valid() == theirs.is_valid()
+    expected = Template(KNOWLEDGE_CHECK_TEMPLATE).render(Context({"form": theirs}))
+    assert knowledge_check_fields(ours) == expected
+    assert parse_html(knowledge_check_fields(ours)) == parse_html(expected)
+
+
+def test_the_knowledge_check_comparison_can_fail():
+    from django.template import Context, Template
+
+    from classroom.templatetags.form_tags import knowledge_check_fields
+    from crisis.forms import KnowledgeCheckForm
+
+    form = KnowledgeCheckForm(_questions(), {"q11": "1"})
+    expected = Template(KNOWLEDGE_CHECK_TEMPLATE).render(Context({"form": form}))
+    assert 'value="1" id="id_q11_1" required aria-invalid' not in expected  # q11 is answered: valid
+    assert "checked" in expected and "&lt;October&gt;" in expected and "&lt;committee&gt;" in expected
+    assert knowledge_check_fields(form).replace(" checked", "", 1) != expected

@@ -18,7 +18,7 @@ from django import forms, template
 from django.forms.boundfield import BoundField
 from django.forms.widgets import Input
 from django.template.loader import get_template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -192,3 +192,66 @@ def lean_crispy(form: forms.BaseForm) -> SafeString:
     if not isinstance(form, forms.BaseForm) or form.errors:
         return as_crispy_form(form)
     return SafeString(" ".join(_field(field) if _simple(field) else _crispy_field(field, form) for field in form))
+
+
+# --- the knowledge check ----------------------------------------------------------------------
+# Each question a required radio group (crisis.forms.KnowledgeCheckForm), written out as
+# crispy-forms' Bootstrap 5 layout writes a radio field, with the question as a legend.
+# Every pupil opens it in every lesson; through templates (a node per option and attribute,
+# and Django's widget machinery per choice) it cost more than the rest of the lesson page.
+# tests/test_form_tags.py holds it to the template it replaced.
+
+_QUESTION = (
+    '\n<div id="div_{id}" class="mb-3"><fieldset{described}>\n'
+    '<legend class="form-label requiredField fs-6">{label}<span class="asteriskField">*</span></legend>\n'
+    "<div>{options}\n</div>{help}\n</fieldset></div>"
+)
+_CHOICE = (
+    '\n<div class="form-check"><input type="radio" class="form-check-input{invalid}" name="{name}" value="{value}" '
+    'id="{id}" required{aria_invalid}{checked}><label for="{id}" class="form-check-label">{label}</label>{errors}</div>'
+)
+
+
+def _question(field: BoundField) -> str:
+    errors = [conditional_escape(error) for error in field.errors]
+    auto_id = conditional_escape(field.auto_id)
+    value = field.value()
+    chosen = None if value is None else str(value)
+    choices = list(field.field.choices)  # type: ignore[attr-defined]
+    options = []
+    for index, (choice, label) in enumerate(choices):
+        error_list = ""
+        if errors and index == len(choices) - 1:
+            error_list = (
+                f'\n<div id="{auto_id}_error" class="invalid-feedback">'
+                + "".join(f'<p id="error_{n}_{auto_id}"><strong>{e}</strong></p>' for n, e in enumerate(errors, 1))
+                + "</div>"
+            )
+        options.append(
+            _CHOICE.format(
+                invalid=" is-invalid" if errors else "",
+                name=conditional_escape(field.html_name),
+                value=conditional_escape(choice),
+                id=f"{auto_id}_{index}",
+                aria_invalid=' aria-invalid="true"' if errors else "",
+                checked=" checked" if chosen is not None and str(choice) == chosen else "",
+                label=conditional_escape(label),
+                errors=error_list,
+            )
+        )
+    described = field.aria_describedby
+    return _QUESTION.format(
+        id=auto_id,
+        described=f' aria-describedby="{conditional_escape(described)}"' if described else "",
+        label=conditional_escape(field.label),
+        options="".join(options),
+        help=f'\n<div id="{auto_id}_helptext" class="form-text">{conditional_escape(field.help_text)}</div>'
+        if field.help_text
+        else "",
+    )
+
+
+@register.filter
+def knowledge_check_fields(form: forms.BaseForm) -> SafeString:
+    """The knowledge check's questions (see above): every text escaped, the rest our own markup."""
+    return mark_safe("".join(_question(field) for field in form))  # noqa: S308 - every text escaped above
