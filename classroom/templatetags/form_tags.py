@@ -213,7 +213,7 @@ _CHOICE = (
 
 
 def _question(field: BoundField) -> str:
-    errors = [conditional_escape(error) for error in field.errors]
+    errors = [conditional_escape(str(error)) for error in field.errors]
     auto_id = conditional_escape(field.auto_id)
     value = field.value()
     chosen = None if value is None else str(value)
