@@ -10,10 +10,12 @@ from django.conf import settings
 from django.template import Context, Template
 from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
 
-from classroom.templatetags.url_tags import id_url
+from classroom.templatetags.url_tags import fixed_url, id_url
 
 TEACHER_HOME = Path(settings.BASE_DIR) / "templates" / "classroom" / "home_teacher.html"
 NAMES = sorted(set(re.findall(r"\{% id_url '([a-z_:]+)'", TEACHER_HOME.read_text())))
+BASE = Path(settings.BASE_DIR) / "templates" / "base.html"
+MENU = sorted(set(re.findall(r"\{% fixed_url '([a-z_:]+)'", BASE.read_text())))
 
 
 def test_the_teacher_home_uses_it_for_its_links():
@@ -65,3 +67,24 @@ def test_a_url_whose_id_cannot_be_told_apart_is_refused_rather_than_given_a_wron
             id_url("classroom:exemplar_for_pupil", 3)
     finally:
         url_tags._url_pattern.cache_clear()
+
+
+def test_every_pages_menu_uses_the_fixed_urls():
+    assert "{% url " not in BASE.read_text()
+    assert len(MENU) >= 10
+
+
+@pytest.mark.parametrize("name", MENU)
+@pytest.mark.parametrize("prefix", ["/", "/school/"])
+def test_a_fixed_url_is_reverse_for_the_sites_prefix(name, prefix):
+    try:
+        set_script_prefix(prefix)
+        assert fixed_url(name) == reverse(name)
+        assert fixed_url(name).startswith(prefix)
+    finally:
+        clear_script_prefix()
+
+
+def test_a_view_that_needs_an_argument_is_not_a_fixed_url():
+    with pytest.raises(NoReverseMatch):
+        fixed_url("classroom:markbook")

@@ -1,9 +1,11 @@
-"""URLs of views that take one object's id, reversed once rather than once a link.
+"""URLs of views without arguments or with one object's id, reversed once rather than once
+a link.
 
 `{% url %}` resolves the view's pattern afresh every time; a page listing dozens of
 assignments with several links each spent a few milliseconds doing so. The URL with `{}`
 where the id goes is the same for every object (for as long as the site's path prefix is),
-so it is worked out once a process and filled in per link.
+so it is worked out once a process and filled in per link; the links every page's menu
+carries are worked out once as they are.
 """
 
 from __future__ import annotations
@@ -33,3 +35,14 @@ def _url_pattern(name: str, prefix: str) -> str:
 def id_url(name: str, pk: int) -> str:
     """`{% url name pk %}` for a view taking one id: `{% id_url 'classroom:class_detail' c.pk %}`."""
     return url_pattern(name).format(int(pk))
+
+
+@register.simple_tag
+def fixed_url(name: str) -> str:
+    """`{% url name %}` for a view without arguments: `{% fixed_url 'content:units' %}`."""
+    return _fixed_url(name, get_script_prefix())
+
+
+@lru_cache(maxsize=256)
+def _fixed_url(name: str, prefix: str) -> str:
+    return reverse(name)
