@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 from django.db.transaction import TransactionManagementError
 from django.urls import reverse
 from django.utils import timezone
@@ -287,12 +287,14 @@ def _delete_when_free(queryset) -> None:
     as the network comes back. On SQLite's in-memory test database the server thread shares
     this thread's connection, so meanwhile a query here meets its lock (OperationalError) or
     its transaction, half done or being rolled back after a 409 (TransactionManagementError);
-    either clears when the save ends. PostgreSQL never waits here."""
+    or the save's rows land inside this delete's transaction, so its commit finds them pointing
+    at the essay just deleted (IntegrityError, and the whole transaction is rolled back). Each
+    clears when the save ends. PostgreSQL never waits here."""
     for _ in range(50):
         try:
             queryset.delete()
             return
-        except (OperationalError, TransactionManagementError):
+        except (OperationalError, TransactionManagementError, IntegrityError):
             time.sleep(0.1)
     queryset.delete()
 
