@@ -8,9 +8,14 @@ collected static files, the proxy headers nginx sends), but requests go through 
 test client, so the figure is this process's time for the request (Python and the waits
 on PostgreSQL) without gunicorn and the network: quieter than wrk, handy between changes.
 Printed per page: the median and best wall-clock and CPU milliseconds over --repeat
-requests and the number of queries; with --sql, the milliseconds PostgreSQL answered in
+requests and the number of queries; "pg cpu", the CPU milliseconds the PostgreSQL server
+process serving this connection spent a request (the mean over --repeat, from
+/proc/PID/schedstat: "-" when the server is on another machine). On a shared machine whose
+wall-clock figures swing, this process's CPU plus PostgreSQL's is the steadier measure of
+what a page costs the server. With --sql, the milliseconds PostgreSQL answered in
 (the queries are counted either way, which costs a little);
-with --profile N, the N functions with the most cumulative time (cProfile).
+with --profile N, the N functions with the most cumulative time (cProfile; PROFILE_SORT=tottime
+sorts by time in the function itself).
 Reads only; the sessions the client makes are deleted at the end.
 """
 
@@ -43,6 +48,15 @@ def production_settings() -> Path:
     return static_root
 
 
+def server_cpu_ns(pid: int | None) -> int | None:
+    """Nanoseconds the PostgreSQL server process `pid` has run on a CPU, if it runs here."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            return int(stat.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="Comma-separated page names (default: all).")
@@ -72,7 +86,10 @@ def main() -> None:
         for who, user in users.items():
             clients[who] = Client(**headers)
             clients[who].force_login(user)
-        print(f"{'page':<30} {'wall ms':>8} {'best':>6} {'cpu ms':>7} {'queries':>8} {'sql ms':>7}")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            server_pid = cursor.fetchone()[0]
+        print(f"{'page':<30} {'wall ms':>8} {'best':>6} {'cpu ms':>7} {'pg cpu':>7} {'queries':>8} {'sql ms':>7}")
         for page in pages:
             client = clients[page.who]
             for _ in range(3):  # warm caches, templates and connections
@@ -80,6 +97,7 @@ def main() -> None:
                 if response.status_code != 200:
                     sys.exit(f"{page.name} ({page.url}) answered {response.status_code}, not 200.")
             walls, cpus, sql_ms = [], [], []
+            server_started = server_cpu_ns(server_pid)
             for _ in range(args.repeat):
                 with CaptureQueriesContext(connection) as captured:
                     started, started_cpu = time.perf_counter(), time.process_time()
@@ -88,11 +106,17 @@ def main() -> None:
                     cpus.append((time.process_time() - started_cpu) * 1000)
                 if args.sql:
                     sql_ms.append(sum(float(query["time"]) for query in captured.captured_queries) * 1000)
+            server_ended = server_cpu_ns(server_pid)
             queries = len(captured)
             sql = f"{statistics.median(sql_ms):7.1f}" if sql_ms else "      -"
+            server = (
+                f"{(server_ended - server_started) / args.repeat / 1e6:7.1f}"
+                if server_started is not None and server_ended is not None
+                else "      -"
+            )
             print(
                 f"{page.name:<30} {statistics.median(walls):8.1f} {min(walls):6.1f} "
-                f"{statistics.median(cpus):7.1f} {queries:8d} {sql}"
+                f"{statistics.median(cpus):7.1f} {server} {queries:8d} {sql}"
             )
             if args.sql:  # each query of the last request: milliseconds and its start
                 for query in captured.captured_queries:
@@ -104,7 +128,8 @@ def main() -> None:
                     client.get(page.url, secure=True)
                 profiler.disable()
                 out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.profile)
+                order = os.environ.get("PROFILE_SORT", "cumulative")
+                pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.profile)
                 print(out.getvalue())
     finally:
         served.delete_sessions(

@@ -67,6 +67,7 @@ from django.db.models import (
     Value,
     When,
     Window,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Cast, Coalesce, Lead, NullIf, RowNumber
 from django.utils import timezone
@@ -1310,10 +1311,14 @@ def _current_pupil(student: str, school_class: str) -> Exists:
 
 def _exempt_pupils(now: datetime) -> Coalesce:
     """The assignment's (OuterRef "pk") current pupils whose status is "exempt" (status_case)."""
-    submission = Submission.objects.filter(assignment_id=OuterRef("assignment_id"), student_id=OuterRef("student_id"))
+    # (At most one row: without the model's ordering, which would join the pupil and sort.)
+    submission = Submission.objects.filter(
+        assignment_id=OuterRef("assignment_id"), student_id=OuterRef("student_id")
+    ).order_by()
     exempt = (
         Exemption.objects.filter(assignment_id=OuterRef("pk"))
         .filter(_current_pupil("student_id", "assignment__school_class_id"))
+        .order_by()
         .annotate(sub_state=Subquery(submission.values("state")), sub_late=Subquery(submission.values("is_late")))
         .annotate(
             kind=status_case(
@@ -1377,6 +1382,72 @@ def _standardisation_status(standardisations: list[Standardisation]) -> list[Sta
     return result
 
 
+def _overview_classes(now: datetime) -> QuerySet[SchoolClass]:
+    """The overview's classes with their current pupils and, of those, the pupils with a mark
+    they can read in one of the overview's assignments: each counted in a subquery of its
+    own, the second from the class's submissions (read from the submissions' covering index,
+    the pupil's state and nothing else) rather than a probe for each pupil."""
+    current = Enrolment.objects.filter(school_class_id=OuterRef("pk"), removed_at__isnull=True)
+    with_marks = (
+        Submission.objects.filter(
+            _overview_assignments(now, "assignment__"),
+            feedback_visible_q("", "assignment__", now),
+            _current_pupil("student_id", "assignment__school_class_id"),
+            assignment__school_class_id=OuterRef("pk"),
+        )
+        .order_by()  # (the model's ordering would join the pupils' accounts)
+        .values("assignment__school_class_id")
+        .annotate(n=Count("student_id", distinct=True))
+        .values("n")
+    )
+    return (
+        SchoolClass.objects.active()
+        .annotate(
+            pupils=Coalesce(
+                Subquery(current.order_by().values("school_class_id").annotate(n=Count("pk")).values("n")), 0
+            ),
+            pupils_with_marks=Coalesce(Subquery(with_marks), 0),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def _overview_assignment_rows(class_ids: list[int], now: datetime):
+    """The overview's assignments in these classes, with the dates their statuses depend on
+    and their exempt pupils."""
+    return (
+        Assignment.objects.filter(_overview_assignments(now), school_class_id__in=class_ids)
+        .annotate(n_exempt=_exempt_pupils(now))
+        .values("pk", "title", "school_class_id", "due_at", "feedback_release", "feedback_release_at", "n_exempt")
+        .order_by()
+    )
+
+
+def _overview_submission_figures(class_ids: list[int], now: datetime):
+    """The submissions to the overview's assignments counted by assignment, state, lateness and
+    whether the pupil is current, with the percentages of their marks: the columns a
+    submission's status (status_key) comes from, grouped as stored, so PostgreSQL reads them
+    from the submissions' covering index and works no CASE out for each one; the status is
+    worked out once a group, in Python, with the assignment's dates."""
+    return (
+        Submission.objects.filter(_overview_assignments(now, "assignment__"), assignment__school_class_id__in=class_ids)
+        .annotate(
+            current=_current_pupil("student_id", "assignment__school_class_id"),
+            pct=stored_percent("mark__total", "mark__max_total"),
+        )
+        .values("assignment_id", "state", "is_late", "current")
+        .annotate(n=Count("pk"), n_pct=Count("pct"), sum_pct=Sum("pct"))
+        .order_by()
+    )
+
+
+# Compiled once a thread: building these (the exempt pupils' status CASE above all) costs the
+# ORM more than PostgreSQL takes to answer them.
+_overview_classes_compiled = CompiledQuery(_overview_classes)
+_overview_assignments_compiled = CompiledQuery(_overview_assignment_rows)
+_overview_figures_compiled = CompiledQuery(_overview_submission_figures)
+
+
 def department_overview(now: datetime | None = None) -> DepartmentOverview:
     """The head's overview (see the notes above). Eight queries whatever the numbers of
     classes, teachers, pupils and scripts: classes (with their pupils, and those with a
@@ -1384,83 +1455,52 @@ def department_overview(now: datetime | None = None) -> DepartmentOverview:
     assignment, standardisations, their agreed and trial marks, markers' names, moderation
     samples. The figures count submissions (a pupil who has none is neither handed in nor
     marked) rather than the markbook's grid of every pupil and assignment: the same
-    statuses (status_case), in a fraction of the rows."""
+    statuses (status_key), in a fraction of the rows."""
     now = now or timezone.now()
-    released_here = Submission.objects.filter(
-        _overview_assignments(now, "assignment__"),
-        feedback_visible_q("", "assignment__", now),
-        student_id=OuterRef("enrolments__student_id"),
-        assignment__school_class_id=OuterRef("pk"),
-    )
-    current = Q(enrolments__removed_at__isnull=True)
-    classes = list(
-        SchoolClass.objects.active()
-        .annotate(
-            pupils=Count("enrolments", filter=current, distinct=True),
-            pupils_with_marks=Count("enrolments", filter=current & Q(Exists(released_here)), distinct=True),
-        )
-        .prefetch_related("teachers")
-        .order_by("name", "pk")
-    )
+    classes: list[Any] = _overview_classes_compiled.objects(now=now)  # with `pupils` and `pupils_with_marks`
+    prefetch_related_objects(classes, "teachers")
     by_class = {c.pk: ClassResults(c, list(c.teachers.all()), c.pupils, c.pupils_with_marks) for c in classes}
     # The markbook's grid has a row per current pupil and assignment: a class without pupils has none.
     class_ids = [pk for pk, results in by_class.items() if results.pupils]
     items: dict[int, AssignmentProgress] = {}
-    for a in (
-        Assignment.objects.filter(_overview_assignments(now), school_class_id__in=class_ids)
-        .annotate(n_exempt=_exempt_pupils(now))
-        .values_list("pk", "title", "school_class_id", "due_at", "n_exempt")
-        .order_by()
-    ):
-        school_class = by_class[a[2]]
-        items[a[0]] = AssignmentProgress(
-            pk=a[0],
-            title=a[1],
-            class_id=a[2],
+    dates: dict[int, tuple[bool, bool]] = {}  # assignment → (due passed, feedback date passed)
+    for a in _overview_assignments_compiled.rows(class_ids=class_ids, now=now) if class_ids else ():
+        school_class = by_class[a["school_class_id"]]
+        items[a["pk"]] = AssignmentProgress(
+            pk=a["pk"],
+            title=a["title"],
+            class_id=a["school_class_id"],
             class_name=school_class.school_class.name,
-            due_at=a[3],
-            pupils=school_class.pupils - a[4],
+            due_at=a["due_at"],
+            pupils=school_class.pupils - a["n_exempt"],
         )
-        school_class.assignments.append(items[a[0]])
-    # One row per assignment, status and whether the pupil is current: the CASE worked out once a
-    # submission, not once a figure, and the check on the pupil grouped by rather than filtered on,
-    # which PostgreSQL answers from one hashed look-up table of the enrolments instead of a probe
-    # of the submissions for each pupil of each class.
+        dates[a["pk"]] = (
+            due_passed(a["due_at"], None, now),
+            feedback_date_passed(a["feedback_release"], a["feedback_release_at"], now),
+        )
+        school_class.assignments.append(items[a["pk"]])
     sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])  # class → [sum of %, marks with a %]
-    for assignment_id, kind, is_pupil, n, n_pct, sum_pct in (
-        Submission.objects.filter(_overview_assignments(now, "assignment__"), assignment__school_class_id__in=class_ids)
-        .annotate(
-            kind=status_case(
-                state="state",
-                is_late="is_late",
-                due="assignment__due_at",
-                release="assignment__feedback_release",
-                release_at="assignment__feedback_release_at",
-                now=now,
-            ),
-            current=_current_pupil("student_id", "assignment__school_class_id"),
-            pct=stored_percent("mark__total", "mark__max_total"),
-        )
-        .values("assignment_id", "kind", "current")
-        .annotate(n=Count("pk"), n_pct=Count("pct"), sum_pct=Sum("pct"))
-        .values_list("assignment_id", "kind", "current", "n", "n_pct", "sum_pct")
-        .order_by()
-    ):
-        if not is_pupil:
+    released: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])  # assignment → [sum of %, marks with a %]
+    for r in _overview_figures_compiled.rows(class_ids=class_ids, now=now) if class_ids else ():
+        if not r["current"]:
             continue  # a former pupil's essay: not in the markbook's grid
-        item = items[assignment_id]
+        item = items[r["assignment_id"]]
+        kind = status_key(r["state"], r["is_late"], *dates[item.pk])
+        n = r["n"]
         if kind in HANDED_IN_KEYS:
             item.handed_in += n
         if kind in ("marked", "released"):
             item.marked += n
         if kind == "released":
-            item.released = n
-            # The mean of the released marks that have a percentage, as Avg would give it.
-            item.mean_percent = round_half_up(sum_pct / n_pct, 1) if n_pct else None
+            item.released += n
             by_class[item.class_id].marks += n
-            if n_pct:
-                sums[item.class_id][0] += sum_pct
-                sums[item.class_id][1] += n_pct
+            if r["n_pct"]:
+                for figures in (released[item.pk], sums[item.class_id]):
+                    figures[0] += r["sum_pct"]
+                    figures[1] += r["n_pct"]
+    # The means of the released marks that have a percentage, as Avg would give them.
+    for pk, (total, count) in released.items():
+        items[pk].mean_percent = round_half_up(total / count, 1)
     for pk, (total, count) in sums.items():
         by_class[pk].mean_percent = round_half_up(total / count, 1)
     teachers: dict[int, TeacherProgress] = {}

@@ -162,6 +162,9 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (home._to_do_compiled, {"waiting": [1], "class_ids": [class_id], "now": now, "scripts": [1], "responses": []}),
         (permissions._writer_essay, {"student": 1, "assignment": marking_assignment.pk, "now": now}),
         (home._pupil_assignments_compiled, {"student": 1, "now": now}),
+        (progress._overview_classes_compiled, {"now": now}),
+        (progress._overview_assignments_compiled, {"class_ids": [class_id], "now": now}),
+        (progress._overview_figures_compiled, {"class_ids": [class_id, class_id + 1], "now": now}),
     ]
     for query, values in shapes:
         assert query._compiled(values).compiler is not None, query.build.__name__

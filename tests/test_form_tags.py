@@ -8,7 +8,7 @@ from django import forms
 from django.test.html import parse_html
 
 from classroom.forms import DateTimeLocalInput
-from classroom.templatetags.form_tags import lean_crispy
+from classroom.templatetags.form_tags import lean_crispy, widget_html
 
 CHOICES = [("", "---------"), ("a", "Apple & pear"), ("b", "Banana")]
 
@@ -135,3 +135,44 @@ def test_the_knowledge_check_comparison_can_fail():
     assert 'value="1" id="id_q11_1" required aria-invalid' not in expected  # q11 is answered: valid
     assert "checked" in expected and "&lt;October&gt;" in expected and "&lt;committee&gt;" in expected
     assert knowledge_check_fields(form).replace(" checked", "", 1) != expected
+
+
+def _widget_forms():
+    from classroom.forms import BankEntryForm, MarkForm
+    from classroom.models import User
+
+    owner = User(pk=1, username="t")
+    return [
+        PlainForm(),
+        PlainForm(initial={"title": 'Say "hi" <b>', "notes": "Line one\n\nLine two", "agreed": False}),
+        PlainForm({"title": "", "count": "x", "fruit": "a"}),
+        MixedForm(),
+        MarkForm(
+            initial={"www": 'Clear <b>argument</b> & "sources"', "ebi": "", "improvement_task": "Redraft"}, criteria=[]
+        ),
+        MarkForm({"www": "Posted back", "ebi": "x" * 3}, criteria=[]),
+        BankEntryForm(owner=owner, prefix="bank"),
+        BankEntryForm(
+            {"bank-code": "a&b", "bank-text": "<i>", "bank-criterion_code": "AO1"}, owner=owner, prefix="bank"
+        ),
+    ]
+
+
+def test_widget_html_writes_exactly_what_the_field_itself_does():
+    """`{{ field|widget_html }}` in place of `{{ field }}` (the marking page's feedback boxes and
+    bank form): the same characters, values escaped, errors' aria attributes included; a
+    select's options without the blank lines between them (the same HTML)."""
+    fields = [field for form in _widget_forms() for field in form]
+    assert len(fields) > 20
+    for field in fields:
+        ours, django = widget_html(field), str(field)
+        if isinstance(field.field.widget, forms.Select):
+            assert parse_html(ours) == parse_html(django), field.html_name
+            assert ours == "\n".join(line for line in django.split("\n") if line.strip())
+        else:
+            assert ours == django, field.html_name
+
+
+def test_widget_html_comparison_can_fail():
+    field = PlainForm()["notes"]
+    assert widget_html(field).replace('rows="3"', 'rows="4"') != str(field)

@@ -100,6 +100,13 @@ def _render_widget(field: BoundField) -> SafeString:
     return SafeString(str(field))
 
 
+@register.filter
+def widget_html(field: BoundField) -> SafeString:
+    """`{{ field|widget_html }}`: the same HTML as `{{ field }}`, the plain widgets written in
+    Python rather than through Django's widget templates."""
+    return _render_widget(field)
+
+
 def _widget(field: BoundField, bootstrap_class: str) -> SafeString:
     """The widget with crispy's classes: its own, its type's name, then Bootstrap's."""
     widget = field.field.widget

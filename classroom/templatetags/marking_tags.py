@@ -1,5 +1,5 @@
-"""Marking-queue rows rendered in Python: tags and a `{% url %}` for every cell of every row
-cost more than the rest of the page."""
+"""Marking-queue rows and the marking page's comment bank rendered in Python: tags and a
+`{% url %}` for every cell of every row cost more than the rest of the page."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from classroom.models import Mark
+from classroom.models import CommentBankEntry, Mark
 from classroom.templatetags.url_tags import url_pattern
 
 register = template.Library()
@@ -76,3 +76,43 @@ def _cells(rows: list, csrf_token: object) -> Iterator[tuple[object, ...]]:
 
 def _score(mark: Mark) -> str:
     return f"{mark.total}" if mark.spag is None else f"{mark.total} + {mark.spag} SPaG"
+
+
+BANK_ITEM = (
+    '<li class="border-bottom py-1" data-criterion="{}" data-code="{}" data-pk="{}">\n'
+    "<code>#{}</code>{}{}\n"
+    '<span class="bank-text">{}</span>\n'
+    '<button type="button" class="btn btn-sm btn-link bank-insert" data-text="{}" hidden>Insert'
+    '<span class="visually-hidden"> #{}</span></button>\n'
+    "</li>"
+)
+CRITERION_BADGE = ' <span class="badge text-bg-light">{}</span>'
+DEPARTMENT_BADGE = SafeString(' <span class="badge text-bg-secondary">Department</span>')
+MINE_BADGE = SafeString(' <span class="badge text-bg-info">Mine</span>')
+
+
+@register.simple_tag
+def bank_items(entries: list[CommentBankEntry]) -> SafeString:
+    """The marking page's comment bank: an item per entry with its #code, its criterion, whose
+    it is (the department's, the teacher's own; starter entries unmarked) and its text, and a
+    button the page's script shows to insert it; or that the bank is empty."""
+    if not entries:
+        return SafeString("<li>Your bank is empty.</li>")
+    return format_html_join(
+        "\n",
+        BANK_ITEM,
+        (
+            (
+                e.criterion_code,
+                e.code,
+                e.pk,
+                e.code,
+                format_html(CRITERION_BADGE, e.criterion_code) if e.criterion_code else "",
+                DEPARTMENT_BADGE if e.department else MINE_BADGE if not e.is_starter else "",
+                e.text,
+                e.text,
+                e.code,
+            )
+            for e in entries
+        ),
+    )

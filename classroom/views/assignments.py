@@ -62,6 +62,7 @@ def assignment_list(request: AuthedRequest, pk: int) -> HttpResponse:
     current = Enrolment.objects.filter(school_class=school_class, removed_at__isnull=True)
     exempt = (
         Exemption.objects.filter(assignment=OuterRef("pk"), student__in=current.values("student"))
+        .order_by()
         .values("assignment")
         .annotate(n=Count("pk"))
         .values("n")
