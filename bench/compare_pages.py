@@ -10,11 +10,13 @@ settings as bench/profile_pages.py makes them, the same database) and has them t
 each round, each page is requested --requests times by one, then the other (the order
 swapped every round). Counted for each burst: the CPU time of the app's process and of the
 PostgreSQL server process serving it (/proc/PID/schedstat), a request's mean. Printed per
-page and checkout: the best burst (the least disturbed) and the median, and the change in
-the best. A page both checkouts serve the same (as the standardisation list, for most
-changes) shows what the noise is. PostgreSQL must run on this machine; the database must be
-seeded as for pages_bench. Reads only, but for the sessions the clients make, deleted at the
-end of each process.
+page and checkout: the best burst (the least disturbed) and the median, the change in the
+best, and the median wall-clock milliseconds. A page both checkouts serve the same (as the
+standardisation list, for most changes) shows what the noise is. PostgreSQL must run on
+this machine, outside a container (the server process is found by its process id), and the
+database must be seeded as for pages_bench. Parallel query workers are processes of their
+own and are not counted (the pages' queries run without them here). Reads only, but for
+the sessions the clients make, deleted at the end of each process.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from pathlib import Path
 def worker(root: Path) -> None:
     """Serve bursts for the driver: read "page name<TAB>requests" lines, answer with the
     app's and PostgreSQL's CPU milliseconds a request and the wall milliseconds."""
-    sys.path[:0] = [str(root / "bench"), str(root)]
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [str(root / "bench"), str(root)] + [p for p in sys.path if Path(p or ".").resolve() != here]
     os.chdir(root)
     import served  # this checkout's, as are the modules below
 
@@ -73,8 +76,9 @@ def worker(root: Path) -> None:
                 if status != 200:
                     sys.exit(f"{name} ({page.url}) answered {status}, not 200.")
             app, db, wall = on_cpu(os.getpid()), on_cpu(server), time.perf_counter()
-            for _ in range(requests):
-                client.get(page.url, secure=True)
+            statuses = {client.get(page.url, secure=True).status_code for _ in range(requests)}
+            if statuses != {200}:
+                sys.exit(f"{name} ({page.url}) answered {sorted(statuses)} while measured.")
             app, db, wall = on_cpu(os.getpid()) - app, on_cpu(server) - db, time.perf_counter() - wall
             print(f"{app / requests / 1e6} {db / requests / 1e6} {wall / requests * 1e3}", flush=True)
     finally:
@@ -112,6 +116,8 @@ def main() -> None:
         return
     if args.before is None:
         parser.error("--before is required")
+    if args.rounds < 1 or args.requests < 1:
+        parser.error("--rounds and --requests must be at least 1")
     checkouts = {"before": args.before.resolve(), "after": args.after.resolve()}
     workers = {label: start(root) for label, root in checkouts.items()}
     names = [name for name in workers["after"][1] if name in workers["before"][1]]
@@ -131,7 +137,10 @@ def main() -> None:
                 assert process.stdin is not None and process.stdout is not None
                 process.stdin.write(f"{name}\t{args.requests}\n")
                 process.stdin.flush()
-                app, db, wall = map(float, process.stdout.readline().split())
+                answer = process.stdout.readline()
+                if not answer:
+                    sys.exit(f"The worker for {checkouts[label]} stopped (its message is above).")
+                app, db, wall = map(float, answer.split())
                 bursts[(label, name)].append((app, db, wall))
     for process, _ in workers.values():
         assert process.stdin is not None
@@ -141,15 +150,16 @@ def main() -> None:
         f"{args.rounds} rounds of {args.requests} requests a page; CPU ms a request (the app + PostgreSQL), "
         f"before: {checkouts['before']}, after: {checkouts['after']}"
     )
-    print("| page | best before | best after | change | median before | median after |")
-    print("|---|---|---|---|---|---|")
+    print("| page | best before | best after | change | median before | median after | wall ms, median |")
+    print("|---|---|---|---|---|---|---|")
     for name in names:
         best = {label: min(sum(b[:2]) for b in bursts[(label, name)]) for label in workers}
         median = {label: statistics.median(sum(b[:2]) for b in bursts[(label, name)]) for label in workers}
+        wall = {label: statistics.median(b[2] for b in bursts[(label, name)]) for label in workers}
         change = (best["after"] - best["before"]) / best["before"] * 100
         print(
             f"| {name} | {best['before']:.1f} | {best['after']:.1f} | {change:+.0f} % "
-            f"| {median['before']:.1f} | {median['after']:.1f} |"
+            f"| {median['before']:.1f} | {median['after']:.1f} | {wall['before']:.1f} → {wall['after']:.1f} |"
         )
 
 
