@@ -1106,8 +1106,9 @@ class Submission(Versioned):
         indexes = [
             models.Index(fields=["student", "state"]),
             # What a submission's status comes from, beside its assignment: lists that count
-            # statuses over many essays (the department overview) read this index alone, not
-            # the rows with the essays' text (on PostgreSQL; SQLite has no INCLUDE).
+            # statuses over many essays (the department overview) can read this index rather
+            # than the rows with the essays' text (PostgreSQL, where vacuum has marked the
+            # rows' pages all-visible; on SQLite, which has no INCLUDE, an index on the two).
             models.Index(
                 fields=["assignment", "state"], include=["is_late", "student", "id"], name="submission_status_cover"
             ),

@@ -1385,8 +1385,8 @@ def _standardisation_status(standardisations: list[Standardisation]) -> list[Sta
 def _overview_classes(now: datetime) -> QuerySet[SchoolClass]:
     """The overview's classes with their current pupils and, of those, the pupils with a mark
     they can read in one of the overview's assignments: each counted in a subquery of its
-    own, the second from the class's submissions (read from the submissions' covering index,
-    the pupil's state and nothing else) rather than a probe for each pupil."""
+    own, the second from the class's submissions (their covering index holds what it reads of
+    them) rather than by looking up each enrolled pupil's submissions."""
     current = Enrolment.objects.filter(school_class_id=OuterRef("pk"), removed_at__isnull=True)
     with_marks = (
         Submission.objects.filter(
