@@ -1105,12 +1105,14 @@ class Submission(Versioned):
         ]
         indexes = [
             models.Index(fields=["student", "state"]),
-            # What a submission's status comes from, beside its assignment: lists that count
-            # statuses over many essays (the department overview) can read this index rather
-            # than the rows with the essays' text (PostgreSQL, where vacuum has marked the
-            # rows' pages all-visible; on SQLite, which has no INCLUDE, an index on the two).
+            # What a submission's status comes from, beside its assignment and pupil: pages that
+            # read the status of many essays (the department overview's counts, the grid of
+            # every pupil and assignment of the markbook, class overview and teacher's home)
+            # read it from this index rather than the rows that hold the essays' text, on
+            # PostgreSQL where vacuum has marked the rows' pages all-visible. (SQLite has no
+            # INCLUDE: there it is an index on the two, beside the unique constraint's.)
             models.Index(
-                fields=["assignment", "state"], include=["is_late", "student", "id"], name="submission_status_cover"
+                fields=["assignment", "student"], include=["state", "is_late", "id"], name="submission_status_cover"
             ),
         ]
 

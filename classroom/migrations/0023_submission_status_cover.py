@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='submission',
-            index=models.Index(fields=['assignment', 'state'], include=('is_late', 'student', 'id'), name='submission_status_cover'),
+            index=models.Index(fields=['assignment', 'student'], include=('state', 'is_late', 'id'), name='submission_status_cover'),
         ),
     ]
