@@ -89,6 +89,8 @@ def test_pastes_reach_the_record_by_length_and_origin_and_their_words_only_the_e
     # The replay ends on the essay exactly, and steps from the keyboard.
     assert page.locator("#replay-text").text_content() == submission.text
     slider = page.get_by_role("slider", name="Version")
+    # The controls are hidden until the deferred script has run; a key pressed before that is lost.
+    expect(slider).to_be_visible()
     slider.focus()
     slider.press("Home")
     expect(page.locator("#replay-position")).to_contain_text("Version 1 of")
