@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from classroom.models import AccessArrangement, Assignment, Submission, User
+from classroom import lookups
+from classroom.models import Assignment, Submission, User
 
 
 def writing_aids(user: User, assignment: Assignment, submission: Submission | None, now: datetime) -> dict:
     """What the writing page needs from the pupil's arrangements and reading preferences: the
     arrangement (for the clock in words), whether spell check is off in the essay box, the read
     aloud buttons, and the rest break under way. One query (the arrangement), for pupils only."""
-    arrangement = AccessArrangement.objects.filter(student=user).first() if user.is_student else None
+    arrangement = lookups.arrangement_of(user.pk) if user.is_student else None
     spell_check = arrangement is not None and arrangement.spell_check
     on_break = submission is not None and submission.is_editable and submission.on_break(now)
     hidden = {"sources": [], "instructions": ""} if on_break else {}  # no work during a rest break

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
 _M = TypeVar("_M", bound=models.Model)
@@ -118,8 +119,10 @@ def _key(param: object) -> object:
 
 class CompiledQuery(Generic[_M]):
     """`build(**values)` compiled once a thread for each shape of values, then run with the
-    values given: `.objects()` for a queryset of one model (no select_related), `.rows()` for
-    a values() queryset (dicts)."""
+    values given: `.objects()` for a queryset of model instances (with what select_related()
+    and annotate() add to them, as iterating the queryset gives them; a build may not use
+    prefetch_related(), which runs queries of its own), `.rows()` for a values() queryset
+    (dicts)."""
 
     def __init__(self, build: Callable[..., models.QuerySet[_M, Any]]) -> None:
         self.build = build
@@ -148,6 +151,8 @@ class CompiledQuery(Generic[_M]):
         if first is None or second is None:
             return _Compiled(None)
         (queryset, compiler, sql, params, slots), (_, _, sql_2, params_2, slots_2) = first, second
+        if queryset._prefetch_related_lookups:
+            raise TypeError("A compiled query runs one statement: prefetch_related() is done by the caller.")
         if sql != sql_2 or slots != slots_2:
             return _Compiled(None)  # the values change the SQL's shape beyond None and length
         if any(slot is None and a != b for a, b, slot in zip(params, params_2, slots, strict=True)):
@@ -192,21 +197,43 @@ class CompiledQuery(Generic[_M]):
                 bound.append(value[index] if isinstance(value, list) else value)
         return bound
 
+    def _fetch(self, compiled: _Compiled, values: dict[str, Value]) -> Iterable[Sequence[Any]]:
+        """The rows of the compiled SQL run with `values`, converted as the ORM converts them."""
+        compiler = compiled.compiler
+        assert compiler is not None
+        with connections[compiler.using or DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(compiled.sql, self._bind(compiled, values))
+            fetched = cursor.fetchall()
+        return compiler.results_iter([fetched])
+
     def objects(self, **values: Value) -> list[_M]:
         compiled = self._compiled(values)
         if compiled.compiler is None:
             return list(self.build(**values))
-        model = compiled.compiler.query.model
-        assert model is not None
-        return list(cast("Iterable[_M]", model._default_manager.raw(compiled.sql, self._bind(compiled, values))))
+        compiler = compiled.compiler
+        db = compiler.using or DEFAULT_DB_ALIAS
+        # As Django's ModelIterable makes instances from a row: the model's columns, then each
+        # select_related() object's, then the annotations. (The build gets ids, not objects,
+        # so its queryset knows no related objects to attach.)
+        select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
+        assert klass_info is not None
+        model = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(klass_info, select, db)  # type: ignore[call-arg]  # stubs: Django 6's
+        found: list[_M] = []
+        for row in self._fetch(compiled, values):
+            obj = model.from_db(db, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in (annotations or {}).items():
+                setattr(obj, name, row[position])
+            found.append(obj)
+        return found
 
     def rows(self, **values: Value) -> list[dict[str, Any]]:
         compiled = self._compiled(values)
         if compiled.compiler is None:
             return list(self.build(**values))
-        compiler = compiled.compiler
-        with connections[compiler.using or DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute(compiled.sql, self._bind(compiled, values))
-            fetched = cursor.fetchall()
         names = compiled.names
-        return [dict(zip(names, row, strict=False)) for row in compiler.results_iter([fetched])]
+        return [dict(zip(names, row, strict=False)) for row in self._fetch(compiled, values)]

@@ -19,6 +19,7 @@ from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Subque
 from django.http import Http404
 from django.utils import timezone
 
+from classroom import lookups
 from classroom.compiled import CompiledQuery
 from classroom.department import agreed_scripts, same_question
 from classroom.models import (
@@ -358,10 +359,26 @@ def classes_for_setting(user: User, school_class: SchoolClass) -> SchoolClassQue
 
 
 def assignment_for_member(user: User, pk: int) -> Assignment:
-    """An assignment the user may open: their teacher (preview) or an enrolled student once it is open."""
+    """An assignment the user may open: their teacher (preview) or an enrolled student once it is open.
+
+    A pupil's comes from one query compiled once (every page of a lesson asks it): the same
+    rule, Assignment.objects.visible_to."""
     if not user.is_authenticated:
         raise PermissionDenied
+    if user.is_student and user.is_active and not user.is_superuser:
+        found = _pupil_assignment.objects(student=user.pk, assignment=pk, now=timezone.now())
+        if not found:
+            raise Http404("Not found.")
+        return found[0]
     return _get_or_404(Assignment.objects.visible_to(user).select_related("school_class", "prompt"), pk)
+
+
+def _pupil_assignment_query(student: int, assignment: int, now: datetime) -> QuerySet[Assignment]:
+    pupil = User(pk=student, role=User.Role.STUDENT)  # visible_to reads only the id and the role
+    return Assignment.objects.visible_to(pupil, now=now).filter(pk=assignment).select_related("school_class", "prompt")
+
+
+_pupil_assignment = CompiledQuery(_pupil_assignment_query)
 
 
 def assignment_for_writer(user: User, pk: int) -> Assignment:
@@ -864,7 +881,9 @@ def exemplar_shares_for_page(user: User, assignment: Assignment, state: str | No
     their essay is in `state` (None: not started): its teachers every one shared with it, a
     pupil those released to them now. Queries: the shares; for a pupil, their sealed questions
     (only when a share could be shown)."""
-    shares = list(assignment.exemplar_shares.select_related("exemplar").order_by("exemplar__total", "pk"))
+    shares = lookups.exemplar_shares(assignment.pk)
+    for share in shares:
+        share.assignment = assignment
     if not shares or user.is_teacher:
         return shares
     sealed: set[int] | None = None

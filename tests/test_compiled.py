@@ -55,6 +55,42 @@ def test_objects_come_back_as_model_instances(marking_assignment):
     assert compiled.objects(pk=-5) == []
 
 
+def _with_class_and_prompt(pk: int):
+    return (
+        Assignment.objects.filter(pk=pk)
+        .select_related("school_class", "prompt__mark_scheme")
+        .annotate(essays=Count("submissions"))
+        .defer("instructions")
+    )
+
+
+@pytest.mark.django_db
+def test_objects_carry_select_related_objects_annotations_and_deferred_fields(
+    marking_assignment, essay, django_assert_num_queries
+):
+    compiled = CompiledQuery(_with_class_and_prompt)
+    for _ in range(2):  # compiled on the first run, reused on the second
+        [found] = compiled.objects(pk=marking_assignment.pk)
+        if connection.vendor == "postgresql":
+            assert compiled._compiled({"pk": marking_assignment.pk}).compiler is not None
+        [expected] = _with_class_and_prompt(marking_assignment.pk)
+        with django_assert_num_queries(0):
+            assert (found.pk, found.title, found.essays) == (expected.pk, expected.title, 1)
+            assert found.school_class == marking_assignment.school_class
+            assert found.school_class.name == marking_assignment.school_class.name
+            assert found.prompt.mark_scheme.name == marking_assignment.prompt.mark_scheme.name
+        assert found.get_deferred_fields() == {"instructions"}
+        assert found.instructions == marking_assignment.instructions  # loaded when asked for, as usual
+
+
+@pytest.mark.django_db
+def test_a_build_may_not_prefetch(marking_assignment):
+    compiled = CompiledQuery(lambda pk: Assignment.objects.filter(pk=pk).prefetch_related("submissions"))
+    if connection.vendor == "postgresql":
+        with pytest.raises(TypeError, match="prefetch_related"):
+            compiled.objects(pk=marking_assignment.pk)
+
+
 def _due_within_a_week(class_id: int, now):
     # A value changed before it reaches the SQL: the stand-in never appears there as given.
     return Assignment.objects.filter(school_class_id=class_id, due_at__lt=now + timedelta(days=7)).values("pk")
@@ -145,7 +181,7 @@ def test_a_query_run_while_building_is_not_frozen_into_the_sql(marking_assignmen
 @pytest.mark.django_db
 def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
     """Each CompiledQuery the app uses is compiled (not run as built) where it can be."""
-    from classroom import department, home, permissions, progress
+    from classroom import department, home, lookups, permissions, progress
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite adapts datetimes itself: those shapes are run as built")
@@ -165,6 +201,12 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (progress._overview_classes_compiled, {"now": now}),
         (progress._overview_assignments_compiled, {"class_ids": [class_id], "now": now}),
         (progress._overview_figures_compiled, {"class_ids": [class_id, class_id + 1], "now": now}),
+        (permissions._pupil_assignment, {"student": 1, "assignment": marking_assignment.pk, "now": now}),
+        (lookups._prompt_sources_compiled, {"prompt": 1}),
+        (lookups._own_essay_compiled, {"assignment": 1, "student": 2}),
+        (lookups._arrangement_compiled, {"student": 1}),
+        (lookups._extension_compiled, {"assignment": 1, "student": 2}),
+        (lookups._exemplar_shares_compiled, {"assignment": 1}),
     ]
     for query, values in shapes:
         assert query._compiled(values).compiler is not None, query.build.__name__

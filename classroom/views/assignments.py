@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
-from classroom import permissions, privacy, writing_process
+from classroom import lookups, permissions, privacy, writing_process
 from classroom.arrangements import writing_aids
 from classroom.forms import AssignmentForm, EssayForm, ExemptionForm, ExtensionForm, OpenAssignmentForm, whole_number
 from classroom.models import (
@@ -428,7 +428,7 @@ def submission_return(request: AuthedRequest, pk: int, from_marking: bool = Fals
 
 def _writing_context(request: AuthedRequest, assignment: Assignment, submission: Submission | None) -> dict:
     prompt = assignment.prompt
-    sources = [link.source for link in prompt.source_links.select_related("source").order_by("order", "pk")]
+    sources = lookups.prompt_sources(prompt.pk)
     context = {
         "assignment": assignment,
         "prompt": prompt,
@@ -444,7 +444,9 @@ def _writing_context(request: AuthedRequest, assignment: Assignment, submission:
     # Extra time, rest breaks, spell check and read aloud (classroom/arrangements.py).
     context.update(writing_aids(request.user, assignment, submission, timezone.now()))
     if submission is not None:
-        extension = assignment.extensions.filter(student=submission.student).first()
+        extension = lookups.extension_of(assignment.pk, submission.student_id)
+        if extension is not None:
+            extension.assignment = assignment
         due, cutoff = submission.deadlines(extension)
         now = timezone.now()
         # Open for writing, but the assignment takes no work (archived): the text is shown
@@ -556,7 +558,7 @@ def _model_answers(user: User, assignment: Assignment, state: str | None) -> dic
 
 def _own_submission(assignment: Assignment, student: User) -> Submission:
     """The student's submission as it stands, or an unsaved empty one: reading writes nothing."""
-    submission = Submission.objects.filter(assignment=assignment, student=student).first() or Submission()
+    submission = lookups.own_essay(assignment.pk, student.pk) or Submission()
     submission.assignment, submission.student = assignment, student
     return submission
 

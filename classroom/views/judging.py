@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from classroom import judging, permissions, privacy
+from classroom import judging, lookups, permissions, privacy
 from classroom.csvsafe import write_csv
 from classroom.forms import JudgingSessionForm, whole_number
 from classroom.judging import JudgingError, Results, ScriptResult
@@ -213,7 +213,7 @@ def judging_judge(request: AuthedRequest, pk: int) -> HttpResponse:
     if pair is None:
         return render(request, "classroom/judging/done.html", context)
     prompt = session.prompt
-    sources = [link.source for link in prompt.source_links.select_related("source").order_by("order", "pk")]
+    sources = lookups.prompt_sources(prompt.pk)
     scripts = {
         s.pk: s for s in session.scripts.filter(pk__in=[pair.left_id, pair.right_id]).only("pk", "number", "text")
     }

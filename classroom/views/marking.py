@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classroom import autosave as autosave_json
-from classroom import permissions, privacy, writing_process
+from classroom import lookups, permissions, privacy, writing_process
 from classroom.comment_bank import entries_by_code, expand_codes, usable_entries
 from classroom.department import set_bank_curators, standardisation_due
 from classroom.essay import essay_with_notes
@@ -328,7 +328,7 @@ def _hit_spans(matches) -> list[tuple[int, int]]:
 def _marking_context(request: AuthedRequest, submission: Submission, form: MarkForm, criteria, mark) -> dict:
     assignment = submission.assignment
     prompt = assignment.prompt
-    sources = [link.source for link in prompt.source_links.select_related("source").order_by("order", "pk")]
+    sources = lookups.prompt_sources(prompt.pk)
     points = list(prompt.indicative_points.order_by("side", "order", "pk"))
     matches = match_points(submission.text, points)
     hit_spans = _hit_spans(matches)

@@ -1,0 +1,68 @@
+"""Small lookups the pupils' busiest pages make on every request, each compiled to SQL once a
+thread (classroom/compiled.py): building and compiling a queryset costs the ORM more than
+PostgreSQL takes to answer these. Each gives what the queryset it stands for gives."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from classroom.compiled import CompiledQuery
+from classroom.models import AccessArrangement, ExemplarShare, Extension, Submission
+from crisis.models import PromptSource, Source
+
+
+def _prompt_sources(prompt: int) -> QuerySet[PromptSource]:
+    return PromptSource.objects.filter(prompt_id=prompt).select_related("source").order_by("order", "pk")
+
+
+def _own_essay(assignment: int, student: int) -> QuerySet[Submission]:
+    # One a pupil and assignment (a unique pair), so no order is needed.
+    return Submission.objects.filter(assignment_id=assignment, student_id=student).order_by()[:1]
+
+
+def _arrangement(student: int) -> QuerySet[AccessArrangement]:
+    return AccessArrangement.objects.filter(student_id=student).order_by()[:1]
+
+
+def _extension(assignment: int, student: int) -> QuerySet[Extension]:
+    return Extension.objects.filter(assignment_id=assignment, student_id=student).order_by()[:1]
+
+
+def _exemplar_shares(assignment: int) -> QuerySet[ExemplarShare]:
+    return (
+        ExemplarShare.objects.filter(assignment_id=assignment)
+        .select_related("exemplar")
+        .order_by("exemplar__total", "pk")
+    )
+
+
+_prompt_sources_compiled = CompiledQuery(_prompt_sources)
+_own_essay_compiled = CompiledQuery(_own_essay)
+_arrangement_compiled = CompiledQuery(_arrangement)
+_extension_compiled = CompiledQuery(_extension)
+_exemplar_shares_compiled = CompiledQuery(_exemplar_shares)
+
+
+def prompt_sources(prompt_id: int) -> list[Source]:
+    """A question's sources in the order the question gives them."""
+    return [link.source for link in _prompt_sources_compiled.objects(prompt=prompt_id)]
+
+
+def own_essay(assignment_id: int, student_id: int) -> Submission | None:
+    """The pupil's essay for the assignment, if they have begun one."""
+    return next(iter(_own_essay_compiled.objects(assignment=assignment_id, student=student_id)), None)
+
+
+def arrangement_of(student_id: int) -> AccessArrangement | None:
+    """The pupil's access arrangement, if they have one."""
+    return next(iter(_arrangement_compiled.objects(student=student_id)), None)
+
+
+def extension_of(assignment_id: int, student_id: int) -> Extension | None:
+    """The pupil's extension on the assignment, if they were given one."""
+    return next(iter(_extension_compiled.objects(assignment=assignment_id, student=student_id)), None)
+
+
+def exemplar_shares(assignment_id: int) -> list[ExemplarShare]:
+    """The exemplars shared with the assignment, with their exemplars, lowest total first."""
+    return _exemplar_shares_compiled.objects(assignment=assignment_id)

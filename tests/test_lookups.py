@@ -1,0 +1,96 @@
+"""classroom/lookups.py: each compiled lookup gives what its queryset gives, for the row asked
+for and no other, and nothing where there is none; a pupil's assignment_for_member keeps
+visible_to's rule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.http import Http404
+from django.utils import timezone
+
+from classroom import lookups, permissions
+from classroom.models import AccessArrangement, ExemplarShare, Extension
+from tests.factories import (
+    AssignmentFactory,
+    ExemplarFactory,
+    SourceFactory,
+    SubmissionFactory,
+    link_sources,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_prompt_sources_in_the_questions_order_and_only_its_own(marking_assignment):
+    prompt = marking_assignment.prompt
+    first, second, third = SourceFactory(label="C"), SourceFactory(label="A"), SourceFactory(label="B")
+    link_sources(prompt, [first, second, third])
+    other = AssignmentFactory(school_class=marking_assignment.school_class)
+    link_sources(other.prompt, [SourceFactory(label="Z")])
+    for _ in range(2):  # compiled on the first call, reused on the second
+        found = lookups.prompt_sources(prompt.pk)
+        assert found == [first, second, third]
+        assert [source.label for source in found] == ["C", "A", "B"]  # the sources themselves, loaded
+    assert lookups.prompt_sources(other.prompt_id)[0].label == "Z"
+    assert lookups.prompt_sources(-1) == []
+
+
+def test_own_essay_is_the_pupils_own_or_none(marking_assignment, student, outsider):
+    mine = SubmissionFactory(assignment=marking_assignment, student=student, text="Mine.")
+    theirs = SubmissionFactory(assignment=marking_assignment, student=outsider, text="Theirs.")
+    for _ in range(2):
+        assert lookups.own_essay(marking_assignment.pk, student.pk) == mine
+        assert lookups.own_essay(marking_assignment.pk, student.pk).text == "Mine."
+        assert lookups.own_essay(marking_assignment.pk, outsider.pk) == theirs
+    later = AssignmentFactory(school_class=marking_assignment.school_class)
+    assert lookups.own_essay(later.pk, student.pk) is None
+
+
+def test_arrangement_and_extension_are_the_pupils_own(marking_assignment, student, outsider):
+    assert lookups.arrangement_of(student.pk) is None
+    arrangement = AccessArrangement.objects.create(student=student, spell_check=True)
+    assert lookups.arrangement_of(student.pk) == arrangement
+    assert lookups.arrangement_of(student.pk).spell_check is True
+    assert lookups.arrangement_of(outsider.pk) is None
+
+    assert lookups.extension_of(marking_assignment.pk, student.pk) is None
+    due = timezone.now() + timedelta(days=20)
+    extension = Extension.objects.create(assignment=marking_assignment, student=student, due_at=due)
+    assert lookups.extension_of(marking_assignment.pk, student.pk) == extension
+    assert lookups.extension_of(marking_assignment.pk, student.pk).due_at == due
+    assert lookups.extension_of(marking_assignment.pk, outsider.pk) is None
+
+
+def test_exemplar_shares_lowest_total_first_with_their_exemplars(marking_assignment):
+    prompt = marking_assignment.prompt
+    high, low = ExemplarFactory(prompt=prompt, total=9), ExemplarFactory(prompt=prompt, total=3)
+    shares = [ExemplarShare.objects.create(assignment=marking_assignment, exemplar=e) for e in (high, low)]
+    other = AssignmentFactory(school_class=marking_assignment.school_class, prompt=prompt)
+    ExemplarShare.objects.create(assignment=other, exemplar=high)
+    for _ in range(2):
+        found = lookups.exemplar_shares(marking_assignment.pk)
+        assert found == [shares[1], shares[0]]
+        assert [share.exemplar.total for share in found] == [3, 9]
+    assert lookups.exemplar_shares(-1) == []
+
+
+def test_a_pupils_assignment_keeps_the_rule_of_who_may_open_it(marking_assignment, student, outsider):
+    for _ in range(2):
+        found = permissions.assignment_for_member(student, marking_assignment.pk)
+        assert found == marking_assignment
+        assert found.school_class.name == marking_assignment.school_class.name
+        assert found.prompt.question == marking_assignment.prompt.question
+        with pytest.raises(Http404):  # not their class
+            permissions.assignment_for_member(outsider, marking_assignment.pk)
+    not_open = AssignmentFactory(
+        school_class=marking_assignment.school_class, opens_at=timezone.now() + timedelta(days=1)
+    )
+    with pytest.raises(Http404):  # not open yet
+        permissions.assignment_for_member(student, not_open.pk)
+    enrolment = marking_assignment.school_class.enrolments.get(student=student)
+    enrolment.removed_at = timezone.now()
+    enrolment.save()
+    with pytest.raises(Http404):  # no longer in the class
+        permissions.assignment_for_member(student, marking_assignment.pk)
