@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from classroom.compiled import CompiledQuery
 from classroom.models import AccessArrangement, ExemplarShare, Extension, Submission
-from crisis.models import PromptSource, Source
+from crisis.models import KeyTerm, Lesson, PromptSource, Source, TimelineEvent
 
 
 def _prompt_sources(prompt: int) -> QuerySet[PromptSource]:
@@ -36,11 +36,31 @@ def _exemplar_shares(assignment: int) -> QuerySet[ExemplarShare]:
     )
 
 
+def _lesson(lesson: int) -> QuerySet[Lesson]:
+    return Lesson.objects.filter(pk=lesson).select_related("unit", "owner", "copied_from")
+
+
+def _key_terms(lesson: int) -> QuerySet[KeyTerm]:
+    return KeyTerm.objects.filter(lesson_id=lesson).order_by("order", "pk")
+
+
+def _timeline(lesson: int) -> QuerySet[TimelineEvent]:
+    return TimelineEvent.objects.filter(lesson_id=lesson).order_by("sort_date", "pk")
+
+
+def _lesson_sources(lesson: int) -> QuerySet[Source]:
+    return Source.objects.filter(lessons=lesson).order_by("label", "pk")
+
+
 _prompt_sources_compiled = CompiledQuery(_prompt_sources)
 _own_essay_compiled = CompiledQuery(_own_essay)
 _arrangement_compiled = CompiledQuery(_arrangement)
 _extension_compiled = CompiledQuery(_extension)
 _exemplar_shares_compiled = CompiledQuery(_exemplar_shares)
+_lesson_compiled = CompiledQuery(_lesson)
+_key_terms_compiled = CompiledQuery(_key_terms)
+_timeline_compiled = CompiledQuery(_timeline)
+_lesson_sources_compiled = CompiledQuery(_lesson_sources)
 
 
 def prompt_sources(prompt_id: int) -> list[Source]:
@@ -66,3 +86,19 @@ def extension_of(assignment_id: int, student_id: int) -> Extension | None:
 def exemplar_shares(assignment_id: int) -> list[ExemplarShare]:
     """The exemplars shared with the assignment, with their exemplars, lowest total first."""
     return _exemplar_shares_compiled.objects(assignment=assignment_id)
+
+
+def lesson(lesson_id: int) -> Lesson | None:
+    """A lesson with its unit, owner and the lesson it was copied from (no rule of who may
+    read it: permissions.lesson_for_reader)."""
+    return next(iter(_lesson_compiled.objects(lesson=lesson_id)), None)
+
+
+def lesson_parts(lesson_id: int) -> dict[str, list]:
+    """What the lesson page shows beside its text: key terms, timeline and sources, each in
+    the order the page gives them."""
+    return {
+        "key_terms": _key_terms_compiled.objects(lesson=lesson_id),
+        "timeline": _timeline_compiled.objects(lesson=lesson_id),
+        "lesson_sources": _lesson_sources_compiled.objects(lesson=lesson_id),
+    }

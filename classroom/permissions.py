@@ -266,6 +266,19 @@ def content_for_reader(user: User, queryset: content.AuthoredQuerySet[_A], pk: i
     return _get_or_404(queryset.visible_to(user), pk)
 
 
+def lesson_for_reader(user: User, pk: int) -> content.Lesson:
+    """content_for_reader for a lesson, in one query compiled once (every pupil in a lesson
+    opens it). The rule is AuthoredQuerySet.visible_to's, which decides by the account alone
+    (an item is either readable by everyone signed in with an active account or by nobody):
+    an account it gives nothing gets 404, any other the lesson if it exists."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Sign in to read the unit.")
+    lesson = lookups.lesson(pk) if not content.Lesson.objects.visible_to(user).query.is_empty() else None
+    if lesson is None:
+        raise Http404("Not found.")
+    return lesson
+
+
 def unit_organiser_for_reader(user: User, pk: int) -> content.Unit:
     """A unit's knowledge organiser is read like the unit page: anyone signed in (it shows no
     question or source, so a sealed timed essay hides nothing on it)."""

@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.db.models import Case, Count, Q, When
 from django.utils import timezone
 
+from classroom.compiled import CompiledQuery
 from crisis.markdown import LESSON_TEXT_MAX, SHORT_TEXT_MAX, MarkdownLengthValidator, RenderedHTMLField, RendersMarkdown
 from crisis.wording import plural
 
@@ -208,12 +209,12 @@ class Lesson(RendersMarkdown, Authored):
         return copy
 
     def check_questions(self) -> list[KnowledgeQuestion]:
-        """The knowledge check, in one query: this lesson's own questions, then review questions
-        from earlier lessons (spaced retrieval: `KnowledgeQuestion.review_in`), each with
-        `is_review` set and its lesson loaded for the "From an earlier lesson" label. Retired
-        questions (no longer in the unit's files) are not asked."""
-        mine = Q(lesson=self) | Q(pk__in=self.review_questions.values("pk"))
-        return self._ordered_questions(mine & Q(retired=False))
+        """The knowledge check, in one query (compiled to SQL once: every pupil opening the
+        lesson asks it): this lesson's own questions, then review questions from earlier
+        lessons (spaced retrieval: `KnowledgeQuestion.review_in`), each with `is_review` set
+        and its lesson loaded for the "From an earlier lesson" label. Retired questions (no
+        longer in the unit's files) are not asked."""
+        return self._marked_review(_check_questions.objects(lesson=self.pk))
 
     def questions_asked(self, attempt: KnowledgeCheckAttempt) -> list[KnowledgeQuestion]:
         """The questions an attempt answered, as they were asked, in the check's order: a question
@@ -224,12 +225,9 @@ class Lesson(RendersMarkdown, Authored):
         return self._ordered_questions(Q(pk__in=ids))
 
     def _ordered_questions(self, which: Q) -> list[KnowledgeQuestion]:
-        questions = list(
-            KnowledgeQuestion.objects.filter(which)
-            .select_related("lesson")
-            .defer("lesson__body", "lesson__body_html")  # only its title is shown: not each lesson's whole text
-            .order_by(Case(When(lesson_id=self.pk, then=0), default=1), "lesson__order", "order", "pk")
-        )
+        return self._marked_review(list(_questions_in_order(self.pk, which)))
+
+    def _marked_review(self, questions: list[KnowledgeQuestion]) -> list[KnowledgeQuestion]:
         for question in questions:
             question.is_review = question.lesson_id != self.pk
         return questions
@@ -271,6 +269,24 @@ class Lesson(RendersMarkdown, Authored):
             total=len(results),
             answers={str(r["question"].pk): r["chosen"] for r in results},
         )
+
+
+def _questions_in_order(lesson: int, which: Q) -> models.QuerySet[KnowledgeQuestion]:
+    """Questions of a lesson's check in the check's order: the lesson's own first."""
+    return (
+        KnowledgeQuestion.objects.filter(which)
+        .select_related("lesson")
+        .defer("lesson__body", "lesson__body_html")  # only its title is shown: not each lesson's whole text
+        .order_by(Case(When(lesson_id=lesson, then=0), default=1), "lesson__order", "order", "pk")
+    )
+
+
+def _check_questions_query(lesson: int) -> models.QuerySet[KnowledgeQuestion]:
+    mine = Q(lesson_id=lesson) | Q(pk__in=Lesson(pk=lesson).review_questions.values("pk"))
+    return _questions_in_order(lesson, mine & Q(retired=False))
+
+
+_check_questions = CompiledQuery(_check_questions_query)
 
 
 class KeyTerm(models.Model):

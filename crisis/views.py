@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from classroom import permissions
+from classroom import lookups, permissions
 from classroom.forms import whole_number
 from classroom.types import AuthedRequest
 from crisis import glossary
@@ -107,16 +107,10 @@ def unit_organiser(request: AuthedRequest, pk: int) -> HttpResponse:
     return _render(request, "crisis/unit_organiser.html", {"unit": unit, **unit.organiser()})
 
 
-def _lesson_queryset():
-    return Lesson.objects.select_related("unit", "owner", "copied_from").prefetch_related(
-        "key_terms", "timeline", Prefetch("sources", queryset=Source.objects.order_by("label", "pk"))
-    )
-
-
 @login_required
 def lesson_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """The lesson, and its knowledge check: a student's answers are stored, a teacher's are not."""
-    lesson = permissions.content_for_reader(request.user, _lesson_queryset(), pk)
+    lesson = permissions.lesson_for_reader(request.user, pk)
     questions = lesson.check_questions()  # its own, then review questions from earlier lessons
     form = KnowledgeCheckForm(questions, request.POST or None)
     result = None
@@ -135,15 +129,16 @@ def lesson_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         score, results = lesson.mark_answers(answers, lesson.questions_asked(attempt))
         result = {"score": attempt.score, "total": attempt.total, "results": results}
         stored = True
-    key_terms = list(lesson.key_terms.all())
+    parts = lookups.lesson_parts(lesson.pk)  # key terms, timeline, sources
+    key_terms = parts["key_terms"]
     return _render(
         request,
         "crisis/lesson_detail.html",
         {
+            **parts,
             "lesson": lesson,
             # The stored HTML with each key term's first use marked (crisis/glossary.py).
             "lesson_body": glossary.mark_terms(lesson.body_html, key_terms),
-            "key_terms": key_terms,
             "unit": lesson.unit,
             "questions": questions,
             "review_count": sum(question.is_review for question in questions),

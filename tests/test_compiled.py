@@ -182,6 +182,7 @@ def test_a_query_run_while_building_is_not_frozen_into_the_sql(marking_assignmen
 def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
     """Each CompiledQuery the app uses is compiled (not run as built) where it can be."""
     from classroom import department, home, lookups, permissions, progress
+    from crisis import models as content_models
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite adapts datetimes itself: those shapes are run as built")
@@ -207,6 +208,11 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (lookups._arrangement_compiled, {"student": 1}),
         (lookups._extension_compiled, {"assignment": 1, "student": 2}),
         (lookups._exemplar_shares_compiled, {"assignment": 1}),
+        (lookups._lesson_compiled, {"lesson": 1}),
+        (lookups._key_terms_compiled, {"lesson": 1}),
+        (lookups._timeline_compiled, {"lesson": 1}),
+        (lookups._lesson_sources_compiled, {"lesson": 1}),
+        (content_models._check_questions, {"lesson": 1}),
     ]
     for query, values in shapes:
         assert query._compiled(values).compiler is not None, query.build.__name__
