@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from classroom.compiled import CompiledQuery
-from classroom.models import AccessArrangement, ExemplarShare, Extension, Submission
+from classroom.models import AccessArrangement, Annotation, ExemplarShare, Extension, Mark, StrandTick, Submission
 from crisis.models import KeyTerm, Lesson, PromptSource, Source, TimelineEvent
 
 
@@ -52,11 +52,21 @@ def _lesson_sources(lesson: int) -> QuerySet[Source]:
     return Source.objects.filter(lessons=lesson).order_by("label", "pk")
 
 
+def _annotations(mark: int) -> QuerySet[Annotation]:
+    return Annotation.objects.filter(mark_id=mark).order_by("number")
+
+
+def _strand_ticks(mark: int) -> QuerySet[StrandTick]:
+    return StrandTick.objects.filter(mark_id=mark).order_by("strand")
+
+
 _prompt_sources_compiled = CompiledQuery(_prompt_sources)
 _own_essay_compiled = CompiledQuery(_own_essay)
 _arrangement_compiled = CompiledQuery(_arrangement)
 _extension_compiled = CompiledQuery(_extension)
 _exemplar_shares_compiled = CompiledQuery(_exemplar_shares)
+_annotations_compiled = CompiledQuery(_annotations)
+_strand_ticks_compiled = CompiledQuery(_strand_ticks)
 _lesson_compiled = CompiledQuery(_lesson)
 _key_terms_compiled = CompiledQuery(_key_terms)
 _timeline_compiled = CompiledQuery(_timeline)
@@ -102,3 +112,19 @@ def lesson_parts(lesson_id: int) -> dict[str, list]:
         "timeline": _timeline_compiled.objects(lesson=lesson_id),
         "lesson_sources": _lesson_sources_compiled.objects(lesson=lesson_id),
     }
+
+
+def annotations_of(mark: Mark) -> list[Annotation]:
+    """A mark's anchored comments, by number."""
+    found = _annotations_compiled.objects(mark=mark.pk)
+    for annotation in found:
+        annotation.mark = mark
+    return found
+
+
+def strand_ticks_of(mark: Mark) -> list[StrandTick]:
+    """A mark's skill-strand ratings (StrandTick.ordered puts them in the strands' order)."""
+    found = _strand_ticks_compiled.objects(mark=mark.pk)
+    for tick in found:
+        tick.mark = mark
+    return found

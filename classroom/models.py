@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classroom import essay_save, status
+from classroom.compiled import CompiledQuery
 from classroom.status import EDITABLE_STATES, MARKABLE_STATES, State, Status
 from crisis.markdown import SHORT_TEXT_MAX, MarkdownLengthValidator, RenderedHTMLField, RendersMarkdown
 from crisis.wording import plural
@@ -1715,10 +1716,11 @@ class Mark(Versioned):
 
     def results(self) -> list[CriterionMark]:
         """The level and mark per criterion as given, each with the maximum it was out of
-        (`max_marks`), in the scheme's order."""
-        return list(
-            self.criterion_marks.select_related("criterion", "level").order_by("criterion__order", "criterion_id")
-        )
+        (`max_marks`), in the scheme's order. One query, compiled once."""
+        results = _mark_results.objects(mark=self.pk)
+        for result in results:
+            result.mark = self
+        return results
 
     @classmethod
     def for_submission(cls, submission: Submission, by: User) -> Mark:
@@ -1882,6 +1884,17 @@ class Mark(Versioned):
                 bank_entry=bank_entry,
                 created_by=by,
             )
+
+
+def _mark_results_query(mark: int) -> models.QuerySet[CriterionMark]:
+    return (
+        CriterionMark.objects.filter(mark_id=mark)
+        .select_related("criterion", "level")
+        .order_by("criterion__order", "criterion_id")
+    )
+
+
+_mark_results = CompiledQuery(_mark_results_query)
 
 
 class CriterionMark(models.Model):

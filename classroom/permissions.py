@@ -214,36 +214,42 @@ def sealed_prompt_ids(user: User) -> set[int]:
     they have not started, and not closed to them (security review L9). Everyone else: none."""
     if not user.is_authenticated or not user.is_student:
         return set()
-    # One lean query (every pupil page that shows content asks): the timed essays with no
-    # essay of theirs begun or handed in, with their extension; the cut-off is then worked out
-    # by effective_deadlines, the Python twin of with_status_for's SQL.
-    begun = Submission.objects.filter(assignment=OuterRef("pk"), student=user).filter(
+    now = timezone.now()
+    sealed = set()
+    for row in _timed_unbegun.rows(student=user.pk):
+        cutoff = effective_deadlines(row["due_at"], row["late_cutoff"], row["ext_due_at"], row["ext_cutoff"])[1]
+        if cutoff is None or cutoff > now:
+            sealed.add(row["prompt_id"])
+    return sealed
+
+
+def _timed_unbegun_query(student: int) -> QuerySet[Assignment, Any]:
+    # One lean query, compiled once (every pupil page that shows content asks): the timed
+    # essays with no essay of theirs begun or handed in, with their extension; the cut-off is
+    # then worked out by effective_deadlines, the Python twin of with_status_for's SQL.
+    begun = Submission.objects.filter(assignment=OuterRef("pk"), student_id=student).filter(
         Q(started_at__isnull=False) | ~Q(state__in=EDITABLE_STATES)
     )
-    extension = Extension.objects.filter(assignment=OuterRef("pk"), student=user).order_by()
-    timed = (
+    extension = Extension.objects.filter(assignment=OuterRef("pk"), student_id=student).order_by()
+    return (
         Assignment.objects.filter(
-            school_class__enrolments__student=user,
+            school_class__enrolments__student_id=student,
             school_class__enrolments__removed_at__isnull=True,
             time_limit_minutes__isnull=False,
         )
         .filter(~Exists(begun))
         .order_by()
-        .values_list(
+        .values(
             "prompt_id",
             "due_at",
             "late_cutoff",
-            Subquery(extension.values("due_at")[:1]),
-            Subquery(extension.values("late_cutoff")[:1]),
+            ext_due_at=Subquery(extension.values("due_at")[:1]),
+            ext_cutoff=Subquery(extension.values("late_cutoff")[:1]),
         )
     )
-    now = timezone.now()
-    sealed = set()
-    for prompt_id, due_at, late_cutoff, extension_due_at, extension_cutoff in timed:
-        cutoff = effective_deadlines(due_at, late_cutoff, extension_due_at, extension_cutoff)[1]
-        if cutoff is None or cutoff > now:
-            sealed.add(prompt_id)
-    return sealed
+
+
+_timed_unbegun = CompiledQuery(_timed_unbegun_query)
 
 
 def sealed_source_ids(user: User, prompts: set[int] | None = None) -> set[int]:
@@ -564,18 +570,29 @@ def bank_entry_for_owner(user: User, pk: int) -> CommentBankEntry:
 
 
 def feedback_for_student(user: User, assignment_pk: int) -> Mark:
-    """The user's own mark on an assignment, once visible to them; 404 otherwise (teachers 403)."""
+    """The user's own mark on an assignment, once visible to them; 404 otherwise (teachers 403).
+    One query, compiled once (the feedback page and its responses ask it)."""
     require_student(user)
-    queryset = Mark.objects.visible_to_student().filter(
-        submission__student=user,
-        submission__assignment__in=Assignment.objects.visible_to(user),
+    found = _pupil_mark.objects(student=user.pk, assignment=assignment_pk, now=timezone.now())
+    if not found:
+        raise Http404("Not found.")
+    return found[0]
+
+
+def _pupil_mark_query(student: int, assignment: int, now: datetime) -> QuerySet[Mark]:
+    pupil = User(pk=student, role=User.Role.STUDENT)  # visible_to reads only the id and the role
+    return (
+        Mark.objects.visible_to_student(now)
+        .filter(
+            submission__student_id=student,
+            submission__assignment__in=Assignment.objects.visible_to(pupil, now=now),
+            submission__assignment_id=assignment,
+        )
+        .select_related("submission__assignment__school_class", "submission__assignment__prompt__mark_scheme")
     )
-    try:
-        return queryset.select_related(
-            "submission__assignment__school_class", "submission__assignment__prompt__mark_scheme"
-        ).get(submission__assignment_id=assignment_pk)
-    except (Mark.DoesNotExist, ValueError, TypeError):
-        raise Http404("Not found.") from None
+
+
+_pupil_mark = CompiledQuery(_pupil_mark_query)
 
 
 # --- progress ---------------------------------------------------------------------------

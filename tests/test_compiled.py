@@ -181,7 +181,7 @@ def test_a_query_run_while_building_is_not_frozen_into_the_sql(marking_assignmen
 @pytest.mark.django_db
 def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
     """Each CompiledQuery the app uses is compiled (not run as built) where it can be."""
-    from classroom import department, home, lookups, permissions, progress
+    from classroom import department, home, lookups, models, permissions, progress
     from crisis import models as content_models
 
     if connection.vendor != "postgresql":
@@ -213,6 +213,11 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (lookups._timeline_compiled, {"lesson": 1}),
         (lookups._lesson_sources_compiled, {"lesson": 1}),
         (content_models._check_questions, {"lesson": 1}),
+        (permissions._pupil_mark, {"student": 1, "assignment": marking_assignment.pk, "now": now}),
+        (models._mark_results, {"mark": 1}),
+        (lookups._annotations_compiled, {"mark": 1}),
+        (lookups._strand_ticks_compiled, {"mark": 1}),
+        (permissions._timed_unbegun, {"student": 1}),
     ]
     for query, values in shapes:
         assert query._compiled(values).compiler is not None, query.build.__name__

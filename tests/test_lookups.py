@@ -151,3 +151,42 @@ def test_the_lesson_page_keeps_the_rule_of_who_may_read_content(student):
     # account, every item. A rule that filtered items would have to be added to it too.
     student.is_active = True
     assert "WHERE" not in str(Lesson.objects.visible_to(student).query)
+
+
+def test_the_feedback_pages_mark_results_comments_and_ticks(
+    essay, teacher, student, outsider, django_assert_num_queries
+):
+    from classroom.models import Annotation, CriterionMark, StrandTick
+    from tests.helpers import mark_fully
+
+    mark = mark_fully(essay, teacher)
+    with pytest.raises(Http404):  # marked, not released: not the pupil's to read yet
+        permissions.feedback_for_student(student, essay.assignment_id)
+    second = mark.add_annotation(by=teacher, comment="Second.", start=10, end=15, quote=essay.text[10:15])
+    first = Annotation.objects.get(
+        pk=mark.add_annotation(by=teacher, comment="First.", start=0, end=3, quote=essay.text[0:3]).pk
+    )
+    Annotation.objects.filter(pk=first.pk).update(number=0)  # numbered first, added last
+    mark.release(by=teacher)
+    StrandTick.objects.create(mark=mark, strand="sources", rating=2)
+    StrandTick.objects.create(mark=mark, strand="analysis", rating=3)
+    class_name, scheme_name = essay.assignment.school_class.name, essay.assignment.prompt.mark_scheme.name
+    for _ in range(2):  # compiled on the first call, reused on the second
+        found = permissions.feedback_for_student(student, essay.assignment_id)
+        assert found == mark
+        with django_assert_num_queries(0):
+            assessed = found.submission.assignment
+            assert (found.submission, assessed.school_class.name) == (essay, class_name)
+            assert assessed.prompt.mark_scheme.name == scheme_name
+        results = found.results()
+        assert results == list(CriterionMark.objects.filter(mark=mark).order_by("criterion__order", "criterion_id"))
+        assert len(results) == 3
+        with django_assert_num_queries(0):
+            assert [result.criterion.order for result in results] == sorted(r.criterion.order for r in results)
+            assert all(result.mark is found for result in results)
+        assert [a.pk for a in lookups.annotations_of(found)] == [first.pk, second.pk]
+        assert [tick.strand for tick in lookups.strand_ticks_of(found)] == ["analysis", "sources"]
+    with pytest.raises(Http404):  # not theirs
+        permissions.feedback_for_student(outsider, essay.assignment_id)
+    with pytest.raises(Http404):
+        permissions.feedback_for_student(student, essay.assignment_id + 1000)

@@ -857,7 +857,7 @@ def bank_curators(request: AuthedRequest) -> HttpResponse:
 def _feedback_context(mark: Mark, form: DirtForm | None = None) -> dict:
     """The mark as it was given: its criteria and maxima as stored, whatever the scheme says now."""
     submission = mark.submission
-    annotations = list(mark.annotations.order_by("number"))
+    annotations = lookups.annotations_of(mark)
     essay_html, notes = essay_with_notes(submission, annotations)
     dirt = DirtResponse.for_mark(mark)
     return {
@@ -865,7 +865,7 @@ def _feedback_context(mark: Mark, form: DirtForm | None = None) -> dict:
         "submission": submission,
         "assignment": submission.assignment,
         "results": mark.results(),
-        "strands": StrandTick.for_pupil(mark.strand_ticks.all()),
+        "strands": StrandTick.for_pupil(lookups.strand_ticks_of(mark)),
         "essay_html": essay_html,
         "notes": notes,
         "content_max": mark.max_total,
