@@ -182,6 +182,7 @@ def test_a_query_run_while_building_is_not_frozen_into_the_sql(marking_assignmen
 def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
     """Each CompiledQuery the app uses is compiled (not run as built) where it can be."""
     from classroom import department, home, lookups, models, permissions, progress
+    from classroom.views import marking as marking_views
     from crisis import models as content_models
 
     if connection.vendor != "postgresql":
@@ -218,6 +219,9 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (lookups._annotations_compiled, {"mark": 1}),
         (lookups._strand_ticks_compiled, {"mark": 1}),
         (permissions._timed_unbegun, {"student": 1}),
+        (permissions._taught_assignment, {"teacher": 1, "assignment": 2}),
+        (marking_views._queue_by_number, {"assignment": 1}),
+        (marking_views._queue_by_name, {"assignment": 1}),
     ]
     for query, values in shapes:
         assert query._compiled(values).compiler is not None, query.build.__name__

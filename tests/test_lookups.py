@@ -190,3 +190,24 @@ def test_the_feedback_pages_mark_results_comments_and_ticks(
         permissions.feedback_for_student(outsider, essay.assignment_id)
     with pytest.raises(Http404):
         permissions.feedback_for_student(student, essay.assignment_id + 1000)
+
+
+def test_a_teachers_assignment_keeps_the_rule_of_who_may_manage_it(marking_assignment, teacher, co, other_teacher):
+    from django.core.exceptions import PermissionDenied
+
+    for _ in range(2):  # compiled on the first call, reused on the second
+        for who in (teacher, co):
+            found = permissions.assignment_for_teacher(who, marking_assignment.pk)
+            assert found == marking_assignment
+            assert found.prompt.question == marking_assignment.prompt.question
+        with pytest.raises(Http404):  # not their class
+            permissions.assignment_for_teacher(other_teacher, marking_assignment.pk)
+    with pytest.raises(Http404):
+        permissions.assignment_for_teacher(teacher, marking_assignment.pk + 1000)
+    with pytest.raises(PermissionDenied):
+        permissions.assignment_for_teacher(
+            marking_assignment.school_class.active_students().get(), marking_assignment.pk
+        )
+    marking_assignment.school_class.teachers.remove(co)
+    with pytest.raises(Http404):  # no longer teaches it
+        permissions.assignment_for_teacher(co, marking_assignment.pk)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from classroom import autosave as autosave_json
 from classroom import lookups, permissions, privacy, writing_process
 from classroom.comment_bank import entries_by_code, expand_codes, usable_entries
+from classroom.compiled import CompiledQuery
 from classroom.department import set_bank_curators, standardisation_due
 from classroom.essay import essay_with_notes
 from classroom.forms import (
@@ -82,6 +83,21 @@ QUEUE_FIELDS = (
 )
 
 
+def _queue_query(assignment: int, by_number: bool) -> QuerySet[Submission]:
+    """The marking queue's essays in its order (Submission.marking_order: `by_number` while
+    names are hidden), with what the queue shows of each."""
+    return (
+        Submission.objects.filter(assignment_id=assignment, state__in=Submission.MARKABLE_STATES)
+        .select_related("student", "mark", "mark__dirt")
+        .only(*QUEUE_FIELDS)
+        .order_by(*Submission.marking_order(by_number=by_number))
+    )
+
+
+_queue_by_number = CompiledQuery(lambda assignment: _queue_query(assignment, by_number=True))
+_queue_by_name = CompiledQuery(lambda assignment: _queue_query(assignment, by_number=False))
+
+
 @dataclass
 class QueueRow:
     submission: Submission
@@ -120,13 +136,9 @@ def marking_queue(request: AuthedRequest, pk: int) -> HttpResponse:
     if (held := _standardise_first(request, assignment.prompt)) is not None:
         return held
     # Queries: session, user, assignment, the standardisation check (not for heads),
-    # submissions with their marks and DIRT responses.
-    submissions = list(
-        _markable(assignment)
-        .select_related("student", "mark", "mark__dirt")
-        .only(*QUEUE_FIELDS)
-        .order_by(*marking_order(assignment))
-    )
+    # submissions with their marks and DIRT responses (compiled once: _queue_query).
+    queue = _queue_by_number if assignment.names_hidden else _queue_by_name
+    submissions = queue.objects(assignment=assignment.pk)
     date_passed = assignment.feedback_date_passed
     rows = []
     for submission in submissions:
