@@ -222,6 +222,9 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (permissions._taught_assignment, {"teacher": 1, "assignment": 2}),
         (marking_views._queue_by_number, {"assignment": 1}),
         (marking_views._queue_by_name, {"assignment": 1}),
+        (marking_views._siblings_by_number, {"assignment": 1}),
+        (marking_views._siblings_by_name, {"assignment": 1}),
+        (permissions._marked_by_teacher, {"teacher": 1, "submission": 2}),
     ]
     for query, values in shapes:
         assert query._compiled(values).compiler is not None, query.build.__name__

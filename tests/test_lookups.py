@@ -211,3 +211,20 @@ def test_a_teachers_assignment_keeps_the_rule_of_who_may_manage_it(marking_assig
     marking_assignment.school_class.teachers.remove(co)
     with pytest.raises(Http404):  # no longer teaches it
         permissions.assignment_for_teacher(co, marking_assignment.pk)
+
+
+def test_an_essay_for_marking_keeps_the_rule_of_who_may_mark_it(essay, teacher, co, other_teacher, head, student):
+    from django.core.exceptions import PermissionDenied
+
+    for _ in range(2):  # compiled on the first call, reused on the second
+        for who in (teacher, co, head):
+            found = permissions.submission_for_marker(who, essay.pk)
+            assert (found, found.student, found.assignment) == (essay, student, essay.assignment)
+            assert found.assignment.prompt.mark_scheme == essay.assignment.prompt.mark_scheme
+        with pytest.raises(Http404):  # not their class
+            permissions.submission_for_marker(other_teacher, essay.pk)
+    with pytest.raises(PermissionDenied):
+        permissions.submission_for_marker(student, essay.pk)
+    essay.assignment.school_class.teachers.remove(co)
+    with pytest.raises(Http404):  # no longer teaches it
+        permissions.submission_for_marker(co, essay.pk)

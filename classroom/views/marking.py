@@ -70,14 +70,15 @@ def marking_order(assignment: Assignment) -> list[str]:
 CATEGORIES = MARKING_FILTERS
 
 
-def _markable(assignment: Assignment):
-    return assignment.submissions.filter(state__in=Submission.MARKABLE_STATES)
+def _markable(assignment: int) -> QuerySet[Submission]:
+    """The essays of an assignment that the marking queue lists."""
+    return Submission.objects.filter(assignment_id=assignment, state__in=Submission.MARKABLE_STATES)
 
 
 # What the queue shows of each essay, its writer, mark and response (the texts stay behind).
 QUEUE_FIELDS = (
     *("assignment_id", "student_id", "state", "word_count", "submitted_at", "is_late", "candidate_number"),
-    *("student__first_name", "student__last_name", "student__username"),
+    *(WRITER_FIELDS := ("student__first_name", "student__last_name", "student__username")),
     *("mark__submission_id", "mark__total", "mark__spag"),
     *("mark__dirt__mark_id", "mark__dirt__submitted_at", "mark__dirt__acknowledged_at"),
 )
@@ -87,7 +88,7 @@ def _queue_query(assignment: int, by_number: bool) -> QuerySet[Submission]:
     """The marking queue's essays in its order (Submission.marking_order: `by_number` while
     names are hidden), with what the queue shows of each."""
     return (
-        Submission.objects.filter(assignment_id=assignment, state__in=Submission.MARKABLE_STATES)
+        _markable(assignment)
         .select_related("student", "mark", "mark__dirt")
         .only(*QUEUE_FIELDS)
         .order_by(*Submission.marking_order(by_number=by_number))
@@ -258,20 +259,7 @@ def _neighbours(submission: Submission) -> tuple[Submission | None, Submission |
     "Next" is the next script that still needs marking (handed in, mark not complete), after
     this one in queue order and then from the start; failing that, simply the next one."""
     assignment = submission.assignment
-    siblings = list(
-        _markable(assignment)
-        .select_related("student")
-        .only(
-            "pk",
-            "state",
-            "candidate_number",
-            "assignment_id",
-            "student__first_name",
-            "student__last_name",
-            "student__username",
-        )
-        .order_by(*marking_order(assignment))
-    )
+    siblings = (_siblings_by_number if assignment.names_hidden else _siblings_by_name).objects(assignment=assignment.pk)
     for sibling in siblings:
         sibling.assignment = assignment
     ids = [s.pk for s in siblings]
@@ -284,6 +272,20 @@ def _neighbours(submission: Submission) -> tuple[Submission | None, Submission |
     if following is None and index + 1 < len(siblings):
         following = siblings[index + 1]
     return previous, following, index + 1, len(ids)
+
+
+def _siblings_query(assignment: int, by_number: bool) -> QuerySet[Submission]:
+    """The essays of the marking queue (_queue_query) with what "previous" and "next" show."""
+    return (
+        _markable(assignment)
+        .select_related("student")
+        .only("pk", "state", "candidate_number", "assignment_id", *WRITER_FIELDS)
+        .order_by(*Submission.marking_order(by_number=by_number))
+    )
+
+
+_siblings_by_number = CompiledQuery(lambda assignment: _siblings_query(assignment, by_number=True))
+_siblings_by_name = CompiledQuery(lambda assignment: _siblings_query(assignment, by_number=False))
 
 
 @dataclass
