@@ -124,8 +124,12 @@ class CompiledQuery(Generic[_M]):
     prefetch_related(), which runs queries of its own), `.rows()` for a values() queryset
     (dicts)."""
 
-    def __init__(self, build: Callable[..., models.QuerySet[_M, Any]]) -> None:
+    def __init__(self, build: Callable[..., models.QuerySet[_M, Any]], prepare: bool = True) -> None:
+        """`prepare=False`: PostgreSQL plans the query afresh on every run rather than keeping
+        a prepared statement (crisis/settings.py, DB_PREPARED_STATEMENTS), for a large report
+        whose best plan depends on its values more than planning it costs."""
         self.build = build
+        self.prepare = prepare
         self._local = threading.local()
         _EVERY.add(self)
 
@@ -202,7 +206,15 @@ class CompiledQuery(Generic[_M]):
         compiler = compiled.compiler
         assert compiler is not None
         with connections[compiler.using or DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute(compiled.sql, self._bind(compiled, values))
+            driver = cursor.db.connection
+            threshold = getattr(driver, "prepare_threshold", None)  # psycopg's: None for never
+            if not self.prepare and threshold is not None:
+                driver.prepare_threshold = None
+            try:
+                cursor.execute(compiled.sql, self._bind(compiled, values))
+            finally:
+                if not self.prepare and threshold is not None:
+                    driver.prepare_threshold = threshold
             fetched = cursor.fetchall()
         return compiler.results_iter([fetched])
 

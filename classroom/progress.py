@@ -1443,9 +1443,10 @@ def _overview_submission_figures(class_ids: list[int], now: datetime):
 
 # Compiled once a thread: building these (the exempt pupils' status CASE above all) costs the
 # ORM more than PostgreSQL takes to answer them.
-_overview_classes_compiled = CompiledQuery(_overview_classes)
-_overview_assignments_compiled = CompiledQuery(_overview_assignment_rows)
-_overview_figures_compiled = CompiledQuery(_overview_submission_figures)
+# Planned afresh each time: kept prepared, PostgreSQL's generic plans for them were slower.
+_overview_classes_compiled = CompiledQuery(_overview_classes, prepare=False)
+_overview_assignments_compiled = CompiledQuery(_overview_assignment_rows, prepare=False)
+_overview_figures_compiled = CompiledQuery(_overview_submission_figures, prepare=False)
 
 
 def department_overview(now: datetime | None = None) -> DepartmentOverview:

@@ -129,6 +129,12 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # little more than reading the next: PostgreSQL's default cost of 4 for that (set for
     # spinning disks) makes it scan all the essays where an index finds the few it needs.
     _db.setdefault("OPTIONS", {})["options"] = "-c jit=off -c random_page_cost=1.1"
+    # A statement run a fifth time on a connection is prepared (psycopg sends the values
+    # apart from the SQL, and PostgreSQL keeps the statement parsed and planned): planning
+    # took most of the database's time on the busiest pages, whose SQL is the same on every
+    # request. Off behind a PgBouncer that does not keep prepared statements (docs/scaling.md).
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        _db["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
     if _pool is not None:
         _db["OPTIONS"]["pool"] = _pool
 elif _db["ENGINE"] == "django.db.backends.sqlite3":

@@ -225,6 +225,8 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (marking_views._siblings_by_number, {"assignment": 1}),
         (marking_views._siblings_by_name, {"assignment": 1}),
         (permissions._marked_by_teacher, {"teacher": 1, "submission": 2}),
+        (permissions._peer_candidates, {"student": 1}),
+        (permissions._pupil_classes, {"student": 1}),
     ]
     for query, values in shapes:
         assert query._compiled(values).compiler is not None, query.build.__name__
@@ -249,3 +251,26 @@ def test_forget_all_drops_sql_compiled_from_a_definition_since_changed(marking_a
     assert [r["pk"] for r in compiled.rows(class_id=class_id)] == [marking_assignment.pk, later.pk]  # compiled
     forget_all()
     assert [r["pk"] for r in compiled.rows(class_id=class_id)] == [later.pk, marking_assignment.pk]
+
+
+@pytest.mark.django_db
+def test_a_query_compiled_with_prepare_false_is_never_kept_prepared(marking_assignment):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements")
+
+    def prepared(table: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{table}%"])
+            return cursor.fetchone()[0]
+
+    from classroom.models import Extension, SchoolClass
+
+    unprepared = CompiledQuery(lambda pk: SchoolClass.objects.filter(pk=pk).values("pk"), prepare=False)
+    kept = CompiledQuery(lambda pk: Extension.objects.filter(assignment_id=pk).values("pk"))
+    for _ in range(7):  # more than the threshold of 5
+        assert unprepared.rows(pk=marking_assignment.school_class_id) == [{"pk": marking_assignment.school_class_id}]
+        assert kept.rows(pk=marking_assignment.pk) == []
+    assert prepared("classroom_schoolclass") == 0
+    assert prepared("classroom_extension") == 1
+    driver = connection.connection
+    assert driver.prepare_threshold == 5  # put back

@@ -228,3 +228,17 @@ def test_an_essay_for_marking_keeps_the_rule_of_who_may_mark_it(essay, teacher, 
     essay.assignment.school_class.teachers.remove(co)
     with pytest.raises(Http404):  # no longer teaches it
         permissions.submission_for_marker(co, essay.pk)
+
+
+def test_a_pupils_classes_are_their_active_current_ones_by_name(school_class, other_class, student, outsider):
+    from tests.factories import SchoolClassFactory
+
+    later = SchoolClassFactory(name="07A History", students=[student])
+    archived = SchoolClassFactory(name="08B History", students=[student])
+    archived.archived = True
+    archived.save()
+    left = SchoolClassFactory(name="09C History", students=[student])
+    left.enrolments.filter(student=student).update(removed_at=timezone.now())
+    for _ in range(2):  # compiled on the first call, reused on the second
+        assert permissions.pupil_classes(student) == [later, school_class]
+        assert permissions.pupil_classes(outsider) == [other_class]

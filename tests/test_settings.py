@@ -163,6 +163,53 @@ def test_postgres_sessions_really_run_with_those_settings():
         assert cursor.fetchone() == ("off", "1.1")
 
 
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [(None, "True 5"), ("True", "True 5"), ("False", "None None")],
+)
+def test_postgres_prepares_repeated_statements_unless_told_not_to(setting, expected):
+    code = (
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DB_PREPARED_STATEMENTS")}
+    clean.update(
+        DEBUG="True", DATABASE_URL="postgres://u@db.example:5432/crisis", DJANGO_SETTINGS_MODULE="crisis.settings"
+    )
+    if setting is not None:
+        clean["DB_PREPARED_STATEMENTS"] = setting
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected.split()
+
+
+@pytest.mark.django_db
+def test_postgres_sessions_prepare_a_statement_run_again_and_again(student):
+    from django.db import connection
+
+    from classroom.models import User
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements")
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%classroom_user%%'")
+            return cursor.fetchone()[0]
+
+    before = prepared()
+    for _ in range(7):  # more than the threshold of 5
+        assert User.objects.get(pk=student.pk) == student
+    assert prepared() > before
+
+
 def test_defaults_are_british_and_mail_stays_on_the_console():
     from crisis import settings as configured  # pytest swaps the live EMAIL_BACKEND for locmem
 

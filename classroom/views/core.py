@@ -32,7 +32,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     if user.is_teacher:
         # The to-do for the classes they teach (heads: plus a summary of the department).
         return render(request, "classroom/home_teacher.html", {"home": teacher_home(user)})
-    classes = permissions.classes_visible_to(user).active().order_by("name")
+    classes = permissions.pupil_classes(user)
     open_assignments, closed_assignments = student_assignments(user)
     return render(
         request,
