@@ -82,10 +82,22 @@ def require_head(user: User) -> None:
         raise PermissionDenied("Only the head of department can do that.")
 
 
+def _id_or_404(pk: int | str) -> int:
+    """`pk` as an id a row can have (a positive 64-bit integer), or 404: for the queries run
+    with their values bound directly (CompiledQuery), which the ORM's checks do not see."""
+    try:
+        value = int(pk)
+    except (ValueError, TypeError):
+        raise Http404("Not found.") from None
+    if isinstance(pk, bool) or not 0 < value < 2**63:
+        raise Http404("Not found.")
+    return value
+
+
 def _get_or_404(queryset: QuerySet[_M], pk: int | str) -> _M:
     try:
         return queryset.get(pk=pk)
-    except (ObjectDoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError):  # (SQLite: an id past 64 bits)
         raise Http404("Not found.") from None
 
 
@@ -295,7 +307,8 @@ def lesson_for_reader(user: User, pk: int) -> content.Lesson:
     an account it gives nothing gets 404, any other the lesson if it exists."""
     if not user.is_authenticated:
         raise PermissionDenied("Sign in to read the unit.")
-    lesson = lookups.lesson(pk) if not content.Lesson.objects.visible_to(user).query.is_empty() else None
+    readable = not content.Lesson.objects.visible_to(user).query.is_empty()
+    lesson = lookups.lesson(_id_or_404(pk)) if readable else None
     if lesson is None:
         raise Http404("Not found.")
     return lesson
@@ -371,7 +384,7 @@ def assignment_for_teacher(user: User, pk: int) -> Assignment:
     """An assignment of a class the user teaches: 403 for students, 404 for other teachers'."""
     require_teacher(user)
     if not user.is_head:  # a teacher's: one query compiled once (every page of their marking asks it)
-        found = _taught_assignment.objects(teacher=user.pk, assignment=pk)
+        found = _taught_assignment.objects(teacher=user.pk, assignment=_id_or_404(pk))
         if not found:
             raise Http404("Not found.")
         return found[0]
@@ -414,7 +427,7 @@ def assignment_for_member(user: User, pk: int) -> Assignment:
     if not user.is_authenticated:
         raise PermissionDenied
     if user.is_student and user.is_active and not user.is_superuser:
-        found = _pupil_assignment.objects(student=user.pk, assignment=pk, now=timezone.now())
+        found = _pupil_assignment.objects(student=user.pk, assignment=_id_or_404(pk), now=timezone.now())
         if not found:
             raise Http404("Not found.")
         return found[0]
@@ -571,7 +584,7 @@ def submission_for_marker(user: User, pk: int) -> Submission:
     """A submission in a class the user teaches (heads: any), with what the marking page needs."""
     require_teacher(user)
     if not user.is_head and not user.is_superuser and user.is_active:  # one query compiled once
-        found = _marked_by_teacher.objects(teacher=user.pk, submission=pk)
+        found = _marked_by_teacher.objects(teacher=user.pk, submission=_id_or_404(pk))
         if not found:
             raise Http404("Not found.")
         return found[0]
@@ -616,7 +629,7 @@ def feedback_for_student(user: User, assignment_pk: int) -> Mark:
     """The user's own mark on an assignment, once visible to them; 404 otherwise (teachers 403).
     One query, compiled once (the feedback page and its responses ask it)."""
     require_student(user)
-    found = _pupil_mark.objects(student=user.pk, assignment=assignment_pk, now=timezone.now())
+    found = _pupil_mark.objects(student=user.pk, assignment=_id_or_404(assignment_pk), now=timezone.now())
     if not found:
         raise Http404("Not found.")
     return found[0]

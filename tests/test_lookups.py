@@ -242,3 +242,20 @@ def test_a_pupils_classes_are_their_active_current_ones_by_name(school_class, ot
     for _ in range(2):  # compiled on the first call, reused on the second
         assert permissions.pupil_classes(student) == [later, school_class]
         assert permissions.pupil_classes(outsider) == [other_class]
+
+
+@pytest.mark.parametrize("pk", [0, 2**31, 2**63 - 1, 2**63, 10**30])
+def test_the_compiled_pages_answer_404_for_an_id_no_row_can_have(client, essay, teacher, head, student, pk):
+    from django.urls import reverse
+
+    from tests.factories import LessonFactory
+
+    lesson = LessonFactory()
+    client.force_login(student)
+    for name in ("classroom:write", "classroom:feedback", "content:lesson"):
+        assert client.get(reverse(name, args=[pk])).status_code == 404, name
+    assert client.get(reverse("content:lesson", args=[lesson.pk])).status_code == 200
+    for who in (teacher, head):  # a head's are the ORM's queries
+        client.force_login(who)
+        for name in ("classroom:marking_queue", "classroom:mark_submission"):
+            assert client.get(reverse(name, args=[pk])).status_code == 404, (who, name)
