@@ -130,15 +130,16 @@ def test_deploy_check_passes_with_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_database_url_selects_postgres_with_jit_off_and_random_reads_costed_for_memory():
-    code = (
-        "from django.conf import settings; d = settings.DATABASES['default']; "
-        "print(d['ENGINE'], d['OPTIONS']['options'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
-    )
-    clean = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+def postgres_settings_print(code: str, **env: str) -> list[str]:
+    """What `code` prints, run after django.setup() with DATABASE_URL naming PostgreSQL (no
+    connection is made) and `env` set (DB_PREPARED_STATEMENTS as the test's environment
+    has it only if given)."""
+    dropped = {"DJANGO_SETTINGS_MODULE", "DB_PREPARED_STATEMENTS"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean.update(
         DEBUG="True", DATABASE_URL="postgres://u@db.example:5432/crisis", DJANGO_SETTINGS_MODULE="crisis.settings"
     )
+    clean.update(env)
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); " + code],
         cwd=ROOT,
@@ -148,8 +149,16 @@ def test_database_url_selects_postgres_with_jit_off_and_random_reads_costed_for_
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_database_url_selects_postgres_with_jit_off_and_random_reads_costed_for_memory():
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['ENGINE'], d['OPTIONS']['options'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
     expected = ["django.db.backends.postgresql", "-c", "jit=off", "-c", "random_page_cost=1.1", "600", "True"]
-    assert result.stdout.split() == expected
+    assert postgres_settings_print(code) == expected
 
 
 @pytest.mark.django_db
@@ -172,22 +181,8 @@ def test_postgres_prepares_repeated_statements_unless_told_not_to(setting, expec
         "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
         "print(o.get('server_side_binding'), o.get('prepare_threshold'))"
     )
-    clean = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DB_PREPARED_STATEMENTS")}
-    clean.update(
-        DEBUG="True", DATABASE_URL="postgres://u@db.example:5432/crisis", DJANGO_SETTINGS_MODULE="crisis.settings"
-    )
-    if setting is not None:
-        clean["DB_PREPARED_STATEMENTS"] = setting
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); " + code],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == expected.split()
+    env = {} if setting is None else {"DB_PREPARED_STATEMENTS": setting}
+    assert postgres_settings_print(code, **env) == expected.split()
 
 
 @pytest.mark.django_db
