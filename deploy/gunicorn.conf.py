@@ -65,9 +65,9 @@ preload_app = os.environ.get("GUNICORN_PRELOAD", "1").strip().lower() not in ("0
 
 # Replace each worker after 10,000 to 15,000 requests (spread so that workers do not restart
 # together): a cheap guard against slow memory growth during a long term. Not much more often:
-# a replaced worker stops taking requests up to two seconds before it exits (for requests
-# already on their way over its kept-alive connections), and on a small server with few
-# workers the others take its share meanwhile. At 1,000, a school-wide load test replaced
+# a replaced worker stops taking new connections up to `keepalive` seconds before it exits
+# (it answers requests on its kept-alive connections until they close: post_fork, below), and
+# on a small server with few workers the others take its share meanwhile. At 1,000, a school-wide load test replaced
 # a worker every 15 s, and the slowest requests were those waiting for one.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 10_000)
 max_requests_jitter = max(1, max_requests // 2)
@@ -86,6 +86,27 @@ def pre_request(worker: object, req: object) -> None:
     worker.log.debug("%s %s", req.method, req.path)  # type: ignore[attr-defined] # as gunicorn's own hook
     if getattr(req, "req_number", 1) >= keepalive_requests:
         req.must_close = True  # type: ignore[attr-defined]
+
+
+def post_fork(server: object, worker: object) -> None:
+    """Gunicorn's hook in each new worker: a stopping worker keeps its idle connections as long as
+    a running one would.
+
+    A worker stops when it is replaced (max_requests, above) or on `systemctl reload`. Gunicorn
+    then closes its idle kept-alive connections after two seconds, whenever they last carried a
+    request; a request that nginx (or a load tester) sends on one at that instant is cut off with
+    no answer, and an autosave (a POST) is not resent. With the linger as long as the keepalive
+    timeout, an idle connection closes when it would have anyway, after `keepalive` seconds idle,
+    by which time nginx, whose upstream keepalive_timeout is shorter, has closed it; a request
+    that arrives on one meanwhile is answered, with "Connection: close". The stopping worker may
+    take up to `keepalive` seconds longer to exit; the others serve new connections meanwhile.
+    """
+    from gunicorn.workers import gthread
+
+    if hasattr(gthread, "STOP_KEEPALIVE_LINGER"):
+        gthread.STOP_KEEPALIVE_LINGER = float(keepalive)
+    else:  # a gunicorn without the setting: say so rather than pretend
+        worker.log.warning("gunicorn.workers.gthread has no STOP_KEEPALIVE_LINGER to set")  # type: ignore[attr-defined]
 
 
 # The heartbeat file must live in memory, not on disk, or a busy disk stalls workers.

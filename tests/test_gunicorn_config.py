@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -162,3 +163,36 @@ def test_nginx_closes_idle_upstream_connections_before_gunicorn_does():
     settings: dict[str, object] = {}
     exec((ROOT / "deploy" / "gunicorn.conf.py").read_text(), settings)  # noqa: S102 - our own config file
     assert int(nginx_timeout[1]) < settings["keepalive"]
+
+
+def test_a_stopping_worker_answers_on_its_idle_connections_until_their_keepalive_ends(tmp_path):
+    """A worker being replaced keeps an idle kept-alive connection for the whole keepalive timeout
+    (5 s), not gunicorn's own two seconds: a request sent on it three seconds after the worker
+    began to stop is answered, by that worker, with "Connection: close", not cut off."""
+    server, port = _serve(tmp_path, GUNICORN_WORKERS="1", GUNICORN_KEEPALIVE="5")
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        body, kept = _get(connection)
+        worker = int(body.split()[1])
+        assert kept == "keep-alive"
+        os.kill(worker, signal.SIGTERM)  # what a replacement or `systemctl reload` sends it
+        time.sleep(3)
+        body, kept = _get(connection)  # raised RemoteDisconnected when the linger was two seconds
+        assert int(body.split()[1]) == worker
+        assert kept == "close"
+        connection.close()
+        # The worker has gone once the connection closed, and a new one serves new connections.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the stopping worker did not exit")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        assert int(_get(connection)[0].split()[1]) != worker
+        connection.close()
+    finally:
+        _stop(server)
