@@ -54,11 +54,13 @@ def session_cookies(users: dict[str, object]) -> dict[str, str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    from classroom.signin import MODEL_BACKEND
+
     cookies = {}
     for who, user in users.items():
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)  # type: ignore[attr-defined]
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = MODEL_BACKEND
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()  # type: ignore[attr-defined]
         session.create()
         cookies[who] = session.session_key

@@ -70,6 +70,7 @@ class _Compiled:
     params: tuple[object, ...] = ()
     slots: tuple[tuple[str, int] | None, ...] = ()  # a parameter's value and index in a list
     names: tuple[str, ...] = ()  # a values() queryset's keys
+    converters: dict[int, Any] | None = None  # the compiler's, found once (results_iter finds them each run)
 
 
 def _check(values: dict[str, Value]) -> None:
@@ -164,7 +165,12 @@ class CompiledQuery(Generic[_M]):
         query = queryset.query
         # As ValuesIterable names a row's columns.
         names = tuple(query.selected or (*query.extra_select, *query.values_select, *query.annotation_select))
-        return _Compiled(compiler, sql, tuple(params), slots, names)
+        # As results_iter() finds them, for the columns a row has.
+        columns = [column[0] for column in compiler.select[: compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            return _Compiled(None)  # rows results_iter() would regroup: run as built
+        converters = compiler.get_converters(columns)
+        return _Compiled(compiler, sql, tuple(params), slots, names, converters)
 
     def _build(self, values: dict[str, Value], which: int) -> tuple[Any, SQLCompiler, str, list, tuple] | None:
         """The build with stand-in set `which`: its queryset, compiler, SQL, parameters and
@@ -216,7 +222,9 @@ class CompiledQuery(Generic[_M]):
                 if not self.prepare and threshold is not None:
                     driver.prepare_threshold = threshold
             fetched = cursor.fetchall()
-        return compiler.results_iter([fetched])
+        if compiled.converters:
+            return compiler.apply_converters(fetched, compiled.converters)
+        return fetched
 
     def objects(self, **values: Value) -> list[_M]:
         compiled = self._compiled(values)

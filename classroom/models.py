@@ -373,9 +373,10 @@ CUTOFF_REFUSAL = (
     "Your draft is kept: speak to your teacher."
 )
 
-# A run of non-space characters, from its start, that holds a letter or digit somewhere.
-# The look-behind keeps each run to one attempt, so a long run without any stays linear.
-_WORD = re.compile(r"(?<!\S)(?=\S*?[^\W_])\S+")
+# From a run of non-space characters' first letter or digit to the run's end: one match for
+# each run that holds a letter or digit, none for one that holds neither. Each character is
+# looked at once or twice, so a long run of either kind stays linear.
+_WORD = re.compile(r"[^\W_]\S*")
 
 
 def count_words(text: str) -> int:

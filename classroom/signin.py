@@ -35,19 +35,40 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthError
 from django.conf import settings
+from django.contrib.auth import backends as auth_backends
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.shortcuts import render
 
 from classroom import roster
+from classroom.compiled import CompiledQuery
 from classroom.models import AccessRequest, User
 from classroom.roster import USERNAME_MAX_LENGTH, taken_usernames, username_base
 from crisis.signin_config import GOOGLE, MICROSOFT
 
 logger = logging.getLogger(__name__)
 
-# Accounts signed in through the school's provider are Django's ordinary users.
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The app's sign-in backend (below). Accounts signed in through the school's provider are its
+# ordinary users too, and their sessions name it.
+MODEL_BACKEND = "classroom.signin.ModelBackend"
+# What sessions named before the app had its own (crisis/session_store.py reads them as MODEL_BACKEND).
+DJANGO_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class ModelBackend(auth_backends.ModelBackend):
+    """Django's ModelBackend (a username and password; each request's user from its session),
+    finding the session's user with one query compiled to SQL once: every signed-in request
+    asks for its user, and building that query with the ORM each time cost about as much as
+    PostgreSQL took to answer it."""
+
+    def get_user(self, user_id: Any) -> User | None:
+        if not isinstance(user_id, int) or isinstance(user_id, bool):
+            return super().get_user(user_id)
+        found = _user_by_id.objects(pk=user_id)
+        return found[0] if found and self.user_can_authenticate(found[0]) else None
+
+
+_user_by_id: CompiledQuery[User] = CompiledQuery(lambda pk: User.objects.filter(pk=pk))
 
 
 class Refused(Exception):

@@ -165,7 +165,7 @@ CACHES = shared_state.caches(env_str("CACHE_URL"))
 AUTH_USER_MODEL = "classroom.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "classroom.signin.ModelBackend",  # Django's, with each request's user found by a compiled query
 ]
 PASSWORD_HASHERS = [
     "crisis.hashers.SchoolArgon2PasswordHasher",  # Argon2id; why these settings: crisis/hashers.py

@@ -78,3 +78,54 @@ def test_signing_in_and_out_through_the_pages(client, django_user_model):
     assert SessionStore(key).load() == {}
     response = client.get(reverse("home"), secure=True)
     assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_a_session_signed_in_before_the_app_had_its_own_backend_stays_signed_in(client, django_user_model):
+    """Sessions name the backend that signed them in; those naming Django's ModelBackend (which
+    the app's extends, and which AUTHENTICATION_BACKENDS no longer lists) read as the app's."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    user = django_user_model.objects.create_user(username="s.earlier", password="pw-not-used-here", role="student")
+    old = django_db.SessionStore()
+    old.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+    )
+    old.save()
+    assert SessionStore(old.session_key).load()[BACKEND_SESSION_KEY] == "classroom.signin.ModelBackend"
+    client.cookies[settings.SESSION_COOKIE_NAME] = old.session_key
+    response = client.get(reverse("home"), secure=True)
+    assert response.status_code == 200
+    assert response.wsgi_request.user == user
+    # A session naming a backend the app does not list is still signed out.
+    old[BACKEND_SESSION_KEY] = "somewhere.else.Backend"
+    old.save()
+    response = client.get(reverse("home"), secure=True)
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_each_requests_user_is_found_by_the_compiled_query_and_checked_as_djangos(client, django_user_model):
+    """The app's backend finds the session's user with one query, as Django's does: a
+    switched-off account, or one whose password changed since, is signed out."""
+    from classroom.signin import ModelBackend
+
+    user = django_user_model.objects.create_user(username="s.found", password="pw-not-used-here", role="student")
+    backend = ModelBackend()
+    with CaptureQueriesContext(connection) as queries:
+        assert backend.get_user(user.pk) == user
+    assert len(queries) == 1
+    assert backend.get_user(user.pk + 1000) is None
+    assert backend.get_user(str(user.pk)) == user  # not an int: Django's own way
+    client.force_login(user)
+    assert client.get(reverse("home"), secure=True).status_code == 200
+    django_user_model.objects.filter(pk=user.pk).update(is_active=False)
+    assert backend.get_user(user.pk) is None
+    assert client.get(reverse("home"), secure=True).status_code == 302
+    django_user_model.objects.filter(pk=user.pk).update(is_active=True)
+    client.force_login(user)
+    user.set_password("a-new-one-entirely")
+    user.save()
+    assert client.get(reverse("home"), secure=True).status_code == 302

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json as _json
+import random
 import re
 from zoneinfo import ZoneInfo
 
@@ -662,10 +663,22 @@ def test_the_autosave_query_finds_the_essay_exactly_when_the_orm_rule_does(cast,
         ("Détente\tbegan\nslowly", 3),
         ("-" * 20_000 + " a " + "_" * 20_000, 1),  # long runs without a letter: none, and quickly
         ("• bullet - points", 2),
+        ("'Quoted' (1962) __init__ ...", 3),
+        ("a" * 20_000 + " —" + "b" * 20_000, 2),
     ],
 )
 def test_word_count(text, words):
     assert count_words(text) == words
+
+
+def test_word_count_is_the_number_of_runs_holding_a_letter_or_digit():
+    """The definition itself, checked against the regex on many random texts."""
+    rng = random.Random(1962)
+    alphabet = "ab1 _-—*.'\n\t\u00a0\u2003é٣"
+    for _ in range(5_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        expected = sum(1 for run in text.split() if any(character.isalnum() for character in run))
+        assert count_words(text) == expected, repr(text)
 
 
 def test_submission_factory_hands_work_in_through_submit(assignment, student):
