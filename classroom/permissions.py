@@ -673,13 +673,13 @@ def student_for_progress(user: User, pk: int) -> User:
     return user
 
 
-def progress_classes_for(user: User, student: User) -> SchoolClassQuerySet | None:
-    """The classes whose marks `user` sees on `student`'s progress page (after
-    student_for_progress): None for all of them (the student themself, heads), otherwise
-    the classes the user teaches."""
+def progress_limited_to(user: User, student: User) -> int | None:
+    """Whose classes' marks `user` sees on `student`'s progress page (after
+    student_for_progress): None for every class (the student themself, heads), otherwise the
+    id of the teacher (`user`), whose own classes' marks they see (progress.student_progress)."""
     if user.pk == student.pk or user.is_head:
         return None
-    return SchoolClass.objects.taught_by(user)
+    return user.pk
 
 
 # --- the department ------------------------------------------------------------

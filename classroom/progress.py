@@ -608,48 +608,15 @@ class StudentProgress:
 TARGETS_SHOWN = 3
 
 
-def student_progress(
-    student: User, now: datetime | None = None, classes: QuerySet[SchoolClass] | None = None
-) -> StudentProgress:
+def student_progress(student: User, now: datetime | None = None, teacher: int | None = None) -> StudentProgress:
     """Counted marks per criterion over time, skill-strand ratings, targets and DIRT, knowledge
-    checks. `classes` limits the marks to those classes' (None: every class; who sees which is
-    permissions.progress_classes_for). Queries: marks, criterion marks, strand ticks, knowledge
-    checks. Every mark is out of the maxima it was given against."""
+    checks. `teacher`: only the marks from the classes that teacher (an id) teaches (None: every
+    class; who sees which is permissions.progress_limited_to). Queries: marks, criterion marks,
+    strand ticks, knowledge checks, each compiled to SQL once. Every mark is out of the maxima
+    it was given against."""
     now = now or timezone.now()
-    marks_qs = (
-        Mark.objects.filter(submission__student=student)
-        .filter(feedback_visible_q("submission__", "submission__assignment__", now))
-        .annotate(pct=stored_percent("total", "max_total"))
-        .order_by("submission__assignment__due_at", "submission__assignment_id")
-        .values(
-            *("total", "max_total", "pct", "spag", "ebi", "improvement_task", "submission__assignment_id"),
-            *("submission__assignment__title", "submission__assignment__school_class__name"),
-            *("submission__assignment__due_at", "dirt__text", "dirt__submitted_at", "dirt__acknowledged_at"),
-        )
-    )
-    crit_qs = (
-        CriterionMark.objects.filter(mark__submission__student=student)
-        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
-        .annotate(pct=stored_percent("marks", "max_marks"))
-        .values(
-            "mark__submission__assignment_id",
-            "criterion__code",
-            "level__number",
-            "marks",
-            "max_marks",
-            "pct",
-        )
-    )
-    ticks_qs = (
-        StrandTick.objects.filter(mark__submission__student=student)
-        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
-        .values_list("mark__submission__assignment_id", "strand", "rating")
-    )
-    if classes is not None:
-        marks_qs = marks_qs.filter(submission__assignment__school_class__in=classes)
-        crit_qs = crit_qs.filter(mark__submission__assignment__school_class__in=classes)
-        ticks_qs = ticks_qs.filter(mark__submission__assignment__school_class__in=classes)
-    marks = list(marks_qs)
+    values: dict[str, Any] = {"student": student.pk, "now": now, "teacher": teacher}
+    marks = _progress_marks.rows(**values)
 
     summaries = []
     for m in marks:
@@ -673,7 +640,7 @@ def student_progress(
         )
     by_assignment = {s.assignment_id: s for s in summaries}
     cells: dict[int, dict[str, CriterionPoint]] = defaultdict(dict)
-    for r in crit_qs:
+    for r in _progress_criterion_marks.rows(**values):
         summary = by_assignment.get(r["mark__submission__assignment_id"])
         if summary is None:
             continue
@@ -694,11 +661,8 @@ def student_progress(
     # Each row's cells in column order (None: not marked against that criterion), for the table.
     table = [(s, [(code, cells[s.assignment_id].get(code)) for code in codes]) for s in summaries]
     targets = [s for s in reversed(summaries) if s.ebi or s.improvement_task][:TARGETS_SHOWN]
-    strands = _strand_histories(summaries, ticks_qs) if summaries else []
+    strands = _strand_histories(summaries, _progress_ticks.rows(**values)) if summaries else []
 
-    latest = KnowledgeCheckAttempt.objects.filter(student=student, lesson=OuterRef("lesson_id")).order_by(
-        "-submitted_at", "-pk"
-    )
     knowledge = [
         KnowledgeScore(
             lesson_id=k["lesson_id"],
@@ -708,24 +672,16 @@ def student_progress(
             latest_total=k["latest_total"],
             best_percent=round_half_up(k["best"], 1),
         )
-        for k in KnowledgeCheckAttempt.objects.filter(student=student)
-        .values("lesson_id", "lesson__title", "lesson__order")
-        .annotate(
-            attempts=Count("pk"),
-            best=Max(Case(When(total__gt=0, then=percent_of("score", F("total"))), default=None)),
-            latest_score=Subquery(latest.values("score")[:1]),
-            latest_total=Subquery(latest.values("total")[:1]),
-        )
-        .order_by("lesson__order", "lesson_id")
+        for k in _progress_knowledge.rows(student=student.pk)
     ]
     return StudentProgress(student, codes, summaries, points, table, targets, knowledge, strands)
 
 
-def _strand_histories(summaries: list[MarkSummary], ticks) -> list[StrandHistory]:
+def _strand_histories(summaries: list[MarkSummary], ticks: list[dict[str, Any]]) -> list[StrandHistory]:
     """Each strand rated at least once, with its rating on every essay in `summaries` (date order)."""
     ratings: dict[str, dict[int, int]] = defaultdict(dict)
-    for assignment_id, strand, rating in ticks:
-        ratings[strand][assignment_id] = rating
+    for tick in ticks:
+        ratings[tick["strand"]][tick["mark__submission__assignment_id"]] = tick["rating"]
     histories = []
     for strand, label in StrandTick.Strand.choices:
         if strand not in ratings:
@@ -737,6 +693,75 @@ def _strand_histories(summaries: list[MarkSummary], ticks) -> list[StrandHistory
         ]
         histories.append(StrandHistory(strand, label, points))
     return histories
+
+
+def _progress_limit(queryset: QuerySet[Any], to_mark: str, teacher: int | None) -> QuerySet[Any]:
+    """`queryset` (reaching the essay's assignment through `to_mark`) limited to the classes
+    `teacher` teaches, unless None."""
+    if teacher is None:
+        return queryset
+    taught = SchoolClass.objects.filter(teachers=teacher)
+    return queryset.filter(**{f"{to_mark}submission__assignment__school_class__in": taught})
+
+
+def _progress_marks_query(student: int, now: datetime, teacher: int | None) -> QuerySet[Mark, dict[str, Any]]:
+    marks = (
+        Mark.objects.filter(submission__student=student)
+        .filter(feedback_visible_q("submission__", "submission__assignment__", now))
+        .annotate(pct=stored_percent("total", "max_total"))
+    )
+    return (
+        _progress_limit(marks, "", teacher)
+        .order_by("submission__assignment__due_at", "submission__assignment_id")
+        .values(
+            *("total", "max_total", "pct", "spag", "ebi", "improvement_task", "submission__assignment_id"),
+            *("submission__assignment__title", "submission__assignment__school_class__name"),
+            *("submission__assignment__due_at", "dirt__text", "dirt__submitted_at", "dirt__acknowledged_at"),
+        )
+    )
+
+
+def _progress_criterion_marks_query(
+    student: int, now: datetime, teacher: int | None
+) -> QuerySet[CriterionMark, dict[str, Any]]:
+    marks = (
+        CriterionMark.objects.filter(mark__submission__student=student)
+        .filter(feedback_visible_q("mark__submission__", "mark__submission__assignment__", now))
+        .annotate(pct=stored_percent("marks", "max_marks"))
+    )
+    return _progress_limit(marks, "mark__", teacher).values(
+        "mark__submission__assignment_id", "criterion__code", "level__number", "marks", "max_marks", "pct"
+    )
+
+
+def _progress_ticks_query(student: int, now: datetime, teacher: int | None) -> QuerySet[StrandTick, dict[str, Any]]:
+    ticks = StrandTick.objects.filter(mark__submission__student=student).filter(
+        feedback_visible_q("mark__submission__", "mark__submission__assignment__", now)
+    )
+    return _progress_limit(ticks, "mark__", teacher).values("mark__submission__assignment_id", "strand", "rating")
+
+
+def _progress_knowledge_query(student: int) -> QuerySet[KnowledgeCheckAttempt, dict[str, Any]]:
+    latest = KnowledgeCheckAttempt.objects.filter(student=student, lesson=OuterRef("lesson_id")).order_by(
+        "-submitted_at", "-pk"
+    )
+    return (
+        KnowledgeCheckAttempt.objects.filter(student=student)
+        .values("lesson_id", "lesson__title", "lesson__order")
+        .annotate(
+            attempts=Count("pk"),
+            best=Max(Case(When(total__gt=0, then=percent_of("score", F("total"))), default=None)),
+            latest_score=Subquery(latest.values("score")[:1]),
+            latest_total=Subquery(latest.values("total")[:1]),
+        )
+        .order_by("lesson__order", "lesson_id")
+    )
+
+
+_progress_marks = CompiledQuery(_progress_marks_query)
+_progress_criterion_marks = CompiledQuery(_progress_criterion_marks_query)
+_progress_ticks = CompiledQuery(_progress_ticks_query)
+_progress_knowledge = CompiledQuery(_progress_knowledge_query)
 
 
 # --- class overview ------------------------------------------------------------------------

@@ -246,6 +246,13 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (permissions._peer_candidates, {"student": 1}),
         (permissions._pupil_classes, {"student": 1}),
         (signin._user_by_id, {"pk": 1}),
+        (progress._progress_marks, {"student": 1, "now": now, "teacher": None}),
+        (progress._progress_marks, {"student": 1, "now": now, "teacher": teacher.pk}),
+        (progress._progress_criterion_marks, {"student": 1, "now": now, "teacher": None}),
+        (progress._progress_criterion_marks, {"student": 1, "now": now, "teacher": teacher.pk}),
+        (progress._progress_ticks, {"student": 1, "now": now, "teacher": None}),
+        (progress._progress_ticks, {"student": 1, "now": now, "teacher": teacher.pk}),
+        (progress._progress_knowledge, {"student": 1}),
     ]
     for query, values in shapes:
         assert query._compiled(values).compiler is not None, query.build.__name__

@@ -78,8 +78,8 @@ def markbook_export(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _render_progress(request: AuthedRequest, student, own: bool) -> HttpResponse:
-    classes = permissions.progress_classes_for(request.user, student)
-    report = progress.student_progress(student, classes=classes)
+    teacher = permissions.progress_limited_to(request.user, student)
+    report = progress.student_progress(student, teacher=teacher)
     chart = line_chart(
         [(s.assignment_id, s.title) for s in report.assignments],
         {code: {p.assignment_id: p.percent for p in points} for code, points in report.points.items()},
@@ -92,7 +92,7 @@ def _render_progress(request: AuthedRequest, student, own: bool) -> HttpResponse
             "chart": chart,
             "student": student,
             "own": own,
-            "only_my_classes": classes is not None,
+            "only_my_classes": teacher is not None,
             "nav": "progress" if own else "classes",
         },
     )
