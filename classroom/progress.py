@@ -741,7 +741,7 @@ def _progress_ticks_query(student: int, now: datetime, teacher: int | None) -> Q
     return _progress_limit(ticks, "mark__", teacher).values("mark__submission__assignment_id", "strand", "rating")
 
 
-def _progress_knowledge_query(student: int) -> QuerySet[Any, dict[str, Any]]:
+def _progress_knowledge_query(student: int) -> QuerySet[Any, Any]:
     latest = KnowledgeCheckAttempt.objects.filter(student=student, lesson=OuterRef("lesson_id")).order_by(
         "-submitted_at", "-pk"
     )
