@@ -49,10 +49,9 @@ from crisis.signin_config import GOOGLE, MICROSOFT
 logger = logging.getLogger(__name__)
 
 # The app's sign-in backend (below). Accounts signed in through the school's provider are its
-# ordinary users too, and their sessions name it.
+# ordinary users too, and their sessions name it. (Sessions from before it name Django's;
+# crisis/session_store.py reads them as this one.)
 MODEL_BACKEND = "classroom.signin.ModelBackend"
-# What sessions named before the app had its own (crisis/session_store.py reads them as MODEL_BACKEND).
-DJANGO_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class ModelBackend(auth_backends.ModelBackend):

@@ -66,9 +66,10 @@ preload_app = os.environ.get("GUNICORN_PRELOAD", "1").strip().lower() not in ("0
 # Replace each worker after 10,000 to 15,000 requests (spread so that workers do not restart
 # together): a cheap guard against slow memory growth during a long term. Not much more often:
 # a replaced worker stops taking new connections up to `keepalive` seconds before it exits
-# (it answers requests on its kept-alive connections until they close: post_fork, below), and
-# on a small server with few workers the others take its share meanwhile. At 1,000, a school-wide load test replaced
-# a worker every 15 s, and the slowest requests were those waiting for one.
+# (it answers requests on its kept-alive connections until they close: post_fork, below),
+# and on a small server with few workers the others take its share meanwhile. At 1,000, a
+# school-wide load test replaced a worker every 15 s, and the slowest requests were those
+# waiting for one.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 10_000)
 max_requests_jitter = max(1, max_requests // 2)
 
