@@ -48,10 +48,15 @@ class Editor:
 
 def stored(page: Page, editor: Editor) -> dict | None:
     """The fields autosave.js keeps in localStorage for this editor, if any."""
-    for key in page.evaluate("() => Object.keys(window.localStorage)"):
-        if key.startswith(editor.storage_prefix):
-            return json.loads(page.evaluate("key => window.localStorage.getItem(key)", key))["fields"]
-    return None
+    # One evaluate: the page may remove its copy between listing the keys and reading one.
+    raw = page.evaluate(
+        """prefix => {
+            const key = Object.keys(window.localStorage).find(k => k.startsWith(prefix));
+            return key === undefined ? null : window.localStorage.getItem(key);
+        }""",
+        editor.storage_prefix,
+    )
+    return None if raw is None else json.loads(raw)["fields"]
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 15, page: Page | None = None) -> None:

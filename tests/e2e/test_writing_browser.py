@@ -44,10 +44,15 @@ def _status(page):
 
 def _stored_text(page, assignment) -> str | None:
     """The unsaved text autosave.js keeps in localStorage for this assignment, if any."""
-    for key in page.evaluate("() => Object.keys(window.localStorage)"):
-        if key.startswith("essay:") and key.endswith(f":{assignment.pk}"):
-            return json.loads(page.evaluate("key => window.localStorage.getItem(key)", key))["fields"]["text"]
-    return None
+    # One evaluate: the page may remove its copy between listing the keys and reading one.
+    raw = page.evaluate(
+        """suffix => {
+            const key = Object.keys(window.localStorage).find(k => k.startsWith("essay:") && k.endsWith(suffix));
+            return key === undefined ? null : window.localStorage.getItem(key);
+        }""",
+        f":{assignment.pk}",
+    )
+    return None if raw is None else json.loads(raw)["fields"]["text"]
 
 
 def test_typed_essay_is_autosaved_and_back_after_a_reload(page, live_server, assignment):
