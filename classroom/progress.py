@@ -42,10 +42,11 @@ Definitions (the pages and the README say the same):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from typing import Any, overload
 
 from django.db.models import (
@@ -149,14 +150,24 @@ class SchemeInfo:
     criterion_code: dict[int, str] = field(default_factory=dict)
 
 
-def scheme_maxima(scheme_ids) -> dict[int, SchemeInfo]:
-    """Each scheme's maxima from its levels, in one query."""
-    info: dict[int, SchemeInfo] = defaultdict(SchemeInfo)
-    rows = (
-        Criterion.objects.filter(scheme_id__in=scheme_ids if isinstance(scheme_ids, QuerySet) else set(scheme_ids))
+def _scheme_maxima_query(scheme_ids) -> QuerySet[Criterion, dict[str, Any]]:
+    return (
+        Criterion.objects.filter(scheme_id__in=scheme_ids)
         .annotate(top=Coalesce(Max("levels__max_marks"), 0))
         .values("pk", "scheme_id", "code", "is_spag", "top")
     )
+
+
+_scheme_maxima_compiled = CompiledQuery(_scheme_maxima_query)
+
+
+def scheme_maxima(scheme_ids) -> dict[int, SchemeInfo]:
+    """Each scheme's maxima from its levels, in one query (compiled once for a list of ids)."""
+    info: dict[int, SchemeInfo] = defaultdict(SchemeInfo)
+    if isinstance(scheme_ids, QuerySet):
+        rows: Iterable[Mapping[str, Any]] = _scheme_maxima_query(scheme_ids)
+    else:
+        rows = _scheme_maxima_compiled.rows(scheme_ids=sorted({pk for pk in scheme_ids if pk is not None}))
     for row in rows:
         scheme = info[row["scheme_id"]]
         scheme.criterion_max[row["pk"]] = row["top"]
@@ -291,12 +302,15 @@ class Markbook:
 SORTS = {"name", "average"}
 
 
-def _class_assignments(school_class: SchoolClass) -> list[Mapping[str, Any]]:
-    return list(
-        Assignment.objects.filter(school_class=school_class)
+def _class_assignments_query(school_class: int) -> QuerySet[Assignment, dict[str, Any]]:
+    return (
+        Assignment.objects.filter(school_class_id=school_class)
         .order_by("due_at", "pk")
         .values("pk", "title", "due_at", "prompt__mark_scheme_id", "anonymous_marking", "names_revealed_at")
     )
+
+
+_class_assignments = CompiledQuery(_class_assignments_query)
 
 
 # The markbook's grid, cell by cell: plain columns only. Its kinds, percentages and figures are
@@ -322,6 +336,19 @@ _MARKBOOK_CELL = (
 )
 
 
+_MARKBOOK_ORDER = ("student__last_name", "student__first_name", "student__username", "student_id")
+
+
+def _markbook_cells_query(school_class: int) -> QuerySet[Enrolment, dict[str, Any]]:
+    return _grid_joins([school_class]).order_by(*_MARKBOOK_ORDER).values(*_MARKBOOK_CELL)
+
+
+# Compiled once: the grid's three FilteredRelations cost the ORM more to build than the
+# class's few hundred cells take PostgreSQL to find.
+_markbook_cells = CompiledQuery(_markbook_cells_query)
+_cell_values = itemgetter(*_MARKBOOK_CELL)
+
+
 def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None = None) -> Markbook:
     """The class grid. Queries: assignments, scheme maxima, the cells (one row per pupil and
     assignment). Three, whatever the size; every figure is then summed from the cells.
@@ -332,7 +359,7 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
     date passed)."""
     now = now or timezone.now()
     sort = sort if sort in SORTS else "name"
-    assignments = _class_assignments(school_class)
+    assignments = _class_assignments.rows(school_class=school_class.pk)
     schemes = scheme_maxima(a["prompt__mark_scheme_id"] for a in assignments) if assignments else {}
     maxima = {a["pk"]: schemes.get(a["prompt__mark_scheme_id"], SchemeInfo()).content_max for a in assignments}
     columns = [
@@ -345,15 +372,14 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
         )
         for a in assignments
     ]
-    names = ("student__last_name", "student__first_name", "student__username", "student_id")
     if not assignments:
         rows = [
             Row(student_id=pk, family_name=family, given_name=given, username=username)
             for family, given, username, pk in Enrolment.objects.filter(
                 school_class=school_class, removed_at__isnull=True
             )
-            .order_by(*names)
-            .values_list(*names)
+            .order_by(*_MARKBOOK_ORDER)
+            .values_list(*_MARKBOOK_ORDER)
         ]
         return Markbook(school_class, columns, rows, sort)
 
@@ -386,7 +412,7 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
         is_late,
         total,
         max_total,
-    ) in _grid_joins(school_class).order_by(*names).values_list(*_MARKBOOK_CELL):
+    ) in map(_cell_values, _markbook_cells.rows(school_class=school_class.pk)):
         row = rows_by_student.get(student_id)
         if row is None:
             row = rows_by_student[student_id] = Row(

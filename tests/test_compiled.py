@@ -253,6 +253,11 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (progress._progress_ticks, {"student": 1, "now": now, "teacher": None}),
         (progress._progress_ticks, {"student": 1, "now": now, "teacher": teacher.pk}),
         (progress._progress_knowledge, {"student": 1}),
+        (permissions._taught_class, {"teacher": 1, "school_class": class_id}),
+        (permissions._taught_class, {"teacher": None, "school_class": class_id}),
+        (progress._class_assignments, {"school_class": class_id}),
+        (progress._markbook_cells, {"school_class": class_id}),
+        (progress._scheme_maxima_compiled, {"scheme_ids": [1, 2]}),
     ]
     for query, values in shapes:
         assert query._compiled(values).compiler is not None, query.build.__name__
