@@ -150,7 +150,7 @@ class SchemeInfo:
     criterion_code: dict[int, str] = field(default_factory=dict)
 
 
-def _scheme_maxima_query(scheme_ids) -> QuerySet[Criterion, dict[str, Any]]:
+def _scheme_maxima_query(scheme_ids) -> QuerySet[Any, Any]:
     return (
         Criterion.objects.filter(scheme_id__in=scheme_ids)
         .annotate(top=Coalesce(Max("levels__max_marks"), 0))
@@ -302,7 +302,7 @@ class Markbook:
 SORTS = {"name", "average"}
 
 
-def _class_assignments_query(school_class: int) -> QuerySet[Assignment, dict[str, Any]]:
+def _class_assignments_query(school_class: int) -> QuerySet[Any, Any]:
     return (
         Assignment.objects.filter(school_class_id=school_class)
         .order_by("due_at", "pk")
@@ -339,7 +339,7 @@ _MARKBOOK_CELL = (
 _MARKBOOK_ORDER = ("student__last_name", "student__first_name", "student__username", "student_id")
 
 
-def _markbook_cells_query(school_class: int) -> QuerySet[Enrolment, dict[str, Any]]:
+def _markbook_cells_query(school_class: int) -> QuerySet[Any, Any]:
     return _grid_joins([school_class]).order_by(*_MARKBOOK_ORDER).values(*_MARKBOOK_CELL)
 
 
