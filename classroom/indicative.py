@@ -54,21 +54,29 @@ def term_pattern(term: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
 
 
-def find_term(text: str, term: str) -> list[Span]:
-    pattern = term_pattern(term.strip())
+def find_term(text: str, term: str, lowered: str | None = None) -> list[Span]:
+    """The term's whole-word matches in `text`. `lowered`, the text in lower case when it is
+    all ASCII, lets a term (also ASCII) whose first word is nowhere in it be passed over
+    without a regular-expression scan: for ASCII, ignoring case is comparing lower case, so
+    a term the check passes over cannot match."""
+    term = term.strip()
+    pattern = term_pattern(term)
     if pattern is None:
         return []
-    return [Span(m.start(), m.end(), term.strip()) for m in pattern.finditer(text)]
+    if lowered is not None and term.isascii() and term.split()[0].lower() not in lowered:
+        return []
+    return [Span(m.start(), m.end(), term) for m in pattern.finditer(text)]
 
 
 def match_points(text: str, points: Iterable) -> list[PointMatch]:
     """Match each point (anything with `pk`/`id`, `text`, `side`, `key_term_list`) against the essay."""
     results = []
+    lowered = text.lower() if text.isascii() else None
     for point in points:
         terms = list(point.key_term_list)
         spans: list[Span] = []
         for term in terms:
-            spans.extend(find_term(text, term))
+            spans.extend(find_term(text, term, lowered))
         spans.sort(key=lambda s: (s.start, -s.end))
         results.append(
             PointMatch(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from classroom.indicative import find_term, match_points, merge_spans
@@ -79,3 +80,44 @@ def test_overlapping_spans_merge_for_highlighting():
 def test_empty_terms_are_ignored():
     point = Point(9, "x", "judgement", " , ,")
     assert not match_points("anything", [point])[0].mentioned
+
+
+def test_passing_over_terms_absent_from_the_lowered_text_finds_what_the_scan_finds():
+    """find_term with the lowered text (match_points' shortcut) against the plain scan, on
+    random texts and terms from a small alphabet (so terms often do occur), ASCII and not."""
+    rng = random.Random(1962)
+    alphabet = ["a", "B", "k", "s", " ", "\n", "-", ".", "2", "ſ", "K", "İ", "é"]  # (ſ, K, İ: case oddities)
+    for _ in range(4000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        term = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4)))
+        lowered = text.lower() if text.isascii() else None
+        assert find_term(text, term, lowered) == find_term(text, term), (text, term)
+
+
+def test_a_term_whose_first_word_is_absent_is_passed_over_without_a_scan(monkeypatch):
+    from classroom import indicative
+
+    scanned = []
+    real = indicative.term_pattern
+
+    def counting(term):
+        pattern = real(term)
+        return None if pattern is None else _Counting(pattern, term, scanned)
+
+    monkeypatch.setattr(indicative, "term_pattern", counting)
+    text = "The hotline was agreed in June 1963."
+    assert find_term(text, "Test Ban", text.lower()) == []
+    assert scanned == []
+    assert [(s.start, s.end) for s in find_term(text, "HOTLINE", text.lower())] == [(4, 11)]
+    assert scanned == ["HOTLINE"]
+
+
+class _Counting:
+    """A compiled pattern that notes its term when it scans a text."""
+
+    def __init__(self, pattern, term, scanned):
+        self.pattern, self.term, self.scanned = pattern, term, scanned
+
+    def finditer(self, text):
+        self.scanned.append(self.term)
+        return self.pattern.finditer(text)
