@@ -167,13 +167,24 @@ def student_for_teacher(user: User, pk: int) -> User:
     """A student *now* in one of the teacher's classes (heads: any student); 404 for anyone
     else, including a pupil who has left all of the teacher's classes."""
     require_teacher(user)
-    students = User.objects.filter(role=User.Role.STUDENT)
-    if not user.is_head:
+    found = _taught_student.objects(teacher=None if user.is_head else user.pk, student=_id_or_404(pk))
+    if not found:
+        raise Http404("Not found.")
+    return found[0]
+
+
+def _taught_student_query(teacher: int | None, student: int) -> QuerySet[User]:
+    """The student, if `teacher` teaches them now (None: a head, any student)."""
+    students = User.objects.filter(pk=student, role=User.Role.STUDENT)
+    if teacher is not None:
         # One filter(): the same enrolment must be in the teacher's class and current.
         students = students.filter(
-            enrolments__school_class__teachers=user, enrolments__removed_at__isnull=True
+            enrolments__school_class__teachers=teacher, enrolments__removed_at__isnull=True
         ).distinct()
-    return _get_or_404(students, pk)
+    return students
+
+
+_taught_student = CompiledQuery(_taught_student_query)
 
 
 # --- classes and rosters ----------------------------------------------------------------

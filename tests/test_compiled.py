@@ -255,6 +255,8 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (progress._progress_knowledge, {"student": 1}),
         (permissions._taught_class, {"teacher": 1, "school_class": class_id}),
         (permissions._taught_class, {"teacher": None, "school_class": class_id}),
+        (permissions._taught_student, {"teacher": 1, "student": 2}),
+        (permissions._taught_student, {"teacher": None, "student": 2}),
         (progress._class_assignments, {"school_class": class_id}),
         (progress._markbook_cells, {"school_class": class_id}),
         (progress._scheme_maxima_compiled, {"scheme_ids": [1, 2]}),
