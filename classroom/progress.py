@@ -306,7 +306,16 @@ def _class_assignments_query(school_class: int) -> QuerySet[Any, Any]:
     return (
         Assignment.objects.filter(school_class_id=school_class)
         .order_by("due_at", "pk")
-        .values("pk", "title", "due_at", "prompt__mark_scheme_id", "anonymous_marking", "names_revealed_at")
+        .values(
+            "pk",
+            "title",
+            "due_at",
+            "feedback_release",
+            "feedback_release_at",
+            "prompt__mark_scheme_id",
+            "anonymous_marking",
+            "names_revealed_at",
+        )
     )
 
 
@@ -316,6 +325,7 @@ _class_assignments = CompiledQuery(_class_assignments_query)
 # The markbook's grid, cell by cell: plain columns only. Its kinds, percentages and figures are
 # worked out in Python (status_key, the rule status_case is the SQL twin of): a class is at
 # most a few hundred cells, and compiling the grouped CASE expressions cost more than the SQL.
+# The assignment's own dates come with the assignments rather than again with each cell.
 _MARKBOOK_CELL = (
     "student_id",
     "student__last_name",
@@ -323,10 +333,7 @@ _MARKBOOK_CELL = (
     "student__username",
     "joined_at",
     "school_class__assignments__id",
-    "school_class__assignments__due_at",
     "ext__due_at",
-    "school_class__assignments__feedback_release",
-    "school_class__assignments__feedback_release_at",
     "exm__id",
     "sub__id",
     "sub__state",
@@ -384,6 +391,8 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
         return Markbook(school_class, columns, rows, sort)
 
     by_column = {column.assignment_id: column for column in columns}
+    # Each assignment's dates once, not with each of its cells (read as datetimes, they cost).
+    dates = {a["pk"]: (a["due_at"], a["feedback_release"], a["feedback_release_at"]) for a in assignments}
     rows_by_student: dict[int, Row] = {}
     row_percents: dict[int, list[float]] = defaultdict(list)
     column_totals: dict[int, list[float]] = defaultdict(list)
@@ -402,10 +411,7 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
         username,
         joined_at,
         assignment_id,
-        class_due,
         own_due,
-        release,
-        release_at,
         exemption_id,
         submission_id,
         state,
@@ -419,6 +425,7 @@ def markbook(school_class: SchoolClass, sort: str = "name", now: datetime | None
                 student_id=student_id, family_name=family, given_name=given, username=username
             )
         column = by_column[assignment_id]
+        class_due, release, release_at = dates[assignment_id]
         due = own_due or class_due
         kind = status_key(
             state,
