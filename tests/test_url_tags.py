@@ -13,7 +13,11 @@ from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script
 from classroom.templatetags.url_tags import fixed_url, id_url
 
 TEACHER_HOME = Path(settings.BASE_DIR) / "templates" / "classroom" / "home_teacher.html"
-NAMES = sorted(set(re.findall(r"\{% id_url '([a-z_:]+)'", TEACHER_HOME.read_text())))
+TODO_ITEMS = Path(settings.BASE_DIR) / "classroom" / "templatetags" / "home_tags.py"  # the home's to-do items
+NAMES = sorted(
+    set(re.findall(r"\{% id_url '([a-z_:]+)'", TEACHER_HOME.read_text()))
+    | set(re.findall(r'url_pattern\("([a-z_:]+)"\)', TODO_ITEMS.read_text()))
+)
 BASE = Path(settings.BASE_DIR) / "templates" / "base.html"
 MENU = sorted(set(re.findall(r"\{% fixed_url '([a-z_:]+)'", BASE.read_text())))
 
