@@ -18,10 +18,6 @@ from classroom.templatetags.url_tags import url_pattern
 register = template.Library()
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _item(item: AssignmentTodo, urls: dict[str, str]) -> str:
     pk = int(item.pk)
     title = escape(item.title)
@@ -38,9 +34,8 @@ def _item(item: AssignmentTodo, urls: dict[str, str]) -> str:
         late = f" ({item.late} late)" if item.late else ""
         counts.append(f'<a href="{queue}?show=to_mark" data-count="to-mark">{item.to_mark} to mark{late}</a>')
     if item.responses:
-        counts.append(
-            f'<a href="{queue}?show=dirt" data-count="responses">{_plural(item.responses, "response")} to read</a>'
-        )
+        responses = f"{item.responses} response{'' if item.responses == 1 else 's'}"
+        counts.append(f'<a href="{queue}?show=dirt" data-count="responses">{responses} to read</a>')
     if item.to_release:
         counts.append(f'<a href="{queue}?show=marked" data-count="to-release">{item.to_release} to release</a>')
     if item.missing:
