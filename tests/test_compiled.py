@@ -200,6 +200,7 @@ def test_a_query_run_while_building_is_not_frozen_into_the_sql(marking_assignmen
 def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
     """Each CompiledQuery the app uses is compiled (not run as built) where it can be."""
     from classroom import department, home, lookups, models, permissions, progress, signin
+    from classroom.views import assignments as assignment_views
     from classroom.views import marking as marking_views
     from crisis import models as content_models
 
@@ -257,6 +258,8 @@ def test_the_shipped_queries_compile_on_postgresql(marking_assignment, teacher):
         (permissions._taught_class, {"teacher": None, "school_class": class_id}),
         (permissions._taught_student, {"teacher": 1, "student": 2}),
         (permissions._taught_student, {"teacher": None, "student": 2}),
+        (assignment_views._current_list, {"class_id": class_id, "now": now}),
+        (assignment_views._archived_list, {"class_id": class_id, "now": now}),
         (progress._class_assignments, {"school_class": class_id}),
         (progress._markbook_cells, {"school_class": class_id}),
         (progress._scheme_maxima_compiled, {"scheme_ids": [1, 2]}),
