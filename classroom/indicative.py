@@ -55,17 +55,28 @@ def term_pattern(term: str) -> re.Pattern[str] | None:
 
 
 def find_term(text: str, term: str, lowered: str | None = None) -> list[Span]:
-    """The term's whole-word matches in `text`. `lowered`, the text in lower case when it is
-    all ASCII, lets a term (also ASCII) whose first word is nowhere in it be passed over
-    without a regular-expression scan: for ASCII, ignoring case is comparing lower case, so
-    a term the check passes over cannot match."""
+    """The term's whole-word matches in `text`, as `finditer` gives them. `lowered`, the text
+    in lower case when it is all ASCII (match_points passes it), lets a term that is ASCII
+    too be looked for only where its first word occurs: for ASCII, ignoring case is comparing
+    lower case, so every match starts at such a place, and the pattern is tried there alone
+    (in order, from the end of the last match, as finditer would) rather than scanning the
+    whole essay with its look-arounds at every position."""
     term = term.strip()
     pattern = term_pattern(term)
     if pattern is None:
         return []
-    if lowered is not None and term.isascii() and term.split()[0].lower() not in lowered:
-        return []
-    return [Span(m.start(), m.end(), term) for m in pattern.finditer(text)]
+    if lowered is None or not term.isascii():
+        return [Span(m.start(), m.end(), term) for m in pattern.finditer(text)]
+    first = term.split()[0].lower()
+    spans = []
+    end = 0
+    at = lowered.find(first)
+    while at != -1:
+        if at >= end and (found := pattern.match(text, at)):
+            spans.append(Span(found.start(), found.end(), term))
+            end = found.end()
+        at = lowered.find(first, at + 1)
+    return spans
 
 
 def match_points(text: str, points: Iterable) -> list[PointMatch]:
