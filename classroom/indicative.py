@@ -9,6 +9,7 @@ matching passages highlighted; it never sets a mark.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -54,40 +55,60 @@ def term_pattern(term: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
 
 
-def find_term(text: str, term: str, lowered: str | None = None) -> list[Span]:
-    """The term's whole-word matches in `text`, as `finditer` gives them. `lowered`, the text
-    in lower case when it is all ASCII (match_points passes it), lets a term that is ASCII
-    too be looked for only where its first word occurs: for ASCII, ignoring case is comparing
-    lower case, so every match starts at such a place, and the pattern is tried there alone
-    (in order, from the end of the last match, as finditer would) rather than scanning the
-    whole essay with its look-arounds at every position."""
+# Python's re, ignoring case, matches an ASCII character with its other case and with these
+# four others alone (tests/test_indicative.py finds them among every code point, and fails if
+# a later Python's Unicode tables add one). `fold` maps each to the ASCII character in lower
+# case, one character for one, so positions in the folded text are positions in the essay.
+_FOLD = str.maketrans(
+    {
+        **{upper: upper.lower() for upper in string.ascii_uppercase},
+        "\u0130": "i",
+        "\u0131": "i",
+        "\u212a": "k",
+        "\u017f": "s",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """The text with every character a case-ignoring pattern matches with an ASCII character
+    made that character in lower case (other characters kept)."""
+    return text.lower() if text.isascii() else text.translate(_FOLD)
+
+
+def find_term(text: str, term: str, folded: str | None = None) -> list[Span]:
+    """The term's whole-word matches in `text`, as `finditer` gives them. With `folded`
+    (`fold(text)`, which match_points passes), a term in ASCII is looked for only where its
+    first word occurs in the folded text: every match starts at such a place, so the pattern
+    is tried there alone (in order, from the end of the last match, as finditer would) rather
+    than scanned across the whole essay with its look-arounds at every position."""
     term = term.strip()
     pattern = term_pattern(term)
     if pattern is None:
         return []
-    if lowered is None or not term.isascii():
+    if folded is None or not term.isascii():
         return [Span(m.start(), m.end(), term) for m in pattern.finditer(text)]
     first = term.split()[0].lower()
     spans = []
     end = 0
-    at = lowered.find(first)
+    at = folded.find(first)
     while at != -1:
         if at >= end and (found := pattern.match(text, at)):
             spans.append(Span(found.start(), found.end(), term))
             end = found.end()
-        at = lowered.find(first, at + 1)
+        at = folded.find(first, at + 1)
     return spans
 
 
 def match_points(text: str, points: Iterable) -> list[PointMatch]:
     """Match each point (anything with `pk`/`id`, `text`, `side`, `key_term_list`) against the essay."""
     results = []
-    lowered = text.lower() if text.isascii() else None
+    folded = fold(text)
     for point in points:
         terms = list(point.key_term_list)
         spans: list[Span] = []
         for term in terms:
-            spans.extend(find_term(text, term, lowered))
+            spans.extend(find_term(text, term, folded))
         spans.sort(key=lambda s: (s.start, -s.end))
         results.append(
             PointMatch(

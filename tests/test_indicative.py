@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 import pytest
 
-from classroom.indicative import find_term, match_points, merge_spans
+from classroom.indicative import find_term, fold, match_points, merge_spans
 
 
 @dataclass
@@ -95,13 +96,12 @@ ALPHABETS = [
 
 @pytest.mark.parametrize("alphabet", ALPHABETS)
 def test_looking_only_where_the_first_word_occurs_finds_what_the_scan_finds(alphabet):
-    """find_term with the lowered text (match_points' shortcut) against the plain scan."""
+    """find_term with the folded text (match_points' shortcut) against the plain scan."""
     rng = random.Random(1962)
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         term = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5)))
-        lowered = text.lower() if text.isascii() else None
-        assert find_term(text, term, lowered) == find_term(text, term), (text, term)
+        assert find_term(text, term, fold(text)) == find_term(text, term), (text, term)
 
 
 def test_the_pattern_is_tried_only_where_the_terms_first_word_occurs(monkeypatch):
@@ -116,14 +116,35 @@ def test_the_pattern_is_tried_only_where_the_terms_first_word_occurs(monkeypatch
 
     monkeypatch.setattr(indicative, "term_pattern", counting)
     text = "The hotline was agreed in June 1963; a hotline-style link, not hotlines."
-    assert find_term(text, "Test Ban", text.lower()) == []
+    assert find_term(text, "Test Ban", fold(text)) == []
     assert calls == []  # "test" is nowhere in it: no scan at all
-    spans = find_term(text, "HOTLINE", text.lower())
+    spans = find_term(text, "HOTLINE", fold(text))
     assert [text[s.start : s.end] for s in spans] == ["hotline", "hotline"]
     assert calls == [("match", 4), ("match", 39), ("match", 63)]  # each "hotline", and no whole scan
     calls.clear()
     assert [(s.start, s.end) for s in find_term(text, "HOTLINE")] == [(s.start, s.end) for s in spans]
-    assert calls == [("finditer", 0)]  # without the lowered text: the plain scan
+    assert calls == [("finditer", 0)]  # without the folded text: the plain scan
+    calls.clear()
+    typographic = "The \u201chotline\u201d \u2013 a Hotline."  # curly quotes and a dash: not ASCII
+    assert [(s.start, s.end) for s in find_term(typographic, "hotline", fold(typographic))] == [(5, 12), (18, 25)]
+    assert calls == [("match", 5), ("match", 18)]
+
+
+def test_fold_knows_every_character_that_ignoring_case_matches_with_ascii():
+    """Every code point, against every ASCII character, as Python's re ignores case: those
+    that match one are folded to it in lower case, and the rest are left alone."""
+    everything = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF)
+    matches: dict[str, set[str]] = {}
+    for code in range(128):
+        for found in re.finditer(re.escape(chr(code)), everything, re.IGNORECASE):
+            matches.setdefault(found.group(), set()).add(chr(code).lower())
+    folded = fold(everything)
+    assert len(folded) == len(everything)
+    for char, folded_char in zip(everything, folded, strict=True):
+        if char in matches:
+            assert matches[char] == {folded_char}, char
+        else:
+            assert folded_char == char, char
 
 
 class _Counting:
