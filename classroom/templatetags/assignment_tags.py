@@ -50,9 +50,10 @@ def due_in_words_filter(due: datetime | None) -> str:
     return due_in_words(due)
 
 
-def _when(moment: datetime) -> str:
-    """As the template's `date:"j M, H:i"`: in the school's time zone."""
-    return escape(dateformat.format(timezone.localtime(moment), "j M, H:i"))
+def local_date(moment: datetime | None, format_string: str = "j M, H:i") -> str:
+    """As the template's `{{ moment|date:format_string }}`, escaped: in the school's time zone,
+    empty for no date. For the lists written in Python."""
+    return "" if moment is None else escape(dateformat.format(timezone.localtime(moment), format_string))
 
 
 @register.simple_tag
@@ -71,7 +72,7 @@ def pupil_rows(rows: Iterable[Any], assignment: Any) -> SafeString:
         name = escape(row.student.display_name)
         submission = row.submission
         extension = (
-            f' <span class="badge text-bg-secondary">Extension to {_when(row.extension.due_at)}</span>'
+            f' <span class="badge text-bg-secondary">Extension to {local_date(row.extension.due_at)}</span>'
             if row.extension
             else ""
         )
@@ -93,8 +94,8 @@ def pupil_rows(rows: Iterable[Any], assignment: Any) -> SafeString:
                 f'<span class="visually-hidden"> ({name})</span></a>'
             )
         words = submission.word_count if submission is not None else "—"
-        updated = _when(submission.updated_at) if saved else "—"
-        handed_in = _when(submission.submitted_at) if submission is not None and submission.submitted_at else "—"
+        updated = local_date(submission.updated_at) if saved else "—"
+        handed_in = local_date(submission.submitted_at) if submission is not None and submission.submitted_at else "—"
         out.append(
             f'<tr><th scope="row">{name}{extension}</th>'
             f'<td><span class="status status-{escape(row.status)}">{escape(row.status_words)}</span></td>'

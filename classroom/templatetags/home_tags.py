@@ -8,11 +8,10 @@ from collections.abc import Iterable
 from html import escape
 
 from django import template
-from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from classroom.home import AssignmentTodo
-from classroom.templatetags.assignment_tags import due_in_words
+from classroom.templatetags.assignment_tags import due_in_words, local_date
 from classroom.templatetags.url_tags import url_pattern
 
 register = template.Library()
@@ -24,9 +23,9 @@ def _item(item: AssignmentTodo, urls: dict[str, str]) -> str:
     if item.archived:
         when = "Archived: closed to pupils, here until its marking is done"
     elif item.upcoming:
-        when = f"Due {_date(item, 'j M, H:i')} ({escape(due_in_words(item.due_at))})"
+        when = f"Due {local_date(item.due_at)} ({escape(due_in_words(item.due_at))})"
     else:
-        when = f"Was due {_date(item, 'j M Y')}"
+        when = f"Was due {local_date(item.due_at, 'j M Y')}"
     archived = f' <span class="badge text-bg-secondary" data-archived="{pk}">Archived</span>' if item.archived else ""
     queue = urls["queue"].format(pk)
     counts = []
@@ -64,11 +63,6 @@ def _item(item: AssignmentTodo, urls: dict[str, str]) -> str:
         f'<span class="small text-body-secondary d-block">{when} · {item.handed_in} of {item.pupils} handed in</span>'
         f'</div><ul class="list-inline mb-0 small todo-counts">{listed}</ul></div>{buttons}</li>'
     )
-
-
-def _date(item: AssignmentTodo, format_string: str) -> str:
-    """As the template's `date` filter: in the school's time zone."""
-    return "" if item.due_at is None else escape(dateformat.format(timezone.localtime(item.due_at), format_string))
 
 
 @register.simple_tag
