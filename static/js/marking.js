@@ -777,7 +777,13 @@
         closeSuggestions();
       }
     });
-    commentText.addEventListener("blur", function () { window.setTimeout(closeSuggestions, 150); });
+    // Closed a moment after the box loses focus (so a click on an option still lands), unless
+    // the box has it back by then: a list opened after coming back stays open.
+    commentText.addEventListener("blur", function () {
+      window.setTimeout(function () {
+        if (document.activeElement !== commentText) closeSuggestions();
+      }, 150);
+    });
     suggestions.addEventListener("mousedown", function (event) {
       var option = event.target.closest("[role=option]");
       if (!option) return;

@@ -580,3 +580,34 @@ def test_c_comments_on_the_current_selection_only(desk, live_server, marking_ass
     expect(anchor).to_have_text(f"On the passage: “{QUOTES[2]}”")
     expect(box).to_be_focused()
     assert page.js_errors == []
+
+
+def test_bank_suggestions_opened_just_after_coming_back_to_the_box_stay_open(
+    desk, live_server, marking_assignment, student, teacher
+):
+    """Leaving the comment box closes its suggestions a moment later; coming back and typing
+    "#…" within that moment must not have the new list closed under the marker's Enter."""
+    page = desk
+    submission = SubmissionFactory(assignment=marking_assignment, student=student, text=ESSAY, submitted=True)
+    CommentBankEntry.objects.create(owner=teacher, code="prov", text=OWN_BANK_TEXT, criterion_code="AO3")
+    log_in(page, live_server, "ms.teacher", PASSWORD)
+    page.goto(f"{live_server.url}/classroom/submissions/{submission.pk}/mark/")
+    comment_box = page.get_by_label("Comment", exact=True)
+    comment_box.focus()
+    # Out and straight back, then the list opens within the 150 ms the blur waits.
+    page.evaluate(
+        """() => {
+            const box = document.getElementById("comment-text");
+            box.blur();
+            box.focus();
+            box.value = "#prov";
+            box.setSelectionRange(5, 5);
+            box.dispatchEvent(new Event("input", { bubbles: true }));
+        }"""
+    )
+    options = page.get_by_role("listbox", name="Comments from the bank").get_by_role("option")
+    expect(options).to_have_count(1)
+    page.wait_for_timeout(300)  # past the blur's 150 ms
+    expect(options).to_have_count(1)
+    comment_box.press("Enter")
+    expect(comment_box).to_have_value(OWN_BANK_TEXT)
